@@ -1,0 +1,75 @@
+# Bluezone coverage warehouse. `make` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PROJECT_DIR := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+UV_VERSION := 0.13.9
+TOOLS := $(PROJECT_DIR)/.tools
+VENV := $(PROJECT_DIR)/.venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+
+export AIRFLOW_HOME ?= $(PROJECT_DIR)/.airflow
+export DO_NOT_TRACK := 1
+export PATH := $(BIN):$(PATH)
+
+DATE ?= 2020-08-25
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(TOOLS)/bin/uv:
+	@if command -v uv >/dev/null 2>&1 && [ "$$(uv --version | cut -d' ' -f2)" = "$(UV_VERSION)" ]; then \
+		mkdir -p $(TOOLS)/bin && ln -sf "$$(command -v uv)" $(TOOLS)/bin/uv; \
+	else \
+		$(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION); \
+	fi
+
+$(VENV)/.synced: uv.lock pyproject.toml | $(TOOLS)/bin/uv
+	$(TOOLS)/bin/uv sync --frozen --python $(PYTHON)
+	@touch $@
+
+.PHONY: venv
+venv: $(VENV)/.synced ## Create the virtual environment from the lock file
+
+$(AIRFLOW_HOME)/.initialised: $(VENV)/.synced
+	$(BIN)/bluezone airflow-init
+	@touch $@
+
+.PHONY: airflow-init
+airflow-init: $(AIRFLOW_HOME)/.initialised ## Create the Airflow home (SQLite metadata, pools)
+
+.PHONY: simulate
+simulate: venv ## Simulate the default campaign into the landing zone
+	$(BIN)/bluezone simulate
+
+.PHONY: run
+run: airflow-init ## Run bluezone_daily for DATE=YYYY-MM-DD as a real Airflow run
+	$(BIN)/bluezone airflow-run --date $(DATE)
+
+.PHONY: demo
+demo: airflow-init ## Simulate a campaign, run the real DAGs, print the results
+	$(BIN)/bluezone demo
+
+.PHONY: lint
+lint: venv ## ruff and sqlfluff
+	$(BIN)/ruff check src dags tests bench scripts
+	$(BIN)/ruff format --check src dags tests bench scripts
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros
+
+.PHONY: test
+test: airflow-init lint ## Lint, then every test (unit, DAG, integration, end to end)
+	$(BIN)/python -m pytest
+
+.PHONY: dbt-docs
+dbt-docs: venv ## Generate the dbt docs for the marts
+	$(BIN)/bluezone dbt-docs
+
+.PHONY: clean
+clean: ## Remove generated data, Airflow home and dbt artifacts (keeps the venv)
+	rm -rf data $(AIRFLOW_HOME) dbt_project/target dbt_project/logs .pytest_cache
+
+.PHONY: distclean
+distclean: clean ## Also remove the virtual environment and tools
+	rm -rf $(VENV) $(TOOLS)

@@ -1,0 +1,80 @@
+"""bluezone_daily: ingest the landing zone, build the marts, publish the snapshot.
+
+Wiring only; every step is a function in ``bluezone_warehouse.pipeline``.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import dag, get_current_context, task
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+LOCAL_TZ = "Asia/Ho_Chi_Minh"
+WRITER_POOL = "warehouse_writer"
+
+DOC_MD = """
+### bluezone_daily
+
+The daily run for business day **D** starts at 02:00 (Asia/Ho_Chi_Minh) on D+1, once D's
+national install export can have arrived. Its data interval is [D 02:00, D+1 02:00).
+
+1. **ingest** — every file that has arrived in the landing zone since the last run,
+   whatever day it is about, into `raw.*` (manifest, quarantine, lineage).
+2. **build** — one `dbt build` for D (staging → intermediate → marts, with tests).
+3. **publish** — an atomic read-only snapshot of the marts (DuckDB + Parquet) for BI.
+
+Every task that writes the warehouse runs in the one-slot pool `warehouse_writer`.
+Rerun or backfill any day: given the same landed files it gives the same marts for D.
+Run one day by hand: `make run DATE=YYYY-MM-DD`.
+"""
+
+
+def _context() -> tuple[object, str, object]:
+    from bluezone_warehouse.config import load_settings
+    from bluezone_warehouse.pipeline import run_date_for
+
+    context = get_current_context()
+    run_date = run_date_for(context["data_interval_start"])
+    return load_settings(), context["run_id"], run_date
+
+
+@dag(
+    dag_id="bluezone_daily",
+    schedule=CronDataIntervalTimetable("0 2 * * *", timezone=LOCAL_TZ),
+    start_date=pendulum.datetime(2020, 8, 1, tz=LOCAL_TZ),
+    catchup=False,
+    max_active_runs=1,
+    tags=["bluezone", "warehouse"],
+    default_args={"owner": "data-engineering", "retries": 1,
+                  "retry_delay": pendulum.duration(minutes=2)},
+    doc_md=DOC_MD,
+)
+def bluezone_daily() -> None:
+    @task(pool=WRITER_POOL)
+    def ingest() -> dict:
+        """Load every newly landed file into the raw layer."""
+        from bluezone_warehouse import pipeline
+
+        settings, run_id, _ = _context()
+        return pipeline.ingest(settings, run_id)
+
+    @task(pool=WRITER_POOL)
+    def build() -> dict:
+        """One dbt build of staging, intermediate and marts for the run's day."""
+        from bluezone_warehouse import pipeline
+
+        settings, run_id, run_date = _context()
+        return pipeline.build(settings, run_date, run_id)
+
+    @task(pool=WRITER_POOL)
+    def publish() -> str:
+        """Swap in a read-only snapshot of the marts for BI."""
+        from bluezone_warehouse import pipeline
+
+        settings, run_id, run_date = _context()
+        return pipeline.publish(settings, run_date, run_id)
+
+    ingest() >> build() >> publish()
+
+
+bluezone_daily()

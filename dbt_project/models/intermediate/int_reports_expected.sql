@@ -1,0 +1,40 @@
+-- One row per registry unit and report day it owes a report for, with its deadline.
+with
+
+units as (
+    select * from {{ ref('stg_seeds__reporting_units') }}
+),
+
+bounds as (
+    select
+        min(reports_from) as first_day,
+        cast('{{ var("run_date") }}' as date) as last_day,
+    from units
+),
+
+calendar as (
+    select cast(day as date) as report_date
+    from bounds,
+        range(bounds.first_day, bounds.last_day + interval 1 day, interval 1 day) as days(day)
+),
+
+expected as (
+    select
+        calendar.report_date,
+        units.unit_code,
+        units.unit_name,
+        units.unit_kind,
+        units.province_code,
+        units.district_code,
+        units.deadline_local,
+        timezone(
+            '{{ var("local_tz") }}',
+            calendar.report_date + cast(units.deadline_local as time)
+        ) as deadline_at,
+    from units
+    inner join calendar
+        on calendar.report_date >= units.reports_from
+        and (units.reports_to is null or calendar.report_date <= units.reports_to)
+)
+
+select * from expected

@@ -1,0 +1,309 @@
+"""Build the dbt seeds under ``seeds/`` from the public reference data.
+
+This is a maintainer's tool, run by hand when the reference data changes:
+``python scripts/build_seeds.py --refdata ../shared/refdata``. The seeds it writes are
+committed, so nothing in the project reads the reference folder when it runs or is tested.
+Every derived figure (the smartphone-owner denominator, the reporting-unit registry) is
+deterministic; ``seeds/README.md`` states the method.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+from pathlib import Path
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+# MIC, August 2020: "76.8 million smartphone users", the denominator of the national goal.
+NATIONAL_SMARTPHONE_USERS = 76_800_000
+SMARTPHONE_VINTAGE = "mic_2020_08_by_urban_share"
+
+# Provincial agencies that report their own staff (about ten per province).
+AGENCIES = [
+    ("VPUB", "Văn phòng UBND tỉnh", "Van phong UBND tinh"),
+    ("SYT", "Sở Y tế", "So Y te"),
+    ("STTTT", "Sở Thông tin và Truyền thông", "So Thong tin va Truyen thong"),
+    ("SGDDT", "Sở Giáo dục và Đào tạo", "So Giao duc va Dao tao"),
+    ("SNV", "Sở Nội vụ", "So Noi vu"),
+    ("STC", "Sở Tài chính", "So Tai chinh"),
+    ("SKHDT", "Sở Kế hoạch và Đầu tư", "So Ke hoach va Dau tu"),
+    ("SCT", "Sở Công Thương", "So Cong Thuong"),
+    ("SGTVT", "Sở Giao thông vận tải", "So Giao thong van tai"),
+    ("SLDTBXH", "Sở Lao động - Thương binh và Xã hội", "So Lao dong - Thuong binh va Xa hoi"),
+]
+
+# Reporting deadlines from the provincial letters; every other province defaults to 16:00.
+DEADLINES = {"89": "15:00", "30": "16:00"}
+DEFAULT_DEADLINE = "16:00"
+REPORTS_FROM = "2020-08-01"
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write_csv(name: str, rows: list[dict[str, object]]) -> None:
+    path = SEEDS / name
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"{path.relative_to(SEEDS.parent)}: {len(rows)} rows")
+
+
+def stable_int(text: str, modulo: int) -> int:
+    """A deterministic pseudo-random integer derived from ``text``."""
+    return int(hashlib.sha256(text.encode()).hexdigest()[:12], 16) % modulo
+
+
+def build_provinces(refdata: Path) -> list[dict[str, str]]:
+    rows = read_csv(refdata / "vn_provinces_2020.csv")
+    provinces = [
+        {
+            "province_code": row["province_code"],
+            "province_name_full": row["province_name_full"],
+            "province_name": row["province_name"],
+            "province_name_ascii": row["province_name_ascii"],
+            "province_type": row["province_type"],
+            "region_code": row["region_code"],
+            "n_districts": row["n_districts_2020"],
+            "population_total": row["pop_2019"],
+            "population_urban": row["pop_urban_2019"],
+            "population_rural": row["pop_rural_2019"],
+            "urban_share": row["urban_share_2019"],
+            "population_15plus": row["pop_15plus_2019"],
+            "population_18plus": row["pop_18plus_2019_est"],
+            "population_0_14": row["pop_0_14_2019"],
+            "population_15_19": row["pop_15_19_2019"],
+            "population_60plus": row["pop_60plus_2019"],
+        }
+        for row in rows
+    ]
+    write_csv("ref_provinces.csv", provinces)
+    regions: dict[str, dict[str, object]] = {}
+    for row in rows:
+        regions.setdefault(
+            row["region_code"],
+            {
+                "region_code": row["region_code"],
+                "region_name": row["region_name_vi"],
+                "region_name_ascii": ascii_name(row["region_name_vi"]),
+                "region_name_en": row["region_name_en"],
+            },
+        )
+    write_csv("ref_regions.csv", list(regions.values()))
+    return provinces
+
+
+def ascii_name(text: str) -> str:
+    import unicodedata
+
+    text = text.replace("đ", "d").replace("Đ", "D")
+    return "".join(
+        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
+    )
+
+
+def build_districts(refdata: Path) -> list[dict[str, str]]:
+    rows = read_csv(refdata / "vn_districts_2020.csv")
+    districts = [
+        {
+            "district_code": row["district_code"],
+            "province_code": row["province_code"],
+            "district_name_full": row["district_name_full"],
+            "district_name": row["district_name"],
+            "district_name_ascii": row["district_name_ascii"],
+            "district_name_full_ascii": ascii_name(row["district_name_full"]),
+            "district_type": row["district_type"],
+            "district_type_ascii": row["district_type_ascii"],
+            "n_communes": row["n_communes_2020"],
+            "population_total": row["pop_2019"],
+            "population_urban": row["pop_urban_2019"],
+            "population_rural": row["pop_rural_2019"],
+            "population_15plus": row["pop_15plus_2019"],
+            "population_18plus": row["pop_18plus_2019_est"],
+            "population_basis": row["pop_basis"],
+            "census_units": row["census_units"],
+        }
+        for row in rows
+    ]
+    write_csv("ref_districts.csv", districts)
+    return districts
+
+
+def build_communes(refdata: Path) -> None:
+    write_csv("ref_communes.csv", read_csv(refdata / "vn_communes_2020.csv"))
+
+
+def build_smartphone_owners(refdata: Path, provinces: list[dict[str, str]]) -> None:
+    """Allocate MIC's national smartphone users to provinces by urban share.
+
+    No official per-province figure exists for 2020. The only provincial figures are MIC's
+    share of adults using a smartphone in March 2022 for eight provinces; a least-squares
+    line of that share on the 2019 urban share gives each province's relative propensity,
+    and MIC's national 76.8 million of August 2020 is split in proportion to
+    population x propensity, so the provinces sum exactly to the national figure.
+    """
+    indicators = read_csv(refdata / "vn_smartphone_indicators.csv")
+    write_csv("ref_smartphone_indicators.csv", indicators)
+    urban = {p["province_code"]: float(p["urban_share"]) for p in provinces}
+    points = [
+        (urban[row["province_code"]], float(row["value"]) / 100)
+        for row in indicators
+        if row["scope"] == "province" and row["indicator"] == "adults using a smartphone"
+    ]
+    n = len(points)
+    mean_x = sum(x for x, _ in points) / n
+    mean_y = sum(y for _, y in points) / n
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / sum(
+        (x - mean_x) ** 2 for x, _ in points
+    )
+    intercept = mean_y - slope * mean_x
+    weights = {
+        p["province_code"]: int(p["population_total"]) * (intercept + slope * urban[p["province_code"]])
+        for p in provinces
+    }
+    total_weight = sum(weights.values())
+    # Largest-remainder rounding so the provinces sum exactly to the national figure.
+    raw = {code: NATIONAL_SMARTPHONE_USERS * w / total_weight for code, w in weights.items()}
+    owners = {code: int(value) for code, value in raw.items()}
+    shortfall = NATIONAL_SMARTPHONE_USERS - sum(owners.values())
+    for code in sorted(raw, key=lambda c: raw[c] - owners[c], reverse=True)[:shortfall]:
+        owners[code] += 1
+    write_csv(
+        "ref_smartphone_owners.csv",
+        [
+            {
+                "province_code": p["province_code"],
+                "smartphone_owners_est": owners[p["province_code"]],
+                "propensity": round(intercept + slope * urban[p["province_code"]], 4),
+                "propensity_intercept": round(intercept, 6),
+                "propensity_slope": round(slope, 6),
+                "vintage": SMARTPHONE_VINTAGE,
+                "method": (
+                    f"MIC 2020-08 national {NATIONAL_SMARTPHONE_USERS} smartphone users split by "
+                    f"population_2019 x ({intercept:.4f} + {slope:.4f} x urban_share_2019)"
+                ),
+                "source": "MIC (Bo TT&TT) 2020-08; MIC Cuc Vien thong 2022-03 provincial shares",
+            }
+            for p in provinces
+        ],
+    )
+
+
+def build_targets() -> None:
+    targets = [
+        ("nation_60pct_smartphone", "VN", "nation", "share_smartphone_owners", 0.60, "2020-08-20",
+         "", "MIC national goal: 60% of smartphone users"),
+        ("p30_60pct_smartphone", "30", "province", "share_smartphone_owners", 0.60, "2020-08-20",
+         "p30_2020_08_20", "Hải Dương: 60% of smartphone users"),
+        ("p30_top10_installs", "30", "province", "rank_by_installs", 10, "2020-08-20",
+         "p30_2020_08_20", "Hải Dương: or at least 10th of the provinces by installs"),
+        ("p58_50pct_smartphone", "58", "province", "share_smartphone_owners", 0.50, "2020-08-20",
+         "", "Ninh Thuận: 50% of smartphone owners"),
+        ("p08_50pct_smartphone", "08", "province", "share_smartphone_owners", 0.50, "2020-08-25",
+         "", "Tuyên Quang: 50% of smartphone owners"),
+        ("p89_60pct_smartphone", "89", "province", "share_smartphone_owners", 0.60, "2020-08-20",
+         "", "An Giang: the national 60% of smartphone users"),
+    ]
+    write_csv(
+        "campaign_targets.csv",
+        [
+            {
+                "target_id": target_id,
+                "scope_code": scope,
+                "scope_level": level,
+                "metric": metric,
+                "threshold": threshold,
+                "start_date": REPORTS_FROM,
+                "due_date": due,
+                "any_of_group": group,
+                "description": description,
+            }
+            for target_id, scope, level, metric, threshold, due, group, description in targets
+        ],
+    )
+
+
+def build_registry(provinces: list[dict[str, str]], districts: list[dict[str, str]]) -> None:
+    """Every district's People's Committee plus ten provincial agencies per province."""
+    province_rows = []
+    for p in provinces:
+        code = p["province_code"]
+        province_rows.append(
+            {
+                "province_code": code,
+                "deadline_local": DEADLINES.get(code, DEFAULT_DEADLINE),
+                "digest_email": f"sotttt.p{code}@example.org",
+                "escalation_email": f"bcd.p{code}@example.org",
+            }
+        )
+    write_csv("province_reporting.csv", province_rows)
+    deadline = {row["province_code"]: row["deadline_local"] for row in province_rows}
+
+    def phone(key: str) -> str:
+        number = f"{stable_int(key, 10**8):08d}"
+        return f"+84 9{number[0]} {number[1:4]} {number[4:]}"
+
+    units = []
+    for d in districts:
+        if d["population_basis"] == "no_census_population":
+            continue  # Hoàng Sa: no resident population, no reporting duty
+        code = d["district_code"]
+        units.append(
+            {
+                "unit_code": code,
+                "unit_name": f"UBND {d['district_name_full']}",
+                "unit_name_ascii": f"UBND {ascii_name(d['district_name_full'])}",
+                "unit_kind": "district_committee",
+                "province_code": d["province_code"],
+                "district_code": code,
+                "deadline_local": deadline[d["province_code"]],
+                "reports_from": REPORTS_FROM,
+                "reports_to": "",
+                "contact_email": f"vanphong.d{code}@example.org",
+                "contact_phone": phone(f"contact:{code}"),
+                "escalation_email": f"chutich.d{code}@example.org",
+            }
+        )
+    for p in provinces:
+        code = p["province_code"]
+        for abbrev, name, name_ascii in AGENCIES:
+            unit_code = f"{code}-{abbrev}"
+            units.append(
+                {
+                    "unit_code": unit_code,
+                    "unit_name": f"{name} {p['province_name']}",
+                    "unit_name_ascii": f"{name_ascii} {p['province_name_ascii']}",
+                    "unit_kind": "provincial_agency",
+                    "province_code": code,
+                    "district_code": "",
+                    "deadline_local": deadline[code],
+                    "reports_from": REPORTS_FROM,
+                    "reports_to": "",
+                    "contact_email": f"vanthu.{abbrev.lower()}.p{code}@example.org",
+                    "contact_phone": phone(f"contact:{unit_code}"),
+                    "escalation_email": f"giamdoc.{abbrev.lower()}.p{code}@example.org",
+                }
+            )
+    write_csv("reporting_units.csv", units)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--refdata", type=Path, default=Path("../shared/refdata"))
+    args = parser.parse_args()
+    SEEDS.mkdir(exist_ok=True)
+    provinces = build_provinces(args.refdata)
+    districts = build_districts(args.refdata)
+    build_communes(args.refdata)
+    build_smartphone_owners(args.refdata, provinces)
+    build_targets()
+    build_registry(provinces, districts)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Bluezone coverage warehouse."""

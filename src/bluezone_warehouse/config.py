@@ -1,0 +1,114 @@
+"""One settings object, read from the environment (DESIGN §7).
+
+Only this module reads environment variables. Every default makes the embedded mode work
+from a fresh clone: the landing zone, the warehouse, the published snapshot and the alert
+outbox all live under ``data/`` in the project.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+PROJECT_DIR = Path(os.environ.get("BLUEZONE_PROJECT_DIR", Path(__file__).resolve().parents[2]))
+SEEDS_DIR = PROJECT_DIR / "seeds"
+DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
+
+LOCAL_TZ_NAME = "Asia/Ho_Chi_Minh"
+LOCAL_TZ = ZoneInfo(LOCAL_TZ_NAME)
+
+
+def _path(env: dict[str, str], name: str, default: Path) -> Path:
+    value = env.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+def _url(env: dict[str, str], name: str, default: Path) -> str:
+    value = env.get(name)
+    if not value:
+        return str(default)
+    if "://" in value and not value.startswith("file://"):
+        return value
+    return str(Path(value.removeprefix("file://")).expanduser().resolve())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the pipeline reads and writes, and the limits it enforces."""
+
+    landing_url: str
+    warehouse_path: Path
+    publish_dir: Path
+    outbox_dir: Path
+    quarantine_url: str
+    work_dir: Path
+    max_file_bytes: int = 200 * 1024 * 1024
+    max_xlsx_uncompressed_bytes: int = 100 * 1024 * 1024
+    ingest_batch_files: int = 500
+    campaign_start: date = date(2020, 8, 1)
+    campaign_end: date = date(2020, 12, 31)
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def landing_is_local(self) -> bool:
+        return "://" not in self.landing_url
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        return self.work_dir / "dbt_target"
+
+    @property
+    def run_artifacts_dir(self) -> Path:
+        return self.work_dir / "runs"
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Build the settings from ``env`` (the process environment by default)."""
+    env = dict(os.environ if env is None else env)
+    data = _path(env, "BLUEZONE_DATA_DIR", PROJECT_DIR / "data")
+    landing = _url(env, "BLUEZONE_LANDING_URL", data / "landing")
+    warehouse = _path(env, "BLUEZONE_WAREHOUSE_PATH", data / "warehouse" / "bluezone.duckdb")
+    return Settings(
+        landing_url=landing,
+        warehouse_path=warehouse,
+        publish_dir=_path(env, "BLUEZONE_PUBLISH_DIR", data / "publish"),
+        outbox_dir=_path(env, "BLUEZONE_OUTBOX_DIR", data / "outbox"),
+        quarantine_url=_url(env, "BLUEZONE_QUARANTINE_URL", warehouse.parent / "quarantine"),
+        work_dir=_path(env, "BLUEZONE_WORK_DIR", warehouse.parent / "work"),
+        max_file_bytes=int(env.get("BLUEZONE_MAX_FILE_BYTES", 200 * 1024 * 1024)),
+        max_xlsx_uncompressed_bytes=int(
+            env.get("BLUEZONE_MAX_XLSX_UNCOMPRESSED_BYTES", 100 * 1024 * 1024)
+        ),
+        ingest_batch_files=int(env.get("BLUEZONE_INGEST_BATCH_FILES", 500)),
+        campaign_start=date.fromisoformat(env.get("BLUEZONE_CAMPAIGN_START", "2020-08-01")),
+        campaign_end=date.fromisoformat(env.get("BLUEZONE_CAMPAIGN_END", "2020-12-31")),
+    )
+
+
+def safe_run_id(run_id: str) -> str:
+    """A run id usable as a folder name (Airflow run ids contain ':' and '+')."""
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in run_id)
+
+
+def airflow_environment(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for the embedded Airflow: its home inside the project, examples off.
+
+    Values already set in ``env`` win, so the distributed setup can point elsewhere.
+    """
+    env = dict(os.environ if env is None else env)
+    defaults = {
+        "AIRFLOW_HOME": str(PROJECT_DIR / ".airflow"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_DIR / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__PARALLELISM": "2",
+        "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    for key, value in defaults.items():
+        env.setdefault(key, value)
+    return env

@@ -1,0 +1,138 @@
+"""Matching what a report says about its unit to the reporting-unit registry (DESIGN §3.4).
+
+A row names its unit by registry code, or by name when the code is blank. Names come with or
+without diacritics and with the usual prefixes ("UBND", "TP."/"Thành phố", "TX."/"Thị xã",
+"H."/"Huyện", "Q."/"Quận"). A name is matched on its folded form; when several provinces have
+a unit of that name, the province the file is about decides; a fuzzy match is accepted only
+when it is unique and close. Anything else is an ``unknown_unit`` with the best candidates.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from bluezone_warehouse.names import ascii_fold
+
+_TYPE_PREFIXES = (
+    ("thanh pho", "thanh pho"), ("tp", "thanh pho"),
+    ("thi xa", "thi xa"), ("tx", "thi xa"),
+    ("huyen", "huyen"), ("h", "huyen"),
+    ("quan", "quan"), ("q", "quan"),
+)
+_FUZZY_CUTOFF = 0.9
+
+
+@dataclass(frozen=True)
+class RegistryUnit:
+    unit_code: str
+    unit_name: str
+    unit_kind: str
+    province_code: str
+    district_code: str
+    deadline_local: str
+
+
+@dataclass(frozen=True)
+class UnitMatch:
+    unit: RegistryUnit | None
+    method: str  # code | name | fuzzy | unknown
+    reason: str = ""
+
+
+def _fold(text: str) -> str:
+    folded = ascii_fold(text).lower()
+    folded = re.sub(r"[.\-_,()]+", " ", folded)
+    return re.sub(r"\s+", " ", folded).strip()
+
+
+def name_key(text: str) -> tuple[str | None, str]:
+    """(unit type or None, base name) of a folded unit name, without "UBND" and prefixes."""
+    folded = _fold(text)
+    folded = re.sub(r"^(ubnd|uy ban nhan dan)\s+", "", folded)
+    for prefix, kind in _TYPE_PREFIXES:
+        if folded.startswith(prefix + " "):
+            return kind, folded[len(prefix) + 1 :].strip()
+    return None, folded
+
+
+class Registry:
+    """The reporting-unit registry, indexed for matching report rows."""
+
+    def __init__(self, units: list[RegistryUnit]) -> None:
+        self.units = units
+        self.by_code = {unit.unit_code: unit for unit in units}
+        self._by_base: dict[str, list[tuple[str | None, RegistryUnit]]] = {}
+        for unit in units:
+            kind, base = name_key(unit.unit_name)
+            self._by_base.setdefault(base, []).append((kind, unit))
+
+    @classmethod
+    def from_seed(cls, path: Path) -> Registry:
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        return cls(
+            [
+                RegistryUnit(
+                    unit_code=row["unit_code"],
+                    unit_name=row["unit_name"],
+                    unit_kind=row["unit_kind"],
+                    province_code=row["province_code"],
+                    district_code=row["district_code"],
+                    deadline_local=row["deadline_local"],
+                )
+                for row in rows
+            ]
+        )
+
+    def match(self, code: str | None, name: str | None, provinces: set[str]) -> UnitMatch:
+        """Match a row's code (preferred) or name; ``provinces`` is the file's context."""
+        if code:
+            unit = self.by_code.get(code.strip())
+            if unit is None and code.strip().isdigit() and len(code.strip()) < 3:
+                unit = self.by_code.get(code.strip().zfill(3))
+            if unit is not None:
+                return UnitMatch(unit, "code")
+            return UnitMatch(None, "unknown", f"unit code {code!r} is not in the registry")
+        if not name:
+            return UnitMatch(None, "unknown", "neither a unit code nor a unit name is given")
+        kind, base = name_key(name)
+        candidates = [
+            unit for unit_kind, unit in self._by_base.get(base, []) if kind in (None, unit_kind)
+        ]
+        chosen = self._narrow(candidates, provinces)
+        if chosen is not None:
+            return UnitMatch(chosen, "name")
+        if len(candidates) > 1:
+            names = ", ".join(f"{u.unit_code} {u.unit_name}" for u in candidates[:5])
+            return UnitMatch(None, "unknown", f"unit name {name!r} is ambiguous: {names}")
+        close = difflib.get_close_matches(base, self._by_base, n=3, cutoff=_FUZZY_CUTOFF)
+        fuzzy = [
+            unit
+            for match in close[:1]
+            for unit_kind, unit in self._by_base[match]
+            if kind in (None, unit_kind)
+        ]
+        chosen = self._narrow(fuzzy, provinces)
+        if chosen is not None and len(close) == 1:
+            return UnitMatch(chosen, "fuzzy")
+        hints = difflib.get_close_matches(base, self._by_base, n=3, cutoff=0.6)
+        best = "; ".join(
+            f"{unit.unit_code} {unit.unit_name}" for hint in hints for _, unit in self._by_base[hint][:1]
+        )
+        return UnitMatch(
+            None,
+            "unknown",
+            f"unit name {name!r} matches no registry unit"
+            + (f"; closest: {best}" if best else ""),
+        )
+
+    @staticmethod
+    def _narrow(candidates: list[RegistryUnit], provinces: set[str]) -> RegistryUnit | None:
+        if len(candidates) == 1:
+            return candidates[0]
+        in_context = [unit for unit in candidates if unit.province_code in provinces]
+        return in_context[0] if len(in_context) == 1 else None

@@ -1,0 +1,117 @@
+"""Listing and reading the landing zone, whether it is a local folder or an ``s3://`` URL.
+
+The landing zone has two folders that the outside world drops files into: ``installs/``
+(the national install export, DESIGN §3.2) and ``reports/`` (unit reports, §3.3). Anything
+else under the landing URL (such as a simulator's ``_simulation/`` ground truth) is ignored.
+Every file is addressed by its path relative to the landing root, which is what the manifest
+records; the filesystem behind it is fsspec's, so ``file://`` and ``s3://`` behave alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import fsspec
+
+SOURCES = ("installs", "reports")
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    """One file in the landing zone as listed (not yet read)."""
+
+    source: str  # "installs" or "reports"
+    path: str  # relative to the landing root, always with "/" separators
+    size_bytes: int
+    arrived_at: datetime  # UTC; the file's modification time in the landing zone
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+def _mtime(info: dict) -> datetime:
+    for key in ("mtime", "LastModified", "last_modified", "created"):
+        value = info.get(key)
+        if value is None:
+            continue
+        if isinstance(value, datetime):
+            return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        return datetime.fromtimestamp(float(value), tz=UTC)
+    raise ValueError(f"cannot tell when {info.get('name')} arrived: no modification time")
+
+
+class LandingZone:
+    """The landing zone at ``url`` (a local path, ``file://`` or ``s3://`` URL)."""
+
+    def __init__(self, url: str, storage_options: dict | None = None) -> None:
+        self.url = url.rstrip("/")
+        self.fs, self.root = fsspec.core.url_to_fs(self.url, **(storage_options or {}))
+        self.root = self.root.rstrip("/")
+
+    def list(self, source: str) -> list[LandedFile]:
+        """Every file under ``source/``, sorted by arrival time then path."""
+        if source not in SOURCES:
+            raise ValueError(f"unknown landing source {source!r}; expected one of {SOURCES}")
+        base = f"{self.root}/{source}"
+        if not self.fs.exists(base):
+            return []
+        files = []
+        for full, info in self.fs.find(base, detail=True).items():
+            if info.get("type") != "file":
+                continue
+            relative = full[len(self.root) + 1 :] if full.startswith(self.root) else full
+            files.append(
+                LandedFile(
+                    source=source,
+                    path=relative.replace("\\", "/"),
+                    size_bytes=int(info.get("size") or 0),
+                    arrived_at=_mtime(info),
+                )
+            )
+        return sorted(files, key=lambda f: (f.arrived_at, f.path))
+
+    def full_path(self, relative: str) -> str:
+        return f"{self.root}/{relative}"
+
+    def read_bytes(self, relative: str) -> bytes:
+        return self.fs.cat_file(self.full_path(relative))
+
+    @contextmanager
+    def local_copy(self, relative: str) -> Iterator[Path]:
+        """A local path to the file: the file itself when local, else a temporary download."""
+        if self.fs.protocol in ("file", ("file", "local")) or "file" in self.fs.protocol:
+            yield Path(self.full_path(relative))
+            return
+        with tempfile.TemporaryDirectory(prefix="bluezone-landing-") as tmp:
+            target = Path(tmp) / Path(relative).name
+            self.fs.get_file(self.full_path(relative), str(target))
+            yield target
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def safe_name(name: str) -> str:
+    """A file name that cannot escape a folder: no separators, no leading dots."""
+    cleaned = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name)
+    return cleaned.lstrip(".")[:120] or "unnamed"
+
+
+def quarantine_file(zone: LandingZone, landed: LandedFile, checksum: str, url: str) -> str:
+    """Copy a rejected file, untouched, to the quarantine area; returns where it went."""
+    fs, root = fsspec.core.url_to_fs(url)
+    target = f"{root.rstrip('/')}/{landed.source}/{checksum[:16]}_{safe_name(landed.name)}"
+    if not fs.exists(target):
+        fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+        with zone.fs.open(zone.full_path(landed.path), "rb") as src, fs.open(target, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    return target

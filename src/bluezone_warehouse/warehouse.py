@@ -1,0 +1,196 @@
+"""DuckDB connections to the warehouse (one writer, many read-only readers) and its raw layer.
+
+DuckDB allows one writer per file: every task that writes goes through the Airflow pool
+``warehouse_writer`` and opens the file with :func:`connect_writer`; everything else reads
+with :func:`connect_reader` or reads the published snapshot.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+RAW_DDL = """
+create schema if not exists raw;
+
+create table if not exists raw.landing_files (
+    file_id varchar primary key,
+    source varchar not null,
+    path varchar not null,
+    file_name varchar not null,
+    size_bytes bigint not null,
+    checksum varchar not null,
+    arrived_at timestamptz not null,
+    first_seen_at timestamptz not null,
+    run_id varchar not null,
+    status varchar not null,
+    rows_loaded integer not null,
+    rows_rejected integer not null,
+    reason varchar,
+    snapshot_date date,
+    quarantined_to varchar
+);
+
+create table if not exists raw.install_exports (
+    snapshot_date date not null,
+    level varchar not null,
+    unit_code varchar not null,
+    installs bigint not null,
+    installs_with_phone bigint,
+    file_id varchar not null,
+    source_file varchar not null,
+    checksum varchar not null,
+    row_number integer not null,
+    arrived_at timestamptz not null,
+    loaded_at timestamptz not null
+);
+
+create table if not exists raw.unit_reports (
+    report_date date not null,
+    unit_code varchar not null,
+    unit_code_raw varchar,
+    unit_name_raw varchar,
+    match_method varchar not null,
+    submitted_at timestamptz not null,
+    submitted_at_source varchar not null,
+    installs_reported bigint,
+    staff_total bigint,
+    staff_installed bigint,
+    households_visited bigint,
+    note varchar,
+    file_id varchar not null,
+    source_file varchar not null,
+    checksum varchar not null,
+    row_number integer not null,
+    arrived_at timestamptz not null,
+    loaded_at timestamptz not null
+);
+
+create table if not exists raw.rejected_rows (
+    file_id varchar not null,
+    source varchar not null,
+    source_file varchar not null,
+    row_number integer,
+    column_name varchar,
+    raw_value varchar,
+    check_id varchar not null,
+    reason varchar not null,
+    unit_code varchar,
+    province_code varchar,
+    day date,
+    detected_at timestamptz not null
+);
+"""
+
+
+def connect_writer(path: Path) -> duckdb.DuckDBPyConnection:
+    """The single writer connection; creates the file and the raw layer when missing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    con.execute(RAW_DDL)
+    return con
+
+
+def connect_reader(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection, which never takes the writer's lock."""
+    return duckdb.connect(str(path), read_only=True)
+
+
+@contextmanager
+def writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect_writer(path)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+# --- publishing ----------------------------------------------------------------------------
+
+SNAPSHOT_FILE = "bluezone_marts.duckdb"
+CURRENT_LINK = "current"
+KEEP_SNAPSHOTS = 3
+PERSONAL_DATA_COLUMNS = ("contact_email", "contact_phone", "escalation_email", "digest_email")
+
+
+class PublishRefused(RuntimeError):
+    """The marts cannot be published (missing, or carrying personal data)."""
+
+
+def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables "
+        "where table_schema = 'marts' and table_type = 'BASE TABLE' order by table_name"
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+def _check_no_personal_data(con: duckdb.DuckDBPyConnection) -> None:
+    leaked = con.execute(
+        "select table_name || '.' || column_name from information_schema.columns "
+        "where table_schema = 'marts' and column_name in "
+        f"({', '.join('?' for _ in PERSONAL_DATA_COLUMNS)})",
+        list(PERSONAL_DATA_COLUMNS),
+    ).fetchall()
+    if leaked:
+        raise PublishRefused(f"personal data in marts: {', '.join(c for (c,) in leaked)}")
+
+
+def publish(warehouse_path: Path, publish_dir: Path, snapshot_id: str) -> Path:
+    """Copy the marts into a new read-only snapshot (DuckDB + Parquet) and swap it in.
+
+    The snapshot is written to its own folder, then the ``current`` link is replaced in one
+    atomic rename, so a reader sees the old snapshot or the new one, never a mix. Older
+    snapshots stay for readers that still hold them open; only the last few are kept.
+    """
+    snapshots = publish_dir / "snapshots"
+    target = snapshots / snapshot_id
+    building = snapshots / f".building-{snapshot_id}"
+    if building.exists():
+        shutil.rmtree(building)
+    building.mkdir(parents=True)
+    con = duckdb.connect(str(building / SNAPSHOT_FILE))
+    try:
+        con.execute("attach ? as warehouse (read_only)", [str(warehouse_path)])
+        con.execute("use warehouse")
+        tables = mart_tables(con)
+        if not tables:
+            raise PublishRefused(f"no marts in {warehouse_path}: run the build first")
+        _check_no_personal_data(con)
+        snapshot = building / SNAPSHOT_FILE
+        con.execute(f"use {snapshot.stem}")
+        con.execute("create schema marts")
+        parquet_dir = building / "parquet"
+        parquet_dir.mkdir()
+        for table in tables:
+            con.execute(f"create table marts.{table} as select * from warehouse.marts.{table}")
+            con.execute(f"copy marts.{table} to '{parquet_dir / table}.parquet' (format parquet)")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    if target.exists():
+        shutil.rmtree(target)
+    building.rename(target)
+    link = publish_dir / CURRENT_LINK
+    temporary_link = publish_dir / f".{CURRENT_LINK}-{snapshot_id}"
+    if temporary_link.is_symlink() or temporary_link.exists():
+        temporary_link.unlink()
+    temporary_link.symlink_to(Path("snapshots") / snapshot_id)
+    os.replace(temporary_link, link)
+    _prune(snapshots, keep=target.name)
+    return link / SNAPSHOT_FILE
+
+
+def _prune(snapshots: Path, keep: str) -> None:
+    done = sorted(
+        (p for p in snapshots.iterdir() if not p.name.startswith(".")),
+        key=lambda p: p.stat().st_mtime,
+    )
+    for old in done[:-KEEP_SNAPSHOTS]:
+        if old.name != keep:
+            shutil.rmtree(old, ignore_errors=True)
