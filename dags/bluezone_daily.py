@@ -45,8 +45,11 @@ def _context() -> tuple[object, str, object]:
     catchup=False,
     max_active_runs=1,
     tags=["bluezone", "warehouse"],
-    default_args={"owner": "data-engineering", "retries": 1,
-                  "retry_delay": pendulum.duration(minutes=2)},
+    default_args={
+        "owner": "data-engineering",
+        "retries": 1,
+        "retry_delay": pendulum.duration(minutes=2),
+    },
     doc_md=DOC_MD,
 )
 def bluezone_daily() -> None:

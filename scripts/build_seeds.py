@@ -163,7 +163,8 @@ def build_smartphone_owners(refdata: Path, provinces: list[dict[str, str]]) -> N
     )
     intercept = mean_y - slope * mean_x
     weights = {
-        p["province_code"]: int(p["population_total"]) * (intercept + slope * urban[p["province_code"]])
+        p["province_code"]: int(p["population_total"])
+        * (intercept + slope * urban[p["province_code"]])
         for p in provinces
     }
     total_weight = sum(weights.values())
@@ -196,18 +197,66 @@ def build_smartphone_owners(refdata: Path, provinces: list[dict[str, str]]) -> N
 
 def build_targets() -> None:
     targets = [
-        ("nation_60pct_smartphone", "VN", "nation", "share_smartphone_owners", 0.60, "2020-08-20",
-         "", "MIC national goal: 60% of smartphone users"),
-        ("p30_60pct_smartphone", "30", "province", "share_smartphone_owners", 0.60, "2020-08-20",
-         "p30_2020_08_20", "Hải Dương: 60% of smartphone users"),
-        ("p30_top10_installs", "30", "province", "rank_by_installs", 10, "2020-08-20",
-         "p30_2020_08_20", "Hải Dương: or at least 10th of the provinces by installs"),
-        ("p58_50pct_smartphone", "58", "province", "share_smartphone_owners", 0.50, "2020-08-20",
-         "", "Ninh Thuận: 50% of smartphone owners"),
-        ("p08_50pct_smartphone", "08", "province", "share_smartphone_owners", 0.50, "2020-08-25",
-         "", "Tuyên Quang: 50% of smartphone owners"),
-        ("p89_60pct_smartphone", "89", "province", "share_smartphone_owners", 0.60, "2020-08-20",
-         "", "An Giang: the national 60% of smartphone users"),
+        (
+            "nation_60pct_smartphone",
+            "VN",
+            "nation",
+            "share_smartphone_owners",
+            0.60,
+            "2020-08-20",
+            "",
+            "MIC national goal: 60% of smartphone users",
+        ),
+        (
+            "p30_60pct_smartphone",
+            "30",
+            "province",
+            "share_smartphone_owners",
+            0.60,
+            "2020-08-20",
+            "p30_2020_08_20",
+            "Hải Dương: 60% of smartphone users",
+        ),
+        (
+            "p30_top10_installs",
+            "30",
+            "province",
+            "rank_by_installs",
+            10,
+            "2020-08-20",
+            "p30_2020_08_20",
+            "Hải Dương: or at least 10th of the provinces by installs",
+        ),
+        (
+            "p58_50pct_smartphone",
+            "58",
+            "province",
+            "share_smartphone_owners",
+            0.50,
+            "2020-08-20",
+            "",
+            "Ninh Thuận: 50% of smartphone owners",
+        ),
+        (
+            "p08_50pct_smartphone",
+            "08",
+            "province",
+            "share_smartphone_owners",
+            0.50,
+            "2020-08-25",
+            "",
+            "Tuyên Quang: 50% of smartphone owners",
+        ),
+        (
+            "p89_60pct_smartphone",
+            "89",
+            "province",
+            "share_smartphone_owners",
+            0.60,
+            "2020-08-20",
+            "",
+            "An Giang: the national 60% of smartphone users",
+        ),
     ]
     write_csv(
         "campaign_targets.csv",

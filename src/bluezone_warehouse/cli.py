@@ -51,8 +51,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     provinces = [p.strip() for p in args.provinces.split(",")] if args.provinces else None
     started = time.perf_counter()
     result = simulate_campaign(
-        out, start=args.start, end=args.end, provinces=provinces, seed=args.seed,
-        faults=faults, progress=sys.stderr.isatty() and not args.quiet,
+        out,
+        start=args.start,
+        end=args.end,
+        provinces=provinces,
+        seed=args.seed,
+        faults=faults,
+        progress=sys.stderr.isatty() and not args.quiet,
     )
     print(
         f"simulated {len(result.days)} days into {result.landing_dir}: "
@@ -69,19 +74,27 @@ def cmd_airflow_init(_: argparse.Namespace) -> int:
     subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
     subprocess.run(
         [airflow, "pools", "set", "warehouse_writer", "1", "Single writer of the DuckDB warehouse"],
-        env=env, check=True, capture_output=True,
+        env=env,
+        check=True,
+        capture_output=True,
     )
     print(f"Airflow home ready: {env['AIRFLOW_HOME']} (pool warehouse_writer, 1 slot)")
     return 0
 
 
-def airflow_dags_test(dag_id: str, logical_date: str, *, quiet: bool = False,
-                      ) -> subprocess.CompletedProcess[str]:
+def airflow_dags_test(
+    dag_id: str,
+    logical_date: str,
+    *,
+    quiet: bool = False,
+) -> subprocess.CompletedProcess[str]:
     """Run one DAG run for real with ``airflow dags test`` (tasks in this process tree)."""
     airflow = str(Path(sys.executable).with_name("airflow"))
     return subprocess.run(
         [airflow, "dags", "test", dag_id, logical_date],
-        env=airflow_environment(), text=True, check=False,
+        env=airflow_environment(),
+        text=True,
+        check=False,
         capture_output=quiet,
     )
 
@@ -95,8 +108,9 @@ def cmd_airflow_run(args: argparse.Namespace) -> int:
     if completed.returncode != 0:
         if args.quiet:
             print(completed.stdout[-5000:], completed.stderr[-5000:], sep="\n", file=sys.stderr)
-        print(f"bluezone_daily for {args.date} failed (exit {completed.returncode})",
-              file=sys.stderr)
+        print(
+            f"bluezone_daily for {args.date} failed (exit {completed.returncode})", file=sys.stderr
+        )
     return completed.returncode
 
 
@@ -138,29 +152,55 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_fault_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    simulate.add_argument("--start", type=_date, default=date(2020, 8, 1),
-                          help="first day of the campaign (default 2020-08-01)")
-    simulate.add_argument("--end", type=_date, default=date(2020, 8, 25),
-                          help="last day of the campaign, inclusive (default 2020-08-25)")
-    simulate.add_argument("--provinces", default=None,
-                          help="comma-separated 2-digit GSO province codes (default: all 63)")
-    simulate.add_argument("--seed", type=int, default=2020,
-                          help="random seed; the same seed gives the same files (default 2020)")
-    simulate.add_argument("--out", default=None,
-                          help="landing folder to write (default: $BLUEZONE_LANDING_URL)")
-    simulate.add_argument("--clean", action="store_true",
-                          help="inject no faults at all (every report on time, exports clean)")
-    simulate.add_argument("--fault", type=_fault, action="append", metavar="KIND=RATE",
-                          help="override one fault rate; repeatable (kinds listed below)")
+    simulate.add_argument(
+        "--start",
+        type=_date,
+        default=date(2020, 8, 1),
+        help="first day of the campaign (default 2020-08-01)",
+    )
+    simulate.add_argument(
+        "--end",
+        type=_date,
+        default=date(2020, 8, 25),
+        help="last day of the campaign, inclusive (default 2020-08-25)",
+    )
+    simulate.add_argument(
+        "--provinces",
+        default=None,
+        help="comma-separated 2-digit GSO province codes (default: all 63)",
+    )
+    simulate.add_argument(
+        "--seed",
+        type=int,
+        default=2020,
+        help="random seed; the same seed gives the same files (default 2020)",
+    )
+    simulate.add_argument(
+        "--out", default=None, help="landing folder to write (default: $BLUEZONE_LANDING_URL)"
+    )
+    simulate.add_argument(
+        "--clean",
+        action="store_true",
+        help="inject no faults at all (every report on time, exports clean)",
+    )
+    simulate.add_argument(
+        "--fault",
+        type=_fault,
+        action="append",
+        metavar="KIND=RATE",
+        help="override one fault rate; repeatable (kinds listed below)",
+    )
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")
     simulate.set_defaults(func=cmd_simulate)
 
-    init = commands.add_parser("airflow-init",
-                               help="create the embedded Airflow home (metadata, pool)")
+    init = commands.add_parser(
+        "airflow-init", help="create the embedded Airflow home (metadata, pool)"
+    )
     init.set_defaults(func=cmd_airflow_init)
 
     airflow_run = commands.add_parser(
-        "airflow-run", help="run bluezone_daily for one business day as a real Airflow run",
+        "airflow-run",
+        help="run bluezone_daily for one business day as a real Airflow run",
         description="Runs `airflow dags test bluezone_daily` for the business day DATE "
         "(the run that starts at 02:00 local time on the next day).",
     )
@@ -173,14 +213,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     summary = commands.add_parser("summary", help="print the campaign summary from the snapshot")
-    summary.add_argument("--date", type=_date, default=None,
-                         help="snapshot day (default: the latest in the snapshot)")
+    summary.add_argument(
+        "--date",
+        type=_date,
+        default=None,
+        help="snapshot day (default: the latest in the snapshot)",
+    )
     summary.set_defaults(func=cmd_summary)
 
     demo = commands.add_parser(
-        "demo", help="simulate the default campaign, run bluezone_daily, print the summary")
-    demo.add_argument("--end", type=_date, default=date(2020, 8, 25),
-                      help="last simulated day, the day the DAG runs for (default 2020-08-25)")
+        "demo", help="simulate the default campaign, run bluezone_daily, print the summary"
+    )
+    demo.add_argument(
+        "--end",
+        type=_date,
+        default=date(2020, 8, 25),
+        help="last simulated day, the day the DAG runs for (default 2020-08-25)",
+    )
     demo.add_argument("--seed", type=int, default=2020, help="simulation seed (default 2020)")
     demo.set_defaults(func=cmd_demo)
     return parser

@@ -42,8 +42,7 @@ def run_demo(_: Settings, *, end: date, seed: int) -> int:
     result = simulate_campaign(
         landing := DEMO_DIR / "landing", end=end, seed=seed, faults=FaultRates(), progress=True
     )
-    print(f"    {result.files_written:,} files in {landing} "
-          f"({time.perf_counter() - started:.0f}s)")
+    print(f"    {result.files_written:,} files in {landing} ({time.perf_counter() - started:.0f}s)")
     print(f"2/3 Running bluezone_daily for {end} under Airflow (airflow dags test)")
     step = time.perf_counter()
     completed = airflow_dags_test("bluezone_daily", logical_date_for(end).isoformat(), quiet=True)

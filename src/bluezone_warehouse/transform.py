@@ -68,23 +68,40 @@ def dbt_env(settings: Settings, artifacts_dir: Path) -> dict[str, str]:
     return env
 
 
-def run_dbt(settings: Settings, args: list[str], run_date: date, artifacts_dir: Path,
-            ) -> subprocess.CompletedProcess[str]:
+def run_dbt(
+    settings: Settings,
+    args: list[str],
+    run_date: date,
+    artifacts_dir: Path,
+) -> subprocess.CompletedProcess[str]:
     """Run one dbt command for ``run_date`` with its artifacts in ``artifacts_dir``."""
     artifacts_dir.mkdir(parents=True, exist_ok=True)
     command = [
-        dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR),
-        "--vars", json.dumps({"run_date": run_date.isoformat()}),
+        dbt_executable(),
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--vars",
+        json.dumps({"run_date": run_date.isoformat()}),
     ]
     log.info("running %s", " ".join(command))
     return subprocess.run(
-        command, cwd=DBT_PROJECT_DIR, env=dbt_env(settings, artifacts_dir),
-        capture_output=True, text=True, check=False,
+        command,
+        cwd=DBT_PROJECT_DIR,
+        env=dbt_env(settings, artifacts_dir),
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
-def build(settings: Settings, run_date: date, run_id: str, *, full_refresh: bool = False,
-          ) -> BuildResult:
+def build(
+    settings: Settings,
+    run_date: date,
+    run_id: str,
+    *,
+    full_refresh: bool = False,
+) -> BuildResult:
     """``dbt build`` the whole project for ``run_date``; raise if any node failed."""
     artifacts_dir = settings.run_artifacts_dir / safe_run_id(run_id) / "dbt"
     if artifacts_dir.exists():
@@ -119,9 +136,15 @@ def build(settings: Settings, run_date: date, run_id: str, *, full_refresh: bool
 def store_results(settings: Settings, results: dict, run_id: str, run_date: date) -> None:
     rows = [
         (
-            run_id, run_date, result["unique_id"], result["unique_id"].split(".", 1)[0],
-            result["status"], result.get("failures"), (result.get("message") or "")[:2000],
-            result.get("execution_time"), results["metadata"]["invocation_id"],
+            run_id,
+            run_date,
+            result["unique_id"],
+            result["unique_id"].split(".", 1)[0],
+            result["status"],
+            result.get("failures"),
+            (result.get("message") or "")[:2000],
+            result.get("execution_time"),
+            results["metadata"]["invocation_id"],
             results["metadata"].get("generated_at"),
         )
         for result in results["results"]

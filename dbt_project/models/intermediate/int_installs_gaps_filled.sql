@@ -15,9 +15,10 @@ bounds as (
 ),
 
 calendar as (
-    select cast(day as date) as snapshot_date
-    from bounds,
-        range(bounds.first_day, bounds.last_day + interval 1 day, interval 1 day) as days(day)
+    select
+        cast(unnest(generate_series(bounds.first_day, bounds.last_day, interval 1 day)) as date)
+            as snapshot_date,
+    from bounds
 ),
 
 units as (
@@ -37,9 +38,10 @@ grid as (
     from units
     cross join calendar
     left join exports
-        on units.level = exports.level
-        and units.unit_code = exports.unit_code
-        and calendar.snapshot_date = exports.snapshot_date
+        on
+            units.level = exports.level
+            and units.unit_code = exports.unit_code
+            and calendar.snapshot_date = exports.snapshot_date
 ),
 
 neighbours as (

@@ -48,13 +48,34 @@ nation as (
 ),
 
 final as (
-    select level, unit_code, snapshot_date, is_estimated, installs, installs_with_phone, new_installs
+    select
+        level,
+        unit_code,
+        snapshot_date,
+        is_estimated,
+        installs,
+        installs_with_phone,
+        new_installs
     from filled
     union all
-    select level, unit_code, snapshot_date, is_estimated, installs, installs_with_phone, new_installs
+    select
+        level,
+        unit_code,
+        snapshot_date,
+        is_estimated,
+        installs,
+        installs_with_phone,
+        new_installs
     from regions
     union all
-    select level, unit_code, snapshot_date, is_estimated, installs, installs_with_phone, new_installs
+    select
+        level,
+        unit_code,
+        snapshot_date,
+        is_estimated,
+        installs,
+        installs_with_phone,
+        new_installs
     from nation
 )
 

@@ -13,9 +13,10 @@ bounds as (
 ),
 
 calendar as (
-    select cast(day as date) as report_date
-    from bounds,
-        range(bounds.first_day, bounds.last_day + interval 1 day, interval 1 day) as days(day)
+    select
+        cast(unnest(generate_series(bounds.first_day, bounds.last_day, interval 1 day)) as date)
+            as report_date,
+    from bounds
 ),
 
 expected as (
@@ -33,8 +34,9 @@ expected as (
         ) as deadline_at,
     from units
     inner join calendar
-        on calendar.report_date >= units.reports_from
-        and (units.reports_to is null or calendar.report_date <= units.reports_to)
+        on
+            units.reports_from <= calendar.report_date
+            and (units.reports_to is null or units.reports_to >= calendar.report_date)
 )
 
 select * from expected

@@ -46,8 +46,9 @@ final as (
         units.smartphone_owners_vintage,
     from rolling
     inner join units
-        on rolling.unit_code = units.unit_code
-        and rolling.level = units.level
+        on
+            rolling.unit_code = units.unit_code
+            and rolling.level = units.level
 )
 
 select * from final

@@ -18,9 +18,8 @@ per_unit_day as (
         count(*) as submissions_count,
         min(submitted_at) as first_submitted_at,
         max(submitted_at) as last_submitted_at,
-        count(distinct (
-            installs_reported, staff_total, staff_installed
-        )) as distinct_figures_count,
+        count(distinct [installs_reported, staff_total, staff_installed])
+            as distinct_figures_count,
     from submissions
     group by all
 ),
@@ -44,11 +43,13 @@ joined as (
         latest.source_file,
     from expected
     left join per_unit_day
-        on expected.unit_code = per_unit_day.unit_code
-        and expected.report_date = per_unit_day.report_date
+        on
+            expected.unit_code = per_unit_day.unit_code
+            and expected.report_date = per_unit_day.report_date
     left join latest
-        on expected.unit_code = latest.unit_code
-        and expected.report_date = latest.report_date
+        on
+            expected.unit_code = latest.unit_code
+            and expected.report_date = latest.report_date
 ),
 
 final as (

@@ -36,9 +36,11 @@ newest as (
         ranked_deliveries.deliveries_count,
     from source
     inner join ranked_deliveries
-        on source.snapshot_date = ranked_deliveries.snapshot_date
-        and source.source_file = ranked_deliveries.source_file
-    where ranked_deliveries.delivery_rank = 1
+        on
+            source.snapshot_date = ranked_deliveries.snapshot_date
+            and source.source_file = ranked_deliveries.source_file
+    where
+        ranked_deliveries.delivery_rank = 1
         and source.snapshot_date <= cast('{{ var("run_date") }}' as date)
 )
 

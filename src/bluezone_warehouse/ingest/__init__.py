@@ -20,8 +20,12 @@ import duckdb
 import pyarrow as pa
 
 from bluezone_warehouse.config import SEEDS_DIR, Settings
-from bluezone_warehouse.ingest.exports import ExportRejected, export_day, load_export
-from bluezone_warehouse.ingest.exports import register_known_units
+from bluezone_warehouse.ingest.exports import (
+    ExportRejected,
+    export_day,
+    load_export,
+    register_known_units,
+)
 from bluezone_warehouse.ingest.readers import FileRejected, read_report
 from bluezone_warehouse.ingest.reports import Rejection, check_report_rows
 from bluezone_warehouse.ingest.units import Registry
@@ -33,30 +37,59 @@ log = logging.getLogger(__name__)
 _TS = pa.timestamp("us", tz="UTC")
 REPORT_SCHEMA = pa.schema(
     [
-        ("report_date", pa.date32()), ("unit_code", pa.string()), ("unit_code_raw", pa.string()),
-        ("unit_name_raw", pa.string()), ("match_method", pa.string()), ("submitted_at", _TS),
-        ("submitted_at_source", pa.string()), ("installs_reported", pa.int64()),
-        ("staff_total", pa.int64()), ("staff_installed", pa.int64()),
-        ("households_visited", pa.int64()), ("note", pa.string()), ("file_id", pa.string()),
-        ("source_file", pa.string()), ("checksum", pa.string()), ("row_number", pa.int32()),
-        ("arrived_at", _TS), ("loaded_at", _TS),
+        ("report_date", pa.date32()),
+        ("unit_code", pa.string()),
+        ("unit_code_raw", pa.string()),
+        ("unit_name_raw", pa.string()),
+        ("match_method", pa.string()),
+        ("submitted_at", _TS),
+        ("submitted_at_source", pa.string()),
+        ("installs_reported", pa.int64()),
+        ("staff_total", pa.int64()),
+        ("staff_installed", pa.int64()),
+        ("households_visited", pa.int64()),
+        ("note", pa.string()),
+        ("file_id", pa.string()),
+        ("source_file", pa.string()),
+        ("checksum", pa.string()),
+        ("row_number", pa.int32()),
+        ("arrived_at", _TS),
+        ("loaded_at", _TS),
     ]
 )
 REJECTED_SCHEMA = pa.schema(
     [
-        ("file_id", pa.string()), ("source", pa.string()), ("source_file", pa.string()),
-        ("row_number", pa.int32()), ("column_name", pa.string()), ("raw_value", pa.string()),
-        ("check_id", pa.string()), ("reason", pa.string()), ("unit_code", pa.string()),
-        ("province_code", pa.string()), ("day", pa.date32()), ("detected_at", _TS),
+        ("file_id", pa.string()),
+        ("source", pa.string()),
+        ("source_file", pa.string()),
+        ("row_number", pa.int32()),
+        ("column_name", pa.string()),
+        ("raw_value", pa.string()),
+        ("check_id", pa.string()),
+        ("reason", pa.string()),
+        ("unit_code", pa.string()),
+        ("province_code", pa.string()),
+        ("day", pa.date32()),
+        ("detected_at", _TS),
     ]
 )
 MANIFEST_SCHEMA = pa.schema(
     [
-        ("file_id", pa.string()), ("source", pa.string()), ("path", pa.string()),
-        ("file_name", pa.string()), ("size_bytes", pa.int64()), ("checksum", pa.string()),
-        ("arrived_at", _TS), ("first_seen_at", _TS), ("run_id", pa.string()),
-        ("status", pa.string()), ("rows_loaded", pa.int32()), ("rows_rejected", pa.int32()),
-        ("reason", pa.string()), ("snapshot_date", pa.date32()), ("quarantined_to", pa.string()),
+        ("file_id", pa.string()),
+        ("source", pa.string()),
+        ("path", pa.string()),
+        ("file_name", pa.string()),
+        ("size_bytes", pa.int64()),
+        ("checksum", pa.string()),
+        ("arrived_at", _TS),
+        ("first_seen_at", _TS),
+        ("run_id", pa.string()),
+        ("status", pa.string()),
+        ("rows_loaded", pa.int32()),
+        ("rows_rejected", pa.int32()),
+        ("reason", pa.string()),
+        ("snapshot_date", pa.date32()),
+        ("quarantined_to", pa.string()),
     ]
 )
 
@@ -92,8 +125,9 @@ def file_id_for(path: str, checksum: str) -> str:
 
 
 class _Ingestor:
-    def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
-                 loaded_at: datetime) -> None:
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, loaded_at: datetime
+    ) -> None:
         self.con = con
         self.settings = settings
         self.run_id = run_id
@@ -139,16 +173,29 @@ class _Ingestor:
 
     def _ingest_file(self, landed: LandedFile, batch: _Batch) -> None:
         entry = {
-            "source": landed.source, "path": landed.path, "file_name": landed.name,
-            "size_bytes": landed.size_bytes, "arrived_at": landed.arrived_at,
-            "first_seen_at": self.loaded_at, "run_id": self.run_id, "rows_loaded": 0,
-            "rows_rejected": 0, "reason": None, "snapshot_date": None, "quarantined_to": None,
+            "source": landed.source,
+            "path": landed.path,
+            "file_name": landed.name,
+            "size_bytes": landed.size_bytes,
+            "arrived_at": landed.arrived_at,
+            "first_seen_at": self.loaded_at,
+            "run_id": self.run_id,
+            "rows_loaded": 0,
+            "rows_rejected": 0,
+            "reason": None,
+            "snapshot_date": None,
+            "quarantined_to": None,
         }
         if landed.size_bytes > self.settings.max_file_bytes:
             checksum = self._stream_checksum(landed)
-            self._record(entry, checksum, batch, "refused",
-                         f"file is {landed.size_bytes} bytes, over the limit of "
-                         f"{self.settings.max_file_bytes}")
+            self._record(
+                entry,
+                checksum,
+                batch,
+                "refused",
+                f"file is {landed.size_bytes} bytes, over the limit of "
+                f"{self.settings.max_file_bytes}",
+            )
             return
         data = self.zone.read_bytes(landed.path)
         checksum = hashlib.sha256(data).hexdigest()
@@ -156,8 +203,14 @@ class _Ingestor:
         if file_id in self.seen_ids:  # same bytes, only the timestamp moved: nothing new
             return
         if checksum in self.by_checksum:
-            self._record(entry, checksum, batch, "duplicate",
-                         f"same content as {self.by_checksum[checksum]}", quarantine=False)
+            self._record(
+                entry,
+                checksum,
+                batch,
+                "duplicate",
+                f"same content as {self.by_checksum[checksum]}",
+                quarantine=False,
+            )
             return
         self.by_checksum[checksum] = landed.path
         try:
@@ -169,8 +222,9 @@ class _Ingestor:
             self._record(entry, checksum, batch, "quarantined", str(err))
             return
         entry.update(rows_loaded=loaded, rows_rejected=rejected)
-        self._record(entry, checksum, batch, "partial" if rejected else "loaded", None,
-                     quarantine=False)
+        self._record(
+            entry, checksum, batch, "partial" if rejected else "loaded", None, quarantine=False
+        )
 
     def _stream_checksum(self, landed: LandedFile) -> str:
         digest = hashlib.sha256()
@@ -179,53 +233,86 @@ class _Ingestor:
                 digest.update(chunk)
         return digest.hexdigest()
 
-    def _record(self, entry: dict, checksum: str, batch: _Batch, status: str,
-                reason: str | None, quarantine: bool = True) -> None:
+    def _record(
+        self,
+        entry: dict,
+        checksum: str,
+        batch: _Batch,
+        status: str,
+        reason: str | None,
+        quarantine: bool = True,
+    ) -> None:
         file_id = file_id_for(entry["path"], checksum)
         entry.update(file_id=file_id, checksum=checksum, status=status, reason=reason)
         if status in ("quarantined", "refused"):
             if quarantine and status == "quarantined":
-                landed = LandedFile(entry["source"], entry["path"], entry["size_bytes"],
-                                    entry["arrived_at"])
+                landed = LandedFile(
+                    entry["source"], entry["path"], entry["size_bytes"], entry["arrived_at"]
+                )
                 entry["quarantined_to"] = quarantine_file(
                     self.zone, landed, checksum, self.settings.quarantine_url
                 )
-            batch.rejected.append(self._rejection_row(
-                entry, Rejection(None, None, None, "malformed_file", reason or status,
-                                 day=entry["snapshot_date"])
-            ))
+            batch.rejected.append(
+                self._rejection_row(
+                    entry,
+                    Rejection(
+                        None,
+                        None,
+                        None,
+                        "malformed_file",
+                        reason or status,
+                        day=entry["snapshot_date"],
+                    ),
+                )
+            )
         self.seen_ids.add(file_id)
         batch.manifest.append(entry)
 
     def _rejection_row(self, entry: dict, rejection: Rejection) -> dict:
         return {
             "file_id": file_id_for(entry["path"], entry["checksum"]),
-            "source": entry["source"], "source_file": entry["path"],
-            "row_number": rejection.row_number, "column_name": rejection.column_name,
-            "raw_value": rejection.raw_value, "check_id": rejection.check_id,
-            "reason": rejection.reason, "unit_code": rejection.unit_code,
-            "province_code": rejection.province_code, "day": rejection.day,
+            "source": entry["source"],
+            "source_file": entry["path"],
+            "row_number": rejection.row_number,
+            "column_name": rejection.column_name,
+            "raw_value": rejection.raw_value,
+            "check_id": rejection.check_id,
+            "reason": rejection.reason,
+            "unit_code": rejection.unit_code,
+            "province_code": rejection.province_code,
+            "day": rejection.day,
             "detected_at": self.loaded_at,
         }
 
-    def _load_export(self, landed: LandedFile, entry: dict, file_id: str,
-                     checksum: str) -> tuple[int, int]:
+    def _load_export(
+        self, landed: LandedFile, entry: dict, file_id: str, checksum: str
+    ) -> tuple[int, int]:
         day = export_day(landed.name)
         entry["snapshot_date"] = day
         with self.zone.local_copy(landed.path) as local:
             result = load_export(
-                self.con, local, day=day, file_id=file_id, source_file=landed.path,
-                checksum=checksum, arrived_at=landed.arrived_at, loaded_at=self.loaded_at,
+                self.con,
+                local,
+                day=day,
+                file_id=file_id,
+                source_file=landed.path,
+                checksum=checksum,
+                arrived_at=landed.arrived_at,
+                loaded_at=self.loaded_at,
             )
         return result.rows_loaded, result.rows_rejected
 
-    def _load_report(self, landed: LandedFile, data: bytes, file_id: str, checksum: str,
-                     batch: _Batch) -> tuple[int, int]:
+    def _load_report(
+        self, landed: LandedFile, data: bytes, file_id: str, checksum: str, batch: _Batch
+    ) -> tuple[int, int]:
         parsed = read_report(landed.name, data, self.settings.max_xlsx_uncompressed_bytes)
         if not parsed.rows:
             raise FileRejected("the file has a header but no data rows")
         rows = check_report_rows(
-            parsed, self.registry, file_name=landed.name, arrived_at=landed.arrived_at,
+            parsed,
+            self.registry,
+            file_name=landed.name,
+            arrived_at=landed.arrived_at,
             campaign=(self.settings.campaign_start, self.settings.campaign_end),
         )
         entry = {"path": landed.path, "checksum": checksum, "source": landed.source}
@@ -236,11 +323,16 @@ class _Ingestor:
             batch.rejected.extend(rejected)
             raise FileRejected(f"no usable row: {detail}; first: {rows.rejected[0].reason}")
         for record in rows.good:
-            batch.reports.append({
-                **{name: record.get(name) for name in REPORT_SCHEMA.names},
-                "file_id": file_id, "source_file": landed.path, "checksum": checksum,
-                "arrived_at": landed.arrived_at, "loaded_at": self.loaded_at,
-            })
+            batch.reports.append(
+                {
+                    **{name: record.get(name) for name in REPORT_SCHEMA.names},
+                    "file_id": file_id,
+                    "source_file": landed.path,
+                    "checksum": checksum,
+                    "arrived_at": landed.arrived_at,
+                    "loaded_at": self.loaded_at,
+                }
+            )
         batch.rejected.extend(rejected)
         return len(rows.good), len(rows.rejected)
 
@@ -262,8 +354,9 @@ class _Ingestor:
                 self.con.unregister("incoming_rows")
 
 
-def ingest_landing(settings: Settings, *, run_id: str,
-                   loaded_at: datetime | None = None) -> IngestSummary:
+def ingest_landing(
+    settings: Settings, *, run_id: str, loaded_at: datetime | None = None
+) -> IngestSummary:
     """Ingest every file that has arrived and is not yet in the manifest."""
     loaded_at = loaded_at or datetime.now(UTC)
     summary = IngestSummary()

@@ -43,8 +43,10 @@ def export_day(file_name: str) -> date:
 
 
 def _stage(con: duckdb.DuckDBPyConnection, local_path: Path) -> None:
-    reader = "read_parquet(?)" if local_path.name.lower().endswith(".parquet") else (
-        "read_csv(?, all_varchar = true, header = true, auto_detect = true)"
+    reader = (
+        "read_parquet(?)"
+        if local_path.name.lower().endswith(".parquet")
+        else ("read_csv(?, all_varchar = true, header = true, auto_detect = true)")
     )
     try:
         con.execute(
@@ -173,8 +175,11 @@ def load_export(
     if loaded == 0:
         raise ExportRejected("the file has a header but no data rows")
     lineage = {
-        "file_id": file_id, "source_file": source_file, "checksum": checksum,
-        "arrived_at": arrived_at, "loaded_at": loaded_at,
+        "file_id": file_id,
+        "source_file": source_file,
+        "checksum": checksum,
+        "arrived_at": arrived_at,
+        "loaded_at": loaded_at,
     }
     con.execute(
         """

@@ -60,9 +60,10 @@ def _is_total_row(values: dict[str, object]) -> bool:
 
 
 def _rows_from_grid(grid: list[list[object]], kind: str) -> ParsedFile:
-    for header_index, cells in enumerate(grid[:_MAX_HEADER_SEARCH]):
+    for index, cells in enumerate(grid[:_MAX_HEADER_SEARCH]):
         mapping, unknown = _map_header(cells)
         if _is_header(mapping):
+            header_index = index
             break
     else:
         raise FileRejected(
@@ -132,7 +133,9 @@ def read_json(data: bytes) -> ParsedFile:
     try:
         document = json.loads(_decode(data))
     except json.JSONDecodeError as err:
-        raise FileRejected(f"invalid JSON at line {err.lineno} column {err.colno}: {err.msg}") from None
+        raise FileRejected(
+            f"invalid JSON at line {err.lineno} column {err.colno}: {err.msg}"
+        ) from None
     defaults: dict[str, object] = {}
     if isinstance(document, dict):
         records = next(

@@ -86,8 +86,11 @@ def check_report_rows(
                 record[column] = parse(values.get(column))
             except ValueRejected as err:
                 problem = Rejection(
-                    row_number, parsed.columns.get(column, column), _raw(values.get(column)),
-                    "malformed_file", f"{parsed.columns.get(column, column)}: {err}",
+                    row_number,
+                    parsed.columns.get(column, column),
+                    _raw(values.get(column)),
+                    "malformed_file",
+                    f"{parsed.columns.get(column, column)}: {err}",
                 )
                 break
         code = text_cell(values.get("unit_code"))
@@ -95,20 +98,32 @@ def check_report_rows(
         record.update(unit_code_raw=code, unit_name_raw=name, note=text_cell(values.get("note")))
         if problem is None and record["report_date"] is None:
             problem = Rejection(
-                row_number, parsed.columns.get("report_date", "report_date"), None,
-                "malformed_file", "report_date is empty: every row needs the day it reports on",
+                row_number,
+                parsed.columns.get("report_date", "report_date"),
+                None,
+                "malformed_file",
+                "report_date is empty: every row needs the day it reports on",
             )
-        if problem is None and all(record[c] is None for c in ("installs_reported", "staff_installed")):
+        if problem is None and all(
+            record[c] is None for c in ("installs_reported", "staff_installed")
+        ):
             problem = Rejection(
-                row_number, parsed.columns.get("installs_reported", "installs_reported"), None,
-                "malformed_file", "no figure: installs_reported or staff_installed is required",
+                row_number,
+                parsed.columns.get("installs_reported", "installs_reported"),
+                None,
+                "malformed_file",
+                "no figure: installs_reported or staff_installed is required",
             )
         if problem is None:
             match = registry.match(code, name, context)
             if match.unit is None:
                 problem = Rejection(
-                    row_number, "unit_code" if code else "unit_name", code or name,
-                    "unknown_unit", match.reason, day=record["report_date"],
+                    row_number,
+                    "unit_code" if code else "unit_name",
+                    code or name,
+                    "unknown_unit",
+                    match.reason,
+                    day=record["report_date"],
                 )
             else:
                 record.update(
@@ -146,16 +161,24 @@ def _check_dates(
     unit = {"unit_code": record["unit_code"], "province_code": record["province_code"]}
     if report_date > sent_day:
         return Rejection(
-            row_number, column, report_date.isoformat(), "out_of_range_date",
+            row_number,
+            column,
+            report_date.isoformat(),
+            "out_of_range_date",
             f"report date {report_date.isoformat()} is after the day it was sent "
             f"({sent_day.isoformat()})",
-            day=report_date, **unit,
+            day=report_date,
+            **unit,
         )
     if not campaign[0] <= report_date <= campaign[1]:
         return Rejection(
-            row_number, column, report_date.isoformat(), "out_of_range_date",
+            row_number,
+            column,
+            report_date.isoformat(),
+            "out_of_range_date",
             f"report date {report_date.isoformat()} is outside the campaign "
             f"({campaign[0].isoformat()} to {campaign[1].isoformat()})",
-            day=report_date, **unit,
+            day=report_date,
+            **unit,
         )
     return None

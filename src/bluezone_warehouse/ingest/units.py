@@ -18,10 +18,14 @@ from pathlib import Path
 from bluezone_warehouse.names import ascii_fold
 
 _TYPE_PREFIXES = (
-    ("thanh pho", "thanh pho"), ("tp", "thanh pho"),
-    ("thi xa", "thi xa"), ("tx", "thi xa"),
-    ("huyen", "huyen"), ("h", "huyen"),
-    ("quan", "quan"), ("q", "quan"),
+    ("thanh pho", "thanh pho"),
+    ("tp", "thanh pho"),
+    ("thi xa", "thi xa"),
+    ("tx", "thi xa"),
+    ("huyen", "huyen"),
+    ("h", "huyen"),
+    ("quan", "quan"),
+    ("q", "quan"),
 )
 _FUZZY_CUTOFF = 0.9
 
@@ -121,13 +125,14 @@ class Registry:
             return UnitMatch(chosen, "fuzzy")
         hints = difflib.get_close_matches(base, self._by_base, n=3, cutoff=0.6)
         best = "; ".join(
-            f"{unit.unit_code} {unit.unit_name}" for hint in hints for _, unit in self._by_base[hint][:1]
+            f"{unit.unit_code} {unit.unit_name}"
+            for hint in hints
+            for _, unit in self._by_base[hint][:1]
         )
         return UnitMatch(
             None,
             "unknown",
-            f"unit name {name!r} matches no registry unit"
-            + (f"; closest: {best}" if best else ""),
+            f"unit name {name!r} matches no registry unit" + (f"; closest: {best}" if best else ""),
         )
 
     @staticmethod

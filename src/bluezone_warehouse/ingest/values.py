@@ -139,18 +139,32 @@ REPORT_HEADERS: dict[str, tuple[str, ...]] = {
     "unit_code": ("unit_code", "unit code", "ma don vi", "ma dv", "code"),
     "unit_name": ("unit_name", "unit name", "ten don vi", "don vi", "unit", "ten"),
     "submitted_at": (
-        "submitted_at", "submitted at", "thoi gian gui", "thoi diem gui", "gio gui", "sent at",
+        "submitted_at",
+        "submitted at",
+        "thoi gian gui",
+        "thoi diem gui",
+        "gio gui",
+        "sent at",
     ),
     "installs_reported": (
-        "installs_reported", "installs reported", "installs", "so luong cai dat",
-        "so nguoi da cai dat", "so luot cai dat",
+        "installs_reported",
+        "installs reported",
+        "installs",
+        "so luong cai dat",
+        "so nguoi da cai dat",
+        "so luot cai dat",
     ),
     "staff_total": ("staff_total", "staff total", "tong so cbccvc", "tong so can bo"),
     "staff_installed": (
-        "staff_installed", "staff installed", "so cbccvc da cai dat", "so can bo da cai dat",
+        "staff_installed",
+        "staff installed",
+        "so cbccvc da cai dat",
+        "so can bo da cai dat",
     ),
     "households_visited": (
-        "households_visited", "households visited", "so ho da tuyen truyen",
+        "households_visited",
+        "households visited",
+        "so ho da tuyen truyen",
     ),
     "note": ("note", "notes", "ghi chu"),
 }
@@ -166,7 +180,9 @@ def normalise_header(text: object) -> str:
 
 
 _HEADER_LOOKUP = {
-    normalise_header(alias): column for column, aliases in REPORT_HEADERS.items() for alias in aliases
+    normalise_header(alias): column
+    for column, aliases in REPORT_HEADERS.items()
+    for alias in aliases
 }
 
 

@@ -1,0 +1,172 @@
+"""Ingestion on small hand-made landing zones: exact loaded values, rejections with file,
+row, column and reason, quarantine, duplicates, and reruns that change nothing."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import openpyxl
+
+from bluezone_warehouse.config import Settings
+from bluezone_warehouse.ingest import ingest_landing
+
+ARRIVED = datetime(2020, 8, 5, 8, 30, tzinfo=UTC)  # 15:30 local
+
+
+def land(settings: Settings, relative: str, content: bytes, arrived: datetime = ARRIVED) -> Path:
+    path = Path(settings.landing_url) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    os.utime(path, (arrived.timestamp(), arrived.timestamp()))
+    return path
+
+
+def query(settings: Settings, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+EXPORT = (
+    b"snapshot_date,level,unit_code,installs,installs_with_phone\n"
+    b"2020-08-04,province,30,120000,90000\n"
+    b"2020-08-04,district,288,50.000,\n"
+    b"2020-08-04,district,999,10,5\n"
+    b"2020-08-04,district,290,1.5,1\n"
+)
+
+REPORT_VI = (
+    "\ufeffNgày báo cáo,Mã đơn vị,Tên đơn vị,Thời gian gửi,Số lượng cài đặt,Ghi chú\n"
+    '04/08/2020,288,,04/08/2020 15:10,70.264,=HYPERLINK("x")\n'
+    '04/08/2020,,TP. Hải Dương,04/08/2020 15:20,"70,265",\n'
+    "04/08/2020,,Huyện Không Có,04/08/2020 15:20,10,\n"
+    '04/08/2020,290,,04/08/2020 15:30,"8,95%",\n'
+    "06/08/2020,291,,04/08/2020 15:30,100,\n"
+).encode()
+
+
+def test_export_rows_load_with_lineage_and_bad_rows_are_rejected(settings: Settings) -> None:
+    land(settings, "installs/installs_20200804.csv", EXPORT)
+    summary = ingest_landing(settings, run_id="r1")
+    assert summary.statuses == {"partial": 1}
+    assert query(
+        settings,
+        "select level, unit_code, installs, installs_with_phone, row_number "
+        "from raw.install_exports order by row_number",
+    ) == [
+        ("province", "30", 120000, 90000, 2),
+        ("district", "288", 50000, None, 3),
+    ]
+    assert query(
+        settings,
+        "select source_file, row_number, column_name, check_id, reason "
+        "from raw.rejected_rows order by row_number",
+    ) == [
+        (
+            "installs/installs_20200804.csv",
+            4,
+            "unit_code",
+            "unknown_unit",
+            "unit_code 999 is not a known district code",
+        ),
+        (
+            "installs/installs_20200804.csv",
+            5,
+            "installs",
+            "malformed_file",
+            "installs must be a whole non-negative number, got 1.5",
+        ),
+    ]
+
+
+def test_report_rows_parse_vietnamese_numbers_names_and_reject_with_reasons(
+    settings: Settings,
+) -> None:
+    land(settings, "reports/bao_cao_hai_duong_30.csv", REPORT_VI)
+    ingest_landing(settings, run_id="r1")
+    assert query(
+        settings,
+        "select unit_code, report_date, installs_reported, match_method, "
+        "note, submitted_at_source, row_number "
+        "from raw.unit_reports order by row_number",
+    ) == [
+        ("288", date(2020, 8, 4), 70264, "code", '=HYPERLINK("x")', "column", 2),
+        ("288", date(2020, 8, 4), 70265, "name", None, "column", 3),
+    ]
+    rejected = query(
+        settings,
+        "select row_number, column_name, raw_value, check_id, reason "
+        "from raw.rejected_rows order by row_number",
+    )
+    assert [row[:4] for row in rejected] == [
+        (4, "unit_name", "Huyện Không Có", "unknown_unit"),
+        (5, "Số lượng cài đặt", "8,95%", "malformed_file"),
+        (6, "Ngày báo cáo", "2020-08-06", "out_of_range_date"),
+    ]
+    assert "percentage" in rejected[1][4]
+    assert rejected[2][4] == "report date 2020-08-06 is after the day it was sent (2020-08-04)"
+
+
+def test_rerun_changes_nothing_and_same_bytes_elsewhere_is_a_duplicate(settings: Settings) -> None:
+    land(settings, "installs/installs_20200804.csv", EXPORT)
+    land(settings, "reports/a.csv", REPORT_VI)
+    ingest_landing(settings, run_id="r1")
+    tables = ["raw.install_exports", "raw.unit_reports", "raw.rejected_rows", "raw.landing_files"]
+    before = {t: query(settings, f"select * from {t} order by all") for t in tables}
+    again = ingest_landing(settings, run_id="r2")
+    assert again.statuses == {}
+    assert {t: query(settings, f"select * from {t} order by all") for t in tables} == before
+    land(settings, "reports/copy-of-a.csv", REPORT_VI)
+    third = ingest_landing(settings, run_id="r3")
+    assert third.statuses == {"duplicate": 1}
+    assert query(settings, "select count(*) from raw.unit_reports") == [(2,)]
+    assert query(settings, "select reason from raw.landing_files where status = 'duplicate'") == [
+        ("same content as reports/a.csv",)
+    ]
+
+
+def test_unreadable_files_are_quarantined_untouched_and_good_files_still_load(
+    settings: Settings,
+) -> None:
+    land(settings, "reports/broken.xlsx", b"PK\x03\x04 not really a workbook")
+    land(settings, "reports/no_header.csv", b"a,b,c\n1,2,3\n")
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["BÁO CÁO KẾT QUẢ CÀI ĐẶT BLUEZONE"])
+    sheet.append(["(Kèm theo công văn số 123/UBND)"])
+    sheet.append(["STT", "Ngày báo cáo", "Mã đơn vị", "Tên đơn vị", "Số lượng cài đặt"])
+    sheet.append([1, "04/08/2020", "288", "TP Hải Dương", "12.345"])
+    sheet.append([None, None, None, "Tổng cộng", "12.345"])
+    xlsx = Path(settings.landing_url) / "tmp.xlsx"
+    xlsx.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(xlsx)
+    land(settings, "reports/template.xlsx", xlsx.read_bytes())
+    xlsx.unlink()
+    summary = ingest_landing(settings, run_id="r1")
+    assert summary.statuses == {"quarantined": 2, "loaded": 1}
+    assert query(
+        settings,
+        "select unit_code, installs_reported, submitted_at, row_number from raw.unit_reports",
+    ) == [("288", 12345, ARRIVED, 4)]
+    quarantined = query(
+        settings,
+        "select path, reason, quarantined_to from raw.landing_files "
+        "where status = 'quarantined' order by path",
+    )
+    assert [row[0] for row in quarantined] == ["reports/broken.xlsx", "reports/no_header.csv"]
+    assert quarantined[0][1] == "not a valid XLSX file (the zip container cannot be opened)"
+    assert quarantined[1][1].startswith("no header row found")
+    for path, _, target in quarantined:
+        assert Path(target).read_bytes() == (Path(settings.landing_url) / path).read_bytes()
+    assert query(
+        settings,
+        "select source_file, check_id from raw.rejected_rows where row_number is null order by 1",
+    ) == [
+        ("reports/broken.xlsx", "malformed_file"),
+        ("reports/no_header.csv", "malformed_file"),
+    ]
