@@ -34,6 +34,8 @@ from bluezone_warehouse.warehouse import writer
 
 log = logging.getLogger(__name__)
 
+ACCEPTED_STATUSES = ("loaded", "partial")
+
 _TS = pa.timestamp("us", tz="UTC")
 REPORT_SCHEMA = pa.schema(
     [
@@ -136,11 +138,18 @@ class _Ingestor:
         self.registry = Registry.from_seed(SEEDS_DIR / "reporting_units.csv")
         register_known_units(con, SEEDS_DIR)
         rows = con.execute(
-            "select path, size_bytes, arrived_at, checksum, file_id from raw.landing_files"
+            "select path, size_bytes, arrived_at, checksum, file_id, status "
+            "from raw.landing_files order by arrived_at, path"
         ).fetchall()
-        self.seen = {(path, size, arrived.astimezone(UTC)) for path, size, arrived, _, _ in rows}
-        self.seen_ids = {file_id for *_, file_id in rows}
-        self.by_checksum = {checksum: path for path, _, _, checksum, _ in rows}
+        self.seen = {(path, size, arrived.astimezone(UTC)) for path, size, arrived, *_ in rows}
+        self.seen_ids = {file_id for _, _, _, _, file_id, _ in rows}
+        # Only accepted content deduplicates: the same bytes as a rejected file are rejected
+        # again (with their own flag), never waved through as a duplicate.
+        self.accepted = {
+            checksum: path
+            for path, _, _, checksum, _, status in rows
+            if status in ACCEPTED_STATUSES
+        }
 
     def pending(self) -> tuple[int, list[LandedFile]]:
         listed = self.zone.list("installs") + self.zone.list("reports")
@@ -202,26 +211,27 @@ class _Ingestor:
         file_id = file_id_for(landed.path, checksum)
         if file_id in self.seen_ids:  # same bytes, only the timestamp moved: nothing new
             return
-        if checksum in self.by_checksum:
+        if checksum in self.accepted:
             self._record(
                 entry,
                 checksum,
                 batch,
                 "duplicate",
-                f"same content as {self.by_checksum[checksum]}",
+                f"same content as {self.accepted[checksum]}",
                 quarantine=False,
             )
             return
-        self.by_checksum[checksum] = landed.path
         try:
             if landed.source == "installs":
                 loaded, rejected = self._load_export(landed, entry, file_id, checksum)
             else:
                 loaded, rejected = self._load_report(landed, data, file_id, checksum, batch)
         except (ExportRejected, FileRejected) as err:
-            self._record(entry, checksum, batch, "quarantined", str(err))
+            flagged = getattr(err, "rows_flagged", False)
+            self._record(entry, checksum, batch, "quarantined", str(err), flag_file=not flagged)
             return
         entry.update(rows_loaded=loaded, rows_rejected=rejected)
+        self.accepted[checksum] = landed.path
         self._record(
             entry, checksum, batch, "partial" if rejected else "loaded", None, quarantine=False
         )
@@ -241,6 +251,7 @@ class _Ingestor:
         status: str,
         reason: str | None,
         quarantine: bool = True,
+        flag_file: bool = True,
     ) -> None:
         file_id = file_id_for(entry["path"], checksum)
         entry.update(file_id=file_id, checksum=checksum, status=status, reason=reason)
@@ -252,19 +263,20 @@ class _Ingestor:
                 entry["quarantined_to"] = quarantine_file(
                     self.zone, landed, checksum, self.settings.quarantine_url
                 )
-            batch.rejected.append(
-                self._rejection_row(
-                    entry,
-                    Rejection(
-                        None,
-                        None,
-                        None,
-                        "malformed_file",
-                        reason or status,
-                        day=entry["snapshot_date"],
-                    ),
+            if flag_file:
+                batch.rejected.append(
+                    self._rejection_row(
+                        entry,
+                        Rejection(
+                            None,
+                            None,
+                            None,
+                            "malformed_file",
+                            reason or status,
+                            day=entry["snapshot_date"],
+                        ),
+                    )
                 )
-            )
         self.seen_ids.add(file_id)
         batch.manifest.append(entry)
 
@@ -321,7 +333,9 @@ class _Ingestor:
             reasons = Counter(r.check_id for r in rows.rejected)
             detail = ", ".join(f"{n} {kind}" for kind, n in reasons.most_common())
             batch.rejected.extend(rejected)
-            raise FileRejected(f"no usable row: {detail}; first: {rows.rejected[0].reason}")
+            raise FileRejected(
+                f"no usable row: {detail}; first: {rows.rejected[0].reason}", rows_flagged=True
+            )
         for record in rows.good:
             batch.reports.append(
                 {

@@ -17,14 +17,27 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from bluezone_warehouse.ingest.values import IGNORED_HEADERS, canonical_column, normalise_header
+from bluezone_warehouse.ingest.values import (
+    IGNORED_HEADERS,
+    VIETNAMESE_HEADERS,
+    canonical_column,
+    normalise_header,
+)
 
 _MAX_HEADER_SEARCH = 15
 _TOTAL_MARKERS = ("tong cong", "tong so", "cong", "total", "tong")
 
 
 class FileRejected(ValueError):
-    """A whole file that cannot be loaded; the message says why."""
+    """A whole file that cannot be loaded; the message says why.
+
+    ``rows_flagged`` is true when every row was already rejected with its own reason, so the
+    file itself needs no separate flag.
+    """
+
+    def __init__(self, message: str, *, rows_flagged: bool = False) -> None:
+        super().__init__(message)
+        self.rows_flagged = rows_flagged
 
 
 @dataclass
@@ -175,12 +188,33 @@ def read_json(data: bytes) -> ParsedFile:
     return parsed
 
 
+REQUIRED_ANY_OF = (
+    ("report_date",),
+    ("unit_code", "unit_name"),
+    ("installs_reported", "staff_installed"),
+)
+
+
+def _check_required_columns(parsed: ParsedFile) -> None:
+    for alternatives in REQUIRED_ANY_OF:
+        if not any(column in parsed.columns for column in alternatives):
+            names = " or ".join(
+                f"{column} ({VIETNAMESE_HEADERS[column]})" for column in alternatives
+            )
+            found = ", ".join(parsed.columns.values()) or "none"
+            raise FileRejected(f"missing required column {names}; recognised columns: {found}")
+
+
 def read_report(file_name: str, data: bytes, max_xlsx_uncompressed_bytes: int) -> ParsedFile:
+    """Parse a report file and check it has the required columns; raises FileRejected."""
     lower = file_name.lower()
     if lower.endswith(".csv"):
-        return read_csv(data)
-    if lower.endswith(".xlsx"):
-        return read_xlsx(data, max_xlsx_uncompressed_bytes)
-    if lower.endswith(".json"):
-        return read_json(data)
-    raise FileRejected("unsupported file type: reports are .csv, .xlsx or .json")
+        parsed = read_csv(data)
+    elif lower.endswith(".xlsx"):
+        parsed = read_xlsx(data, max_xlsx_uncompressed_bytes)
+    elif lower.endswith(".json"):
+        parsed = read_json(data)
+    else:
+        raise FileRejected("unsupported file type: reports are .csv, .xlsx or .json")
+    _check_required_columns(parsed)
+    return parsed

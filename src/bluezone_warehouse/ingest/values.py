@@ -168,6 +168,18 @@ REPORT_HEADERS: dict[str, tuple[str, ...]] = {
     ),
     "note": ("note", "notes", "ghi chu"),
 }
+# The header each column has in the Vietnamese template, for messages people act on.
+VIETNAMESE_HEADERS = {
+    "report_date": "Ngày báo cáo",
+    "unit_code": "Mã đơn vị",
+    "unit_name": "Tên đơn vị",
+    "submitted_at": "Thời gian gửi",
+    "installs_reported": "Số lượng cài đặt",
+    "staff_total": "Tổng số CBCCVC",
+    "staff_installed": "Số CBCCVC đã cài đặt",
+    "households_visited": "Số hộ đã tuyên truyền",
+    "note": "Ghi chú",
+}
 IGNORED_HEADERS = {"stt", "tt", "no", "#", "so thu tu"}
 
 
