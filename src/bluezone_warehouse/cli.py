@@ -36,8 +36,10 @@ def _fault_help() -> str:
     from bluezone_warehouse.simulate import FaultRates
 
     defaults = FaultRates()
-    lines = ["fault kinds and their default rates (set with --fault KIND=RATE):"]
-    lines += [f"  {f.name:32} {getattr(defaults, f.name)}" for f in dataclasses.fields(FaultRates)]
+    lines = ["fault kinds, their default rates and meaning (set with --fault KIND=RATE):"]
+    for option in dataclasses.fields(FaultRates):
+        meaning = option.metadata.get("help", "").replace("%%", "%")
+        lines.append(f"  {option.name:30} {getattr(defaults, option.name):<6} {meaning}")
     return "\n".join(lines)
 
 
@@ -58,6 +60,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         seed=args.seed,
         faults=faults,
         progress=sys.stderr.isatty() and not args.quiet,
+        overwrite=args.overwrite,
     )
     print(
         f"simulated {len(result.days)} days into {result.landing_dir}: "
@@ -189,6 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="KIND=RATE",
         help="override one fault rate; repeatable (kinds listed below)",
+    )
+    simulate.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace installs/, reports/ and _simulation/ under OUT if they "
+        "already hold files (otherwise the simulator refuses)",
     )
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")
     simulate.set_defaults(func=cmd_simulate)

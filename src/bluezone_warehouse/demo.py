@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 from datetime import date
 
@@ -27,6 +28,30 @@ def demo_environment() -> dict[str, str]:
     }
 
 
+def ingestion_lines(settings: Settings) -> list[str]:
+    """What ingestion did with the landed files, read from the warehouse (read-only)."""
+    from bluezone_warehouse.warehouse import connect_reader
+
+    con = connect_reader(settings.warehouse_path)
+    try:
+        statuses = dict(
+            con.execute("select status, count(*) from raw.landing_files group by all").fetchall()
+        )
+        checks = con.execute(
+            "select check_id, count(*) from raw.rejected_rows group by all order by 2 desc"
+        ).fetchall()
+    finally:
+        con.close()
+    order = ("loaded", "partial", "duplicate", "quarantined", "refused")
+    files = ", ".join(f"{statuses[s]:,} {s}" for s in order if s in statuses)
+    flags = ", ".join(f"{count:,} {check}" for check, count in checks) or "none"
+    return [
+        f"  Landed files: {sum(statuses.values()):,} ({files})",
+        f"  Rejected rows and files, by check: {flags}",
+        "    (select path, status, reason from raw.landing_files where status <> 'loaded')",
+    ]
+
+
 def run_demo(_: Settings, *, end: date, seed: int) -> int:
     from bluezone_warehouse.cli import airflow_dags_test
     from bluezone_warehouse.pipeline import logical_date_for
@@ -40,7 +65,11 @@ def run_demo(_: Settings, *, end: date, seed: int) -> int:
     settings = load_settings()
     print(f"1/3 Simulating the campaign 2020-08-01 .. {end} for all 63 provinces (seed {seed})")
     result = simulate_campaign(
-        landing := DEMO_DIR / "landing", end=end, seed=seed, faults=FaultRates(), progress=True
+        landing := DEMO_DIR / "landing",
+        end=end,
+        seed=seed,
+        faults=FaultRates(),
+        progress=sys.stderr.isatty(),
     )
     print(f"    {result.files_written:,} files in {landing} ({time.perf_counter() - started:.0f}s)")
     print(f"2/3 Running bluezone_daily for {end} under Airflow (airflow dags test)")
@@ -53,6 +82,7 @@ def run_demo(_: Settings, *, end: date, seed: int) -> int:
     print(f"    done ({time.perf_counter() - step:.0f}s)")
     print("3/3 Results\n")
     print_summary(settings, end)
+    print("\n".join(ingestion_lines(settings)))
     snapshot = settings.publish_dir / "current"
     print(
         "\nWhere things are:\n"

@@ -1,0 +1,299 @@
+"""End to end: simulate 2 provinces x 5 days, run ``bluezone_daily`` under a real
+``airflow dags test``, and compare every mart figure with values computed independently
+from the simulator's ground truth and the reference seeds."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import math
+import subprocess
+import sys
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from bluezone_warehouse.config import SEEDS_DIR, airflow_environment
+from bluezone_warehouse.pipeline import logical_date_for
+from bluezone_warehouse.simulate import FaultRates, simulate_campaign
+from tests.conftest import environment_for
+
+PROVINCES = ["30", "89"]  # Hải Dương (16:00 deadline) and An Giang (15:00)
+START, END = date(2020, 8, 1), date(2020, 8, 5)
+FAULTS = dataclasses.replace(
+    FaultRates.none(),
+    late_report=0.15,
+    missing_report=0.1,
+    conflicting_resubmission=0.05,
+    redelivery=0.4,
+    stale_export=0.3,
+)
+
+pytestmark = pytest.mark.airflow
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def campaign(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("e2e")
+    env = environment_for(root)
+    result = simulate_campaign(
+        Path(env["BLUEZONE_LANDING_URL"]),
+        start=START,
+        end=END,
+        provinces=PROVINCES,
+        seed=11,
+        faults=FAULTS,
+    )
+    completed = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("airflow")),
+            "dags",
+            "test",
+            "bluezone_daily",
+            logical_date_for(END).isoformat(),
+        ],
+        env=airflow_environment({**airflow_environment(), **env}),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    snapshot = Path(env["BLUEZONE_PUBLISH_DIR"]) / "current" / "bluezone_marts.duckdb"
+    con = duckdb.connect(str(snapshot), read_only=True)
+    yield {"con": con, "truth": result.truth_dir, "env": env, "result": result}
+    con.close()
+
+
+def expected_coverage(truth_dir: Path) -> dict[tuple[str, str, date], dict]:
+    """Every level's installs, new installs and coverage, from the truth and the seeds."""
+    exported = read_csv(truth_dir / "truth_exported.csv")
+    series: dict[tuple[str, str], dict[date, int]] = defaultdict(dict)
+    phones: dict[tuple[str, str, date], int | None] = {}
+    for row in exported:
+        day = date.fromisoformat(row["snapshot_date"])
+        series[(row["level"], row["unit_code"])][day] = int(row["installs"])
+        phones[(row["level"], row["unit_code"], day)] = (
+            int(row["installs_with_phone"]) if row["installs_with_phone"] else None
+        )
+    all_days = sorted({day for values in series.values() for day in values})
+    calendar = [
+        all_days[0] + timedelta(days=i) for i in range((all_days[-1] - all_days[0]).days + 1)
+    ]
+    expected = {}
+    for (level, code), values in series.items():
+        known = sorted(values)
+        for day in calendar:
+            previous = max((k for k in known if k < day), default=None)
+            following = min((k for k in known if k >= day), default=None)
+            if day in values:
+                installs = values[day]
+            elif previous and following:
+                share = (day - previous).days / (following - previous).days
+                installs = math.floor(
+                    values[previous] + (values[following] - values[previous]) * share + 0.5
+                )
+            else:
+                continue
+            new = None
+            if previous and following:
+                new = (values[following] - values[previous]) / (following - previous).days
+            expected[(level, code, day)] = {
+                "installs": installs,
+                "new_installs": new,
+                "is_estimated": day not in values,
+                "installs_with_phone": phones.get((level, code, day)),
+            }
+    provinces = {p["province_code"]: p for p in read_csv(SEEDS_DIR / "ref_provinces.csv")}
+    for key in [k for k in expected if k[0] == "province"]:
+        _, code, day = key
+        for level, parent in (("region", provinces[code]["region_code"]), ("nation", "VN")):
+            total = expected.setdefault(
+                (level, parent, day),
+                {
+                    "installs": 0,
+                    "new_installs": 0.0,
+                    "is_estimated": False,
+                    "installs_with_phone": 0,
+                },
+            )
+            total["installs"] += expected[key]["installs"]
+            if expected[key]["new_installs"] is None or total["new_installs"] is None:
+                total["new_installs"] = None
+            else:
+                total["new_installs"] += expected[key]["new_installs"]
+            total["is_estimated"] |= expected[key]["is_estimated"]
+            if expected[key]["installs_with_phone"] is None or total["installs_with_phone"] is None:
+                total["installs_with_phone"] = None
+            else:
+                total["installs_with_phone"] += expected[key]["installs_with_phone"]
+    return expected
+
+
+def populations() -> dict[tuple[str, str], tuple[int, int, int]]:
+    result = {}
+    provinces = read_csv(SEEDS_DIR / "ref_provinces.csv")
+    for row in provinces:
+        result[("province", row["province_code"])] = (
+            int(row["population_total"]),
+            int(row["population_15plus"]),
+            int(row["population_18plus"]),
+        )
+    for row in read_csv(SEEDS_DIR / "ref_districts.csv"):
+        if row["population_total"]:
+            result[("district", row["district_code"])] = (
+                int(row["population_total"]),
+                int(row["population_15plus"]),
+                int(row["population_18plus"]),
+            )
+    for level, key in (("region", "region_code"), ("nation", None)):
+        totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+        for row in provinces:
+            code = row[key] if key else "VN"
+            for i, column in enumerate(
+                ("population_total", "population_15plus", "population_18plus")
+            ):
+                totals[code][i] += int(row[column])
+        result.update({(level, code): tuple(values) for code, values in totals.items()})
+    return result
+
+
+def test_coverage_matches_the_ground_truth_at_every_level(campaign: dict) -> None:
+    expected = expected_coverage(campaign["truth"])
+    rows = (
+        campaign["con"]
+        .execute(
+            "select level, unit_code, snapshot_date, installs, installs_with_phone, new_installs, "
+            "new_installs_7d_avg, is_estimated, coverage_population, coverage_adults_15plus, "
+            "coverage_adults_18plus, is_over_100 from marts.fct_coverage_daily"
+        )
+        .fetchall()
+    )
+    assert {(r[0], r[1], r[2]) for r in rows} == set(expected)
+    assert {r[0] for r in rows} == {"nation", "region", "province", "district"}
+    pops = populations()
+    for level, code, day, installs, phone, new, avg7, estimated, cov, cov15, cov18, over in rows:
+        want = expected[(level, code, day)]
+        assert installs == want["installs"], (level, code, day)
+        assert phone == want["installs_with_phone"], (level, code, day)
+        assert estimated == want["is_estimated"], (level, code, day)
+        if want["new_installs"] is None:
+            assert new is None, (level, code, day)
+        else:
+            assert new == pytest.approx(want["new_installs"], rel=1e-12), (level, code, day)
+        assert avg7 is None  # five days: never a full 7-day window
+        total, adults15, adults18 = pops[(level, code)]
+        assert cov == pytest.approx(installs / total, rel=1e-12)
+        assert cov15 == pytest.approx(installs / adults15, rel=1e-12)
+        assert cov18 == pytest.approx(installs / adults18, rel=1e-12)
+        assert over == (installs > total)
+
+
+def test_stale_days_and_redeliveries_were_exercised(campaign: dict) -> None:
+    faults = read_csv(campaign["truth"] / "faults.csv")
+    kinds = {row["kind"] for row in faults}
+    assert {"stale_export", "redelivery", "late_report", "missing_report"} <= kinds
+    estimated = (
+        campaign["con"]
+        .execute("select count(*) from marts.fct_coverage_daily where is_estimated")
+        .fetchone()[0]
+    )
+    assert estimated > 0
+
+
+def test_reporting_compliance_matches_the_ground_truth(campaign: dict) -> None:
+    truth = {
+        (row["unit_code"], date.fromisoformat(row["report_date"])): row
+        for row in read_csv(campaign["truth"] / "truth_reports.csv")
+    }
+    rows = (
+        campaign["con"]
+        .execute(
+            "select unit_code, report_date, province_code, status, minutes_late, "
+            "submissions_count, installs_reported, staff_total, staff_installed, "
+            "submitted_at_local "
+            "from marts.fct_reporting_compliance"
+        )
+        .fetchall()
+    )
+    simulated = [r for r in rows if r[2] in PROVINCES]
+    assert {(r[0], r[1]) for r in simulated} == set(truth)
+    assert {r[3] for r in rows if r[2] not in PROVINCES} == {"missing"}
+    for code, day, _, status, late, count, installs, staff, staff_in, sent in simulated:
+        want = truth[(code, day)]
+        assert status == want["status"], (code, day)
+        assert (late or 0) == int(want["minutes_late"] or 0), (code, day)
+        assert count == int(want["submissions_count"]), (code, day)
+        for got, column in (
+            (installs, "installs_reported"),
+            (staff, "staff_total"),
+            (staff_in, "staff_installed"),
+        ):
+            assert got == (int(want[column]) if want[column] else None), (code, day, column)
+        if want["submitted_at_local"]:
+            assert sent == datetime.fromisoformat(want["submitted_at_local"]), (code, day)
+        else:
+            assert sent is None
+    statuses = {r[3] for r in simulated}
+    assert statuses == {"on_time", "late", "missing"}
+
+
+def test_reporting_rates_per_province_and_nation(campaign: dict) -> None:
+    truth = read_csv(campaign["truth"] / "truth_reports.csv")
+    counts: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for row in truth:
+        key = (row["province_code"], date.fromisoformat(row["report_date"]))
+        counts[key][0] += 1
+        counts[key][1] += row["status"] != "missing"
+        counts[key][2] += row["status"] == "on_time"
+    rows = (
+        campaign["con"]
+        .execute(
+            "select scope_code, report_date, expected_reports, actual_reports, on_time_reports, "
+            "reporting_rate, on_time_rate, meets_completeness_threshold "
+            "from marts.agg_reporting_rates "
+            "where scope_code in ('30', '89')"
+        )
+        .fetchall()
+    )
+    assert len(rows) == len(counts) == 10
+    for scope, day, expected, actual, on_time, rate, on_time_rate, complete in rows:
+        assert [expected, actual, on_time] == counts[(scope, day)]
+        assert rate == pytest.approx(actual / expected, rel=1e-12)
+        assert on_time_rate == pytest.approx(on_time / expected, rel=1e-12)
+        assert complete == (actual / expected >= 0.9)
+    registry = read_csv(SEEDS_DIR / "reporting_units.csv")
+    nation = (
+        campaign["con"]
+        .execute(
+            "select expected_reports from marts.agg_reporting_rates "
+            "where scope_code = 'VN' and report_date = ?",
+            [END],
+        )
+        .fetchone()
+    )
+    assert nation == (len(registry),)
+
+
+def test_snapshot_has_no_personal_data(campaign: dict) -> None:
+    columns = {
+        name
+        for (name,) in campaign["con"]
+        .execute("select column_name from information_schema.columns")
+        .fetchall()
+    }
+    assert not columns & {"contact_email", "contact_phone", "escalation_email", "digest_email"}
+    emails = (
+        campaign["con"]
+        .execute("select count(*) from marts.fct_reporting_compliance where unit_name like '%@%'")
+        .fetchone()
+    )
+    assert emails == (0,)
