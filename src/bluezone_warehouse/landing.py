@@ -9,7 +9,6 @@ records; the filesystem behind it is fsspec's, so ``file://`` and ``s3://`` beha
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -87,7 +86,7 @@ class LandingZone:
     @contextmanager
     def local_copy(self, relative: str) -> Iterator[Path]:
         """A local path to the file: the file itself when local, else a temporary download."""
-        if self.fs.protocol in ("file", ("file", "local")) or "file" in self.fs.protocol:
+        if _is_local(self.fs):
             yield Path(self.full_path(relative))
             return
         with tempfile.TemporaryDirectory(prefix="bluezone-landing-") as tmp:
@@ -96,8 +95,9 @@ class LandingZone:
             yield target
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def _is_local(fs: fsspec.AbstractFileSystem) -> bool:
+    protocols = (fs.protocol,) if isinstance(fs.protocol, str) else fs.protocol
+    return "file" in protocols or "local" in protocols
 
 
 def safe_name(name: str) -> str:
@@ -107,11 +107,11 @@ def safe_name(name: str) -> str:
 
 
 def quarantine_file(zone: LandingZone, landed: LandedFile, checksum: str, url: str) -> str:
-    """Copy a rejected file, untouched, to the quarantine area; returns where it went."""
+    """Copy a rejected file, untouched, to the quarantine area; returns its URL or path."""
     fs, root = fsspec.core.url_to_fs(url)
     target = f"{root.rstrip('/')}/{landed.source}/{checksum[:16]}_{safe_name(landed.name)}"
     if not fs.exists(target):
         fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
         with zone.fs.open(zone.full_path(landed.path), "rb") as src, fs.open(target, "wb") as dst:
             shutil.copyfileobj(src, dst)
-    return target
+    return target if _is_local(fs) else fs.unstrip_protocol(target)
