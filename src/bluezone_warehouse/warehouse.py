@@ -147,6 +147,9 @@ def publish(warehouse_path: Path, publish_dir: Path, snapshot_id: str) -> Path:
     The snapshot is written to its own folder, then the ``current`` link is replaced in one
     atomic rename, so a reader sees the old snapshot or the new one, never a mix. Older
     snapshots stay for readers that still hold them open; only the last few are kept.
+    ``snapshot_id`` starts with the run's day (YYYYMMDD): a backfill of an older day than
+    the one published writes its snapshot but leaves ``current`` where it is. Returns the
+    path of the snapshot's DuckDB file.
     """
     snapshots = publish_dir / "snapshots"
     target = snapshots / snapshot_id
@@ -177,20 +180,26 @@ def publish(warehouse_path: Path, publish_dir: Path, snapshot_id: str) -> Path:
         shutil.rmtree(target)
     building.rename(target)
     link = publish_dir / CURRENT_LINK
+    current = link.resolve().name if link.is_symlink() else None
+    if current is not None and current[:8] > snapshot_id[:8]:
+        # A backfill of an older day: keep its snapshot, but BI stays on the newest day.
+        _prune(snapshots, keep={target.name, current})
+        return target / SNAPSHOT_FILE
     temporary_link = publish_dir / f".{CURRENT_LINK}-{snapshot_id}"
     if temporary_link.is_symlink() or temporary_link.exists():
         temporary_link.unlink()
     temporary_link.symlink_to(Path("snapshots") / snapshot_id)
     os.replace(temporary_link, link)
-    _prune(snapshots, keep=target.name)
+    _prune(snapshots, keep={target.name})
     return link / SNAPSHOT_FILE
 
 
-def _prune(snapshots: Path, keep: str) -> None:
+def _prune(snapshots: Path, keep: set[str]) -> None:
+    """Remove all but the newest few snapshots (and never one in ``keep``)."""
     done = sorted(
         (p for p in snapshots.iterdir() if not p.name.startswith(".")),
         key=lambda p: p.stat().st_mtime,
     )
     for old in done[:-KEEP_SNAPSHOTS]:
-        if old.name != keep:
+        if old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)

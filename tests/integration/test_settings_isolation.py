@@ -40,3 +40,27 @@ def test_two_configurations_do_not_touch_each_other(tmp_path: Path) -> None:
     for name in ("a", "b"):
         files = {p.name for p in (tmp_path / name).rglob("*.duckdb")}
         assert files == {"bluezone.duckdb", "bluezone_marts.duckdb"}
+
+
+def test_a_backfill_does_not_move_the_published_snapshot_backwards(tmp_path: Path) -> None:
+    env = environment_for(tmp_path)
+    landing = Path(env["BLUEZONE_LANDING_URL"]) / "installs"
+    landing.mkdir(parents=True)
+    for day, installs in (("04", 100), ("05", 150)):
+        (landing / f"installs_202008{day}.csv").write_text(
+            export("30", installs).replace("2020-08-04", f"2020-08-{day}")
+        )
+    settings = load_settings(env)
+    latest = run_daily(settings, date(2020, 8, 5), run_id="daily")
+    backfill = run_daily(settings, date(2020, 8, 4), run_id="backfill")
+    assert Path(latest.snapshot) == settings.publish_dir / "current" / "bluezone_marts.duckdb"
+    assert Path(backfill.snapshot).parent.name == "20200804-backfill"
+    for snapshot, last_day in (
+        (latest.snapshot, date(2020, 8, 5)),
+        (backfill.snapshot, date(2020, 8, 4)),
+    ):
+        con = duckdb.connect(snapshot, read_only=True)
+        assert con.execute(
+            "select max(snapshot_date) from marts.fct_coverage_daily"
+        ).fetchone() == (last_day,)
+        con.close()
