@@ -47,6 +47,7 @@ class Settings:
     quarantine_url: str
     work_dir: Path
     max_file_bytes: int = 200 * 1024 * 1024
+    max_export_bytes: int = 8 * 1024**3
     max_xlsx_uncompressed_bytes: int = 100 * 1024 * 1024
     ingest_batch_files: int = 500
     campaign_start: date = date(2020, 8, 1)
@@ -80,6 +81,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         quarantine_url=_url(env, "BLUEZONE_QUARANTINE_URL", warehouse.parent / "quarantine"),
         work_dir=_path(env, "BLUEZONE_WORK_DIR", warehouse.parent / "work"),
         max_file_bytes=int(env.get("BLUEZONE_MAX_FILE_BYTES", 200 * 1024 * 1024)),
+        max_export_bytes=int(env.get("BLUEZONE_MAX_EXPORT_BYTES", 8 * 1024**3)),
         max_xlsx_uncompressed_bytes=int(
             env.get("BLUEZONE_MAX_XLSX_UNCOMPRESSED_BYTES", 100 * 1024 * 1024)
         ),

@@ -50,6 +50,21 @@ create table if not exists raw.install_exports (
     loaded_at timestamptz not null
 );
 
+create table if not exists raw.install_event_counts (
+    event_date date not null,
+    district_code varchar,
+    installs bigint not null,
+    uninstalls bigint not null,
+    installs_with_phone bigint not null,
+    uninstalls_with_phone bigint not null,
+    events bigint not null,
+    file_id varchar not null,
+    source_file varchar not null,
+    checksum varchar not null,
+    arrived_at timestamptz not null,
+    loaded_at timestamptz not null
+);
+
 create table if not exists raw.unit_reports (
     report_date date not null,
     unit_code varchar not null,

@@ -4,7 +4,7 @@
 with
 
 exports as (
-    select * from {{ ref('stg_raw__install_exports') }}
+    select * from {{ ref('int_install_figures_daily') }}
 ),
 
 bounds as (

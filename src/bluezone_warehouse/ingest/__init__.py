@@ -20,6 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from bluezone_warehouse.config import SEEDS_DIR, Settings
+from bluezone_warehouse.ingest.events import EventsRejected, events_day, load_events
 from bluezone_warehouse.ingest.exports import (
     ExportRejected,
     export_day,
@@ -122,6 +123,10 @@ class _Batch:
     rejected: list[dict] = field(default_factory=list)
 
 
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def file_id_for(path: str, checksum: str) -> str:
     return hashlib.sha256(f"{path}\0{checksum}".encode()).hexdigest()[:24]
 
@@ -195,19 +200,24 @@ class _Ingestor:
             "snapshot_date": None,
             "quarantined_to": None,
         }
-        if landed.size_bytes > self.settings.max_file_bytes:
+        limit = (
+            self.settings.max_export_bytes
+            if landed.source == "installs"
+            else self.settings.max_file_bytes
+        )
+        if landed.size_bytes > limit:
             checksum = self._stream_checksum(landed)
             self._record(
                 entry,
                 checksum,
                 batch,
                 "refused",
-                f"file is {landed.size_bytes} bytes, over the limit of "
-                f"{self.settings.max_file_bytes}",
+                f"file is {landed.size_bytes} bytes, over the limit of {limit}",
             )
             return
-        data = self.zone.read_bytes(landed.path)
-        checksum = hashlib.sha256(data).hexdigest()
+        # Exports can be large: they are hashed as a stream and read by DuckDB from disk.
+        data = b"" if landed.source == "installs" else self.zone.read_bytes(landed.path)
+        checksum = self._stream_checksum(landed) if landed.source == "installs" else _sha256(data)
         file_id = file_id_for(landed.path, checksum)
         if file_id in self.seen_ids:  # same bytes, only the timestamp moved: nothing new
             return
@@ -226,7 +236,7 @@ class _Ingestor:
                 loaded, rejected = self._load_export(landed, entry, file_id, checksum)
             else:
                 loaded, rejected = self._load_report(landed, data, file_id, checksum, batch)
-        except (ExportRejected, FileRejected) as err:
+        except (ExportRejected, EventsRejected, FileRejected) as err:
             flagged = getattr(err, "rows_flagged", False)
             self._record(entry, checksum, batch, "quarantined", str(err), flag_file=not flagged)
             return
@@ -299,6 +309,21 @@ class _Ingestor:
     def _load_export(
         self, landed: LandedFile, entry: dict, file_id: str, checksum: str
     ) -> tuple[int, int]:
+        event_day = events_day(landed.name)
+        if event_day is not None:
+            entry["snapshot_date"] = event_day
+            with self.zone.local_copy(landed.path) as local:
+                events = load_events(
+                    self.con,
+                    local,
+                    day=event_day,
+                    file_id=file_id,
+                    source_file=landed.path,
+                    checksum=checksum,
+                    arrived_at=landed.arrived_at,
+                    loaded_at=self.loaded_at,
+                )
+            return events.events_loaded, events.events_rejected
         day = export_day(landed.name)
         entry["snapshot_date"] = day
         with self.zone.local_copy(landed.path) as local:

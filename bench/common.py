@@ -1,0 +1,92 @@
+"""Shared helpers for benchmarks: run a step in a fresh process and measure it.
+
+Every measurement runs in its own Python process so that peak memory (ru_maxrss of that
+child) belongs to the step alone; ratios are computed from measurements taken in the same
+benchmark run, never compared with numbers from another machine or day.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS = BENCH_DIR / "RESULTS.md"
+
+_RUNNER = """
+import json, resource, sys, time
+sys.path.insert(0, {bench!r})
+import importlib
+module = importlib.import_module({module!r})
+step = getattr(module, {function!r})
+args = json.loads({args!r})
+started = time.perf_counter()
+result = step(**args)
+elapsed = time.perf_counter() - started
+peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print("RESULT:" + json.dumps({{"seconds": elapsed, "peak_mib": peak_kib / 1024, "result": result}}))
+"""
+
+
+@dataclass(frozen=True)
+class Measurement:
+    seconds: float
+    peak_mib: float
+    result: object
+
+
+def measure(module: str, function: str, **kwargs: object) -> Measurement:
+    """Run ``module.function(**kwargs)`` in a fresh interpreter; time it and its peak RSS."""
+    code = _RUNNER.format(
+        bench=str(BENCH_DIR), module=module, function=function, args=json.dumps(kwargs)
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"{module}.{function} failed:\n{completed.stderr[-4000:]}")
+    line = next(x for x in completed.stdout.splitlines() if x.startswith("RESULT:"))
+    data = json.loads(line[len("RESULT:") :])
+    return Measurement(data["seconds"], data["peak_mib"], data["result"])
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def machine_line() -> str:
+    import os
+
+    cores = os.cpu_count()
+    memory = ""
+    try:
+        with open("/proc/meminfo") as handle:
+            total_kib = int(handle.readline().split()[1])
+        memory = f", {total_kib / 1024 / 1024:.0f} GiB"
+    except OSError:
+        pass
+    return (
+        f"{platform.machine()}, {cores} cores{memory}, Python {platform.python_version()}, "
+        f"{datetime.now(UTC):%Y-%m-%d}"
+    )
+
+
+def write_section(name: str, body: str) -> None:
+    """Replace (or add) the ``## name`` section of bench/RESULTS.md."""
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    start_marker = f"<!-- {name}:start -->"
+    end_marker = f"<!-- {name}:end -->"
+    section = f"{start_marker}\n{body.rstrip()}\n{end_marker}"
+    if start_marker in text:
+        before = text[: text.index(start_marker)]
+        after = text[text.index(end_marker) + len(end_marker) :]
+        text = before + section + after
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    RESULTS.write_text(text)
