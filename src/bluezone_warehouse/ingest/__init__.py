@@ -157,7 +157,10 @@ class _Ingestor:
         }
 
     def pending(self) -> tuple[int, list[LandedFile]]:
-        listed = self.zone.list("installs") + self.zone.list("reports")
+        listed = sorted(
+            self.zone.list("installs") + self.zone.list("reports"),
+            key=lambda landed: (landed.arrived_at, landed.path),
+        )
         new = [f for f in listed if (f.path, f.size_bytes, f.arrived_at) not in self.seen]
         return len(listed), new
 

@@ -1,0 +1,131 @@
+"""Crash safety: the ingesting process is killed (SIGKILL) between two files and in the
+middle of one; a normal rerun then leaves exactly what an uninterrupted run leaves."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from bluezone_warehouse.config import load_settings
+from bluezone_warehouse.ingest import ingest_landing
+from bluezone_warehouse.simulate import FaultRates, simulate_campaign
+from tests.conftest import environment_for
+
+VOLATILE = {"loaded_at", "first_seen_at", "detected_at", "run_id"}
+TABLES = ("raw.landing_files", "raw.install_exports", "raw.unit_reports", "raw.rejected_rows")
+
+_CRASHING_INGEST = """
+import json, os, signal, sys
+from bluezone_warehouse import ingest
+from bluezone_warehouse.config import load_settings
+
+env, crash_at, where = json.loads(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+count = {"files": 0}
+if where == "between_files":
+    original = ingest._Ingestor._ingest_file
+    def patched(self, landed, batch):
+        if count["files"] == crash_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        count["files"] += 1
+        return original(self, landed, batch)
+    ingest._Ingestor._ingest_file = patched
+else:
+    original = ingest.load_export
+    def patched(con, local, **kwargs):
+        result = original(con, local, **kwargs)  # this file's rows are in the transaction
+        count["files"] += 1
+        if count["files"] == crash_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return result
+    ingest.load_export = patched
+ingest.ingest_landing(load_settings(env), run_id="crashing")
+"""
+
+
+def table_contents(warehouse: Path) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        contents = {}
+        for table in TABLES:
+            columns = [
+                name
+                for (name,) in con.execute(
+                    "select column_name from information_schema.columns "
+                    "where table_schema || '.' || table_name = ? order by ordinal_position",
+                    [table],
+                ).fetchall()
+                if name not in VOLATILE
+            ]
+            contents[table] = con.execute(
+                f"select {', '.join(columns)} from {table} order by all"
+            ).fetchall()
+        return contents
+    finally:
+        con.close()
+
+
+def settings_env(root: Path, landing: Path) -> dict[str, str]:
+    """Own warehouse per run; one landing zone and one quarantine shared by all runs."""
+    return {
+        **environment_for(root),
+        "BLUEZONE_LANDING_URL": str(landing),
+        "BLUEZONE_QUARANTINE_URL": str(landing.parent / "quarantine"),
+    }
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("crash") / "landing"
+    simulate_campaign(
+        out,
+        start=date(2020, 8, 1),
+        end=date(2020, 8, 8),
+        provinces=["30", "89"],
+        seed=5,
+        faults=FaultRates(),
+    )
+    shutil.rmtree(out / "_simulation")
+    return out
+
+
+@pytest.fixture(scope="module")
+def reference(landing: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    env = settings_env(tmp_path_factory.mktemp("crash-reference"), landing)
+    ingest_landing(load_settings(env), run_id="reference")
+    return table_contents(Path(env["BLUEZONE_WAREHOUSE_PATH"]))
+
+
+@pytest.mark.parametrize(("where", "crash_at"), [("between_files", 70), ("inside_export", 4)])
+def test_a_killed_ingest_loses_and_duplicates_nothing(
+    landing: Path, reference: dict, tmp_path: Path, where: str, crash_at: int
+) -> None:
+    env = {**settings_env(tmp_path, landing), "BLUEZONE_INGEST_BATCH_FILES": "25"}
+    crashed = subprocess.run(
+        [sys.executable, "-c", _CRASHING_INGEST, json.dumps(env), str(crash_at), where],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert crashed.returncode == -9, crashed.stderr[-2000:]
+    warehouse = Path(env["BLUEZONE_WAREHOUSE_PATH"])
+    partial = table_contents(warehouse)
+    committed = len(partial["raw.landing_files"])
+    assert 0 < committed < len(reference["raw.landing_files"])
+    assert committed % 25 == 0  # only whole batches were committed
+    ingest_landing(load_settings(env), run_id="after-crash")
+    assert table_contents(warehouse) == reference
+
+
+def test_three_runs_leave_identical_tables(landing: Path, reference: dict, tmp_path: Path) -> None:
+    settings = load_settings(settings_env(tmp_path, landing))
+    for run in range(3):
+        ingest_landing(settings, run_id=f"run-{run}")
+        assert table_contents(settings.warehouse_path) == reference
