@@ -14,16 +14,33 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+
+import duckdb
 
 from bluezone_warehouse.config import DBT_PROJECT_DIR, Settings, safe_run_id
 from bluezone_warehouse.warehouse import writer
 
 log = logging.getLogger(__name__)
 
+# Days before the earliest affected day that are rebuilt too: a late file for day d changes
+# the interpolation back to the previous known day and the 7-day means after it.
+LOOKBACK_DAYS = 14
+
 RESULTS_DDL = """
 create schema if not exists ops;
+create table if not exists ops.builds (
+    run_id varchar not null,
+    run_date date not null,
+    rebuild_from date not null,
+    full_refresh boolean not null,
+    finished_at timestamptz not null
+);
+create table if not exists ops.files_built (
+    file_id varchar not null,
+    run_id varchar not null
+);
 create table if not exists ops.dbt_results (
     run_id varchar not null,
     run_date date not null,
@@ -68,21 +85,71 @@ def dbt_env(settings: Settings, artifacts_dir: Path) -> dict[str, str]:
     return env
 
 
+def rebuild_start(con: duckdb.DuckDBPyConnection, run_date: date) -> date:
+    """The first day the incremental marts must rebuild for a run of ``run_date``.
+
+    The earliest day touched by any landed file not yet reflected in a successful build, or
+    the day after the last day built (a backfill leaves marts that end on its day), or the
+    run's day, whichever is earliest, minus the look-back.
+    """
+    unbuilt = con.execute(
+        """
+        with unbuilt as (
+            select file_id, snapshot_date from raw.landing_files
+            where file_id not in (select file_id from ops.files_built)
+        )
+        select least(
+            (select min(snapshot_date) from unbuilt),
+            (select min(report_date) from raw.unit_reports
+                where file_id in (select file_id from unbuilt)),
+            (select min(day) from raw.rejected_rows
+                where file_id in (select file_id from unbuilt)),
+            (select max(run_date) + 1 from ops.builds
+                where finished_at = (select max(finished_at) from ops.builds))
+        )
+        """
+    ).fetchone()[0]
+    earliest = min(unbuilt, run_date) if unbuilt is not None else run_date
+    return earliest - timedelta(days=LOOKBACK_DAYS)
+
+
+def record_build(
+    settings: Settings, run_id: str, run_date: date, start: date, full_refresh: bool
+) -> None:
+    """After a successful build: every landed file so far is reflected in the marts."""
+    with writer(settings.warehouse_path) as con:
+        con.execute("begin")
+        con.execute(
+            "insert into ops.files_built select file_id, ? from raw.landing_files "
+            "where file_id not in (select file_id from ops.files_built)",
+            [run_id],
+        )
+        con.execute(
+            "insert into ops.builds values (?, ?, ?, ?, now())",
+            [run_id, run_date, start, full_refresh],
+        )
+        con.execute("commit")
+
+
 def run_dbt(
     settings: Settings,
     args: list[str],
     run_date: date,
     artifacts_dir: Path,
+    rebuild_from: date | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run one dbt command for ``run_date`` with its artifacts in ``artifacts_dir``."""
     artifacts_dir.mkdir(parents=True, exist_ok=True)
+    dbt_vars = {"run_date": run_date.isoformat()}
+    if rebuild_from is not None:
+        dbt_vars["rebuild_from"] = rebuild_from.isoformat()
     command = [
         dbt_executable(),
         *args,
         "--project-dir",
         str(DBT_PROJECT_DIR),
         "--vars",
-        json.dumps({"run_date": run_date.isoformat()}),
+        json.dumps(dbt_vars),
     ]
     log.info("running %s", " ".join(command))
     return subprocess.run(
@@ -104,10 +171,13 @@ def build(
 ) -> BuildResult:
     """``dbt build`` the whole project for ``run_date``; raise if any node failed."""
     artifacts_dir = settings.run_artifacts_dir / safe_run_id(run_id) / "dbt"
+    with writer(settings.warehouse_path) as con:  # creates the raw layer if missing
+        con.execute(RESULTS_DDL)
+        start = rebuild_start(con, run_date)
     if artifacts_dir.exists():
         shutil.rmtree(artifacts_dir)
     args = ["build", "--fail-fast"] if not full_refresh else ["build", "--full-refresh"]
-    completed = run_dbt(settings, args, run_date, artifacts_dir)
+    completed = run_dbt(settings, args, run_date, artifacts_dir, rebuild_from=start)
     (artifacts_dir / "dbt_build.log").write_text(completed.stdout + completed.stderr)
     results_path = artifacts_dir / "target" / "run_results.json"
     if not results_path.exists():
@@ -129,7 +199,8 @@ def build(
             + "\n".join(failures[:20])
             + ("" if failures else "\n" + "\n".join(completed.stdout.splitlines()[-20:]))
         )
-    log.info("dbt build for %s: %s", run_date, counts)
+    record_build(settings, run_id, run_date, start, full_refresh)
+    log.info("dbt build for %s (rebuilt from %s): %s", run_date, start, counts)
     return BuildResult(run_id, artifacts_dir, counts, failures)
 
 

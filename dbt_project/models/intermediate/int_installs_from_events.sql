@@ -42,8 +42,9 @@ cumulative as (
     select
         grid.event_date as snapshot_date,
         grid.district_code,
-        sum(coalesce(daily.net_installs, 0)) over running as installs,
-        sum(coalesce(daily.net_installs_with_phone, 0)) over running as installs_with_phone,
+        cast(sum(coalesce(daily.net_installs, 0)) over running as bigint) as installs,
+        cast(sum(coalesce(daily.net_installs_with_phone, 0)) over running as bigint)
+            as installs_with_phone,
     from grid
     left join daily
         on
@@ -73,8 +74,8 @@ province_rows as (
         'province' as level,
         province_code as unit_code,
         province_code,
-        sum(installs) as installs,
-        sum(installs_with_phone) as installs_with_phone,
+        cast(sum(installs) as bigint) as installs,
+        cast(sum(installs_with_phone) as bigint) as installs_with_phone,
     from district_rows
     group by all
 ),

@@ -25,8 +25,8 @@ regions as (
         region_code as unit_code,
         snapshot_date,
         bool_or(is_estimated) as is_estimated,
-        sum(installs) as installs,
-        sum(installs_with_phone) as installs_with_phone,
+        cast(sum(installs) as bigint) as installs,
+        cast(sum(installs_with_phone) as bigint) as installs_with_phone,
         sum(new_installs) as new_installs,
         count(*) as provinces_count,
     from provinces
@@ -39,8 +39,8 @@ nation as (
         'VN' as unit_code,
         snapshot_date,
         bool_or(is_estimated) as is_estimated,
-        sum(installs) as installs,
-        sum(installs_with_phone) as installs_with_phone,
+        cast(sum(installs) as bigint) as installs,
+        cast(sum(installs_with_phone) as bigint) as installs_with_phone,
         sum(new_installs) as new_installs,
         count(*) as provinces_count,
     from provinces

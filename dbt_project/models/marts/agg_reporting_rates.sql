@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_rebuild_window('report_date') }}",
+    )
+}}
+
 -- Reporting and on-time rates per province and for the nation, per report day, with the WHO
 -- data-quality thresholds (completeness >= 90 %, timeliness >= 75 %).
 with
@@ -61,3 +70,4 @@ final as (
 )
 
 select * from final
+{{ in_rebuild_window('report_date') }}

@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_rebuild_window('snapshot_date') }}",
+    )
+}}
+
 -- Cumulative installs and coverage of every denominator, per unit and snapshot day.
 with
 
@@ -52,3 +61,4 @@ final as (
 )
 
 select * from final
+{{ in_rebuild_window('snapshot_date') }}

@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_rebuild_window('report_date') }}",
+    )
+}}
+
 -- Each registry unit on each report day: on time, late or missing (DHIS2 definitions with a
 -- time-of-day deadline). Timeliness is decided by the first submission; the figures are
 -- the latest submission's. status_at_deadline is the state as it stood at the deadline.
@@ -90,3 +99,4 @@ final as (
 )
 
 select * from final
+{{ in_rebuild_window('report_date') }}

@@ -1,0 +1,17 @@
+with
+
+targets as (
+    select * from {{ ref('campaign_targets') }}
+)
+
+select
+    target_id,
+    scope_code,
+    scope_level,
+    metric,
+    threshold,
+    start_date,
+    due_date,
+    nullif(any_of_group, '') as any_of_group,
+    description,
+from targets
