@@ -297,3 +297,72 @@ def test_snapshot_has_no_personal_data(campaign: dict) -> None:
         .fetchone()
     )
     assert emails == (0,)
+
+
+def test_ranking_matches_the_ground_truth(campaign: dict) -> None:
+    expected = expected_coverage(campaign["truth"])
+    populations_ = populations()
+    rows = (
+        campaign["con"]
+        .execute(
+            "select snapshot_date, province_code, rank_by_coverage, rank_by_installs, rank_change, "
+            "is_below_10pct from marts.fct_province_ranking order by snapshot_date, province_code"
+        )
+        .fetchall()
+    )
+    days = sorted({day for level, _, day in expected if level == "province"})
+    assert len(rows) == len(days) * len(PROVINCES)
+    previous: dict[str, int] = {}
+    for day in days:
+        figures = {code: expected[("province", code, day)]["installs"] for code in PROVINCES}
+        coverage = {code: figures[code] / populations_[("province", code)][0] for code in figures}
+        for snapshot_date, code, by_coverage, by_installs, change, below in rows:
+            if snapshot_date != day:
+                continue
+            assert by_coverage == 1 + sum(c > coverage[code] for c in coverage.values())
+            assert by_installs == 1 + sum(i > figures[code] for i in figures.values())
+            assert change == (previous[code] - by_coverage if code in previous else None)
+            assert below == (coverage[code] < 0.10)
+            previous[code] = by_coverage
+
+
+def test_target_progress_matches_the_ground_truth(campaign: dict) -> None:
+    expected = expected_coverage(campaign["truth"])
+    targets = read_csv(SEEDS_DIR / "campaign_targets.csv")
+    owners = {
+        row["province_code"]: int(row["smartphone_owners_est"])
+        for row in read_csv(SEEDS_DIR / "ref_smartphone_owners.csv")
+    }
+    owners["VN"] = sum(owners.values())
+    rows = (
+        campaign["con"]
+        .execute(
+            "select snapshot_date, target_id, current_value, gap_installs, days_left, "
+            "needed_per_day, projected_date, is_met, is_on_track from marts.fct_target_progress"
+        )
+        .fetchall()
+    )
+    tracked = {t["target_id"]: t for t in targets if t["scope_code"] in {*PROVINCES, "VN"}}
+    days = sorted({day for level, _, day in expected if level == "nation"})
+    assert {(r[0], r[1]) for r in rows} == {(d, t) for d in days for t in tracked}
+    for day, target_id, value, gap, days_left, needed, projected, met, on_track in rows:
+        target = tracked[target_id]
+        scope = target["scope_code"]
+        level = "nation" if scope == "VN" else "province"
+        installs = expected[(level, scope, day)]["installs"]
+        due = date.fromisoformat(target["due_date"])
+        assert days_left == (due - day).days
+        if target["metric"] == "rank_by_installs":
+            assert value == 1 + sum(
+                expected[("province", code, day)]["installs"] > installs for code in PROVINCES
+            )
+            assert met and gap == 0 and needed == 0 and projected == day and on_track
+            continue
+        threshold = float(target["threshold"])
+        assert value == pytest.approx(installs / owners[scope], rel=1e-12)
+        want_gap = max(math.ceil(threshold * owners[scope]) - installs, 0)
+        assert gap == want_gap
+        assert met == (installs / owners[scope] >= threshold)
+        assert needed == pytest.approx(want_gap / days_left, rel=1e-12)
+        # Five days never give a 7-day pace: no projection, so not on track unless met.
+        assert projected is None and on_track is False
