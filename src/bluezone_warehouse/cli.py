@@ -125,6 +125,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dbt_docs(args: argparse.Namespace) -> int:
+    from bluezone_warehouse.transform import generate_docs
+
+    settings = load_settings()
+    out = Path(args.out) if args.out else settings.work_dir / "dbt_docs"
+    page = generate_docs(settings, args.date, out)
+    print(f"dbt docs for the warehouse {settings.warehouse_path}: {page}")
+    return 0
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
     from bluezone_warehouse.summary import print_summary
 
@@ -229,6 +239,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="snapshot day (default: the latest in the snapshot)",
     )
     summary.set_defaults(func=cmd_summary)
+
+    docs = commands.add_parser(
+        "dbt-docs", help="generate the dbt docs (one offline HTML page) for the warehouse"
+    )
+    docs.add_argument("--date", type=_date, default=date(2020, 8, 25), help="run date var")
+    docs.add_argument("--out", default=None, help="folder for the docs (default: work dir)")
+    docs.set_defaults(func=cmd_dbt_docs)
 
     demo = commands.add_parser(
         "demo", help="simulate the default campaign, run bluezone_daily, print the summary"

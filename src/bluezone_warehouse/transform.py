@@ -229,3 +229,19 @@ def store_results(settings: Settings, results: dict, run_id: str, run_date: date
                 "insert into ops.dbt_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
             )
         con.execute("commit")
+
+
+def generate_docs(settings: Settings, run_date: date, out_dir: Path) -> Path:
+    """``dbt docs generate --static`` against the warehouse; returns the static page.
+
+    ``out_dir`` receives manifest.json, catalog.json and static_index.html (one file that
+    works offline).
+    """
+    completed = run_dbt(settings, ["docs", "generate", "--static"], run_date, out_dir)
+    page = out_dir / "target" / "static_index.html"
+    if completed.returncode != 0 or not page.exists():
+        raise DbtBuildFailed(
+            "dbt docs generate failed:\n"
+            + "\n".join((completed.stdout + completed.stderr).splitlines()[-30:])
+        )
+    return page
