@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -39,6 +39,11 @@ create table if not exists ops.builds (
 );
 create table if not exists ops.files_built (
     file_id varchar not null,
+    run_id varchar not null
+);
+create table if not exists ops.dq_first_seen (
+    issue_id varchar not null,
+    detected_at timestamptz not null,
     run_id varchar not null
 );
 create table if not exists ops.dbt_results (
@@ -125,6 +130,12 @@ def record_build(
             [run_id],
         )
         con.execute(
+            "insert into ops.dq_first_seen select issue_id, detected_at, ? "
+            "from marts.fct_data_quality_issues "
+            "where issue_id not in (select issue_id from ops.dq_first_seen)",
+            [run_id],
+        )
+        con.execute(
             "insert into ops.builds values (?, ?, ?, ?, now())",
             [run_id, run_date, start, full_refresh],
         )
@@ -140,7 +151,10 @@ def run_dbt(
 ) -> subprocess.CompletedProcess[str]:
     """Run one dbt command for ``run_date`` with its artifacts in ``artifacts_dir``."""
     artifacts_dir.mkdir(parents=True, exist_ok=True)
-    dbt_vars = {"run_date": run_date.isoformat()}
+    dbt_vars = {
+        "run_date": run_date.isoformat(),
+        "run_started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     if rebuild_from is not None:
         dbt_vars["rebuild_from"] = rebuild_from.isoformat()
     command = [

@@ -1,0 +1,250 @@
+-- Flags about the install export: decreasing cumulative figures, districts adding up to
+-- more than their province, too many unattributed installs, coverage over 100 %, outlier
+-- increments (modified z-score or multiple of the 7-day mean), and days with no export.
+with
+
+figures as (
+    select * from {{ ref('int_install_figures_daily') }}
+),
+
+filled as (
+    select * from {{ ref('int_installs_gaps_filled') }}
+),
+
+units as (
+    select * from {{ ref('dim_admin_units') }}
+),
+
+named as (
+    select
+        figures.*,
+        units.name,
+        units.province_code,
+        units.population_total,
+    from figures
+    inner join units
+        on
+            figures.unit_code = units.unit_code
+            and figures.level = units.level
+),
+
+with_previous as (
+    select
+        *,
+        lag(installs) over by_unit as previous_installs,
+        lag(snapshot_date) over by_unit as previous_day,
+    from named
+    window by_unit as (partition by level, unit_code order by snapshot_date)
+),
+
+decreasing as (
+    select
+        'decreasing_cumulative' as check_id,
+        'error' as severity,
+        unit_code,
+        province_code,
+        snapshot_date as day,
+        cast(installs as varchar) as observed,
+        '>= ' || previous_installs as expected,
+        name || ': cumulative installs fell from ' || previous_installs || ' on '
+        || strftime(previous_day, '%d/%m/%Y') || ' to ' || installs || ' on '
+        || strftime(snapshot_date, '%d/%m/%Y') as message,
+    from with_previous
+    where installs < previous_installs
+),
+
+province_sums as (
+    select
+        provinces.snapshot_date,
+        provinces.unit_code as province_code,
+        provinces.name,
+        provinces.installs as province_installs,
+        sum(districts.installs) as district_installs,
+    from named as provinces
+    inner join named as districts
+        on
+            provinces.unit_code = districts.province_code
+            and provinces.snapshot_date = districts.snapshot_date
+            and districts.level = 'district'
+    where provinces.level = 'province'
+    group by all
+),
+
+sum_exceeds as (
+    select
+        'district_sum_exceeds_province' as check_id,
+        'error' as severity,
+        province_code as unit_code,
+        province_code,
+        snapshot_date as day,
+        cast(district_installs as varchar) as observed,
+        '<= ' || province_installs as expected,
+        name || ': districts add up to ' || district_installs || ' installs on '
+        || strftime(snapshot_date, '%d/%m/%Y') || ', more than the official province total of '
+        || province_installs as message,
+    from province_sums
+    where district_installs > province_installs
+),
+
+unattributed as (
+    select
+        'unattributed_share' as check_id,
+        'warn' as severity,
+        province_code as unit_code,
+        province_code,
+        snapshot_date as day,
+        cast(round((province_installs - district_installs) / province_installs, 4) as varchar)
+            as observed,
+        '<= {{ var("dq_unattributed_share_max") }}' as expected,
+        name || ': ' || (province_installs - district_installs) || ' of '
+        || province_installs || ' installs ('
+        || cast(
+            round(100 * (province_installs - district_installs) / province_installs, 1)
+            as varchar
+        )
+        || ' %) on ' || strftime(snapshot_date, '%d/%m/%Y')
+        || ' are not attributed to any district' as message,
+    from province_sums
+    where
+        province_installs > 0
+        and (province_installs - district_installs) / province_installs
+        > {{ var("dq_unattributed_share_max") }}
+),
+
+over_100 as (
+    select
+        'coverage_over_100' as check_id,
+        'warn' as severity,
+        unit_code,
+        province_code,
+        snapshot_date as day,
+        cast(installs as varchar) as observed,
+        '<= ' || population_total as expected,
+        name || ': ' || installs || ' installs on ' || strftime(snapshot_date, '%d/%m/%Y')
+        || ' exceed the 2019-census population of ' || population_total as message,
+    from named
+    where installs > population_total
+),
+
+increments as (
+    select
+        filled.level,
+        filled.unit_code,
+        filled.snapshot_date,
+        filled.is_estimated,
+        filled.new_installs,
+        list(filled.new_installs) over (
+            partition by filled.level, filled.unit_code order by filled.snapshot_date
+            rows between {{ var("dq_outlier_window") }} preceding and 1 preceding
+        ) as history,
+        list(filled.new_installs) over (
+            partition by filled.level, filled.unit_code order by filled.snapshot_date
+            rows between {{ var("dq_outlier_ratio_window") }} preceding and 1 preceding
+        ) as recent,
+    from filled
+),
+
+scored as (
+    select
+        *,
+        list_filter(history, lambda increment: increment is not null) as known_history,
+        list_aggregate(list_filter(history, lambda increment: increment is not null), 'median')
+            as history_median,
+        list_avg(list_filter(recent, lambda increment: increment is not null)) as recent_mean,
+    from increments
+),
+
+with_mad as (
+    select
+        *,
+        list_aggregate(
+            list_transform(known_history, lambda increment: abs(increment - history_median)),
+            'median'
+        ) as history_mad,
+    from scored
+),
+
+outliers as (
+    select
+        'outlier_increment' as check_id,
+        'warn' as severity,
+        with_mad.unit_code,
+        units.province_code,
+        with_mad.snapshot_date as day,
+        cast(round(with_mad.new_installs, 1) as varchar) as observed,
+        'median ' || round(with_mad.history_median, 1) || ', 7-day mean '
+        || round(with_mad.recent_mean, 1) as expected,
+        units.name || ': ' || round(with_mad.new_installs) || ' new installs on '
+        || strftime(with_mad.snapshot_date, '%d/%m/%Y') || ' against a median of '
+        || round(with_mad.history_median) || ' over the previous '
+        || len(with_mad.known_history) || ' days: check the figure' as message,
+    from with_mad
+    inner join units
+        on
+            with_mad.unit_code = units.unit_code
+            and with_mad.level = units.level
+    where
+        not with_mad.is_estimated
+        and with_mad.level in ('province', 'district')
+        and with_mad.new_installs >= {{ var("dq_outlier_min_volume") }}
+        and len(with_mad.known_history) >= {{ var("dq_outlier_min_history") }}
+        and (
+            (
+                with_mad.history_mad > 0
+                and 0.6745 * (with_mad.new_installs - with_mad.history_median)
+                / with_mad.history_mad > {{ var("dq_outlier_z") }}
+            )
+            or (
+                with_mad.recent_mean > 0
+                and with_mad.new_installs
+                > {{ var("dq_outlier_ratio") }} * with_mad.recent_mean
+            )
+        )
+),
+
+export_days as (
+    select distinct snapshot_date from figures
+),
+
+expected_days as (
+    select
+        cast(unnest(generate_series(
+            (select min(export_days.snapshot_date) from export_days),
+            cast('{{ var("run_date") }}' as date),
+            interval 1 day
+        )) as date) as snapshot_date,
+),
+
+stale as (
+    select
+        'stale_export' as check_id,
+        'error' as severity,
+        'VN' as unit_code,
+        cast(null as varchar) as province_code,
+        expected_days.snapshot_date as day,
+        'no export' as observed,
+        'an export for the day' as expected,
+        'No install export has arrived for ' || strftime(expected_days.snapshot_date, '%d/%m/%Y')
+        || ': coverage for that day is interpolated until it does' as message,
+    from expected_days
+    where expected_days.snapshot_date not in (select export_days.snapshot_date from export_days)
+),
+
+final as (
+    select * from decreasing
+    union all
+    select * from sum_exceeds
+    union all
+    select * from unattributed
+    union all
+    select * from over_100
+    union all
+    select * from outliers
+    union all
+    select * from stale
+)
+
+select
+    *,
+    cast(null as varchar) as source_file,
+from final

@@ -1,0 +1,32 @@
+-- Flags raised at ingestion: quarantined files and rows (malformed_file, unknown_unit,
+-- out_of_range_date), each with the file, row, column and reason.
+with
+
+rejected as (
+    select * from {{ ref('stg_raw__rejected_rows') }}
+),
+
+final as (
+    select
+        check_id,
+        'error' as severity,
+        unit_code,
+        province_code,
+        day,
+        raw_value as observed,
+        case check_id
+            when 'unknown_unit' then 'a registry unit'
+            when 'out_of_range_date' then 'a day in the campaign, not after the send date'
+            else 'a readable value'
+        end as expected,
+        source_file
+        || coalesce(', row ' || source_row_number, '')
+        || coalesce(', column ' || column_name, '')
+        || ': ' || reason as message,
+        source_file,
+        source_row_number,
+        column_name,
+    from rejected
+)
+
+select * from final
