@@ -107,6 +107,8 @@ def main() -> None:
         base_s = median([m.seconds for m in baseline])
         ours_s = median([m.seconds for m in ours])
         ratio = median([o.seconds / b.seconds for o, b in zip(ours, baseline, strict=True)])
+        base_mib = median([m.peak_mib for m in baseline])
+        ours_mib = median([m.peak_mib for m in ours])
         body = f"""## Ingestion of a national event export (`bench/ingest.py`)
 
 {machine_line()}; {args.rows:,} events, {size_mib:.0f} MiB of Parquet; median of {args.repeat}
@@ -114,8 +116,10 @@ alternating runs, each in a fresh process.
 
 | step | seconds | events/s | peak memory |
 |---|---|---|---|
-| DuckDB `create table as select * from read_parquet` | {base_s:.2f} | {args.rows / base_s:,.0f} | {median([m.peak_mib for m in baseline]):.0f} MiB |
-| `ingest_landing` (checksum, checks, aggregation, lineage, manifest) | {ours_s:.2f} | {args.rows / ours_s:,.0f} | {median([m.peak_mib for m in ours]):.0f} MiB |
+| DuckDB `create table as select * from read_parquet` | {base_s:.2f} | \
+{args.rows / base_s:,.0f} | {base_mib:.0f} MiB |
+| `ingest_landing` (checksum, checks, aggregation, lineage, manifest) | {ours_s:.2f} | \
+{args.rows / ours_s:,.0f} | {ours_mib:.0f} MiB |
 
 **Ratio ingest / DuckDB: {ratio:.2f}** (target <= 1.3).
 """

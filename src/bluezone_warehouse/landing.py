@@ -70,7 +70,7 @@ class LandingZone:
             files.append(
                 LandedFile(
                     source=source,
-                    path=relative.replace("\\", "/"),
+                    path=relative,
                     size_bytes=int(info.get("size") or 0),
                     arrived_at=_mtime(info),
                 )

@@ -203,14 +203,12 @@ EXPECTED: dict[str, Expect] = {
         (2, "province", "58", 31000, 25000), (3, "district", "582", 14000, 11000)
     ),
     "installs/installs_20200804_typed.parquet": export_ok(
-        (2, "province", "08", 40000, 30000), (3, "district", "070", 9000, None)
+        (1, "province", "08", 40000, 30000), (2, "district", "070", 9000, None)
     ),
     "installs/installs_20200804_float_phone.parquet": Expect(
         "loaded",
-        exports=((2, "province", "30", 120000, 90000), (3, "district", "288", 50000, None)),
+        exports=((1, "province", "30", 120000, 90000), (2, "district", "288", 50000, None)),
         snapshot_date=D4,
-        xfail="a DOUBLE column holding whole numbers (pandas writes one whenever a count has "
-        "a null) is cast to '90000.0' and rejected; 90000.0 is unambiguously the count 90000",
     ),
     "installs/installs_20200804_nozeros.csv": export_ok(
         (2, "province", "01", 900000, 700000),
@@ -247,9 +245,6 @@ EXPECTED: dict[str, Expect] = {
         exports=((2, "province", "30", 120000, 90000),),
         rejected=(bad_installs(3, "0.500"), bad_installs(4, "1.234,567"), bad_phone(5, "0,750")),
         snapshot_date=D4,
-        xfail="the export's number pattern accepts a leading zero group (0.500 -> 500, "
-        "0,750 -> 750) and mixed separators (1.234,567 -> 1234567): silent misreads of what "
-        "can only be decimals (DESIGN §3.3: never silently misread)",
     ),
     "installs/installs_20200804_unknown_units.csv": Expect(
         "partial",
@@ -267,8 +262,6 @@ EXPECTED: dict[str, Expect] = {
         exports=((2, "district", "290", 20000, None),),
         rejected=(unknown_code(3, "300", "province"), unknown_code(4, "2880", "district")),
         snapshot_date=D4,
-        xfail="lpad() truncates codes longer than the level's width: province 300 is loaded "
-        "as 30 (Hải Dương) and district 2880 as 288; an unknown code must be unknown_unit",
     ),
     "installs/installs_20200804_levels.csv": Expect(
         "partial",
@@ -338,9 +331,6 @@ EXPECTED: dict[str, Expect] = {
         exports=((3, "district", "288", 50000, 41000), (4, "province", "30", 120000, 90000)),
         rejected=(bad_installs(2, "n/a"),),
         snapshot_date=D4,
-        xfail="duplicates are counted over all rows, bad ones included: the only valid 288 "
-        "row is rejected as a duplicate 'the first one was kept' although the first one was "
-        "rejected, so the district silently has no figure",
     ),
     "installs/installs_20200804_all_bad.csv": Expect(
         "quarantined",
@@ -348,11 +338,6 @@ EXPECTED: dict[str, Expect] = {
         rejected=(unknown_code(2, "999", "district"), bad_installs(3, "-1")),
         snapshot_date=D4,
         rows_flagged=True,
-        crashes=True,
-        xfail="an export whose every row is bad crashes the whole run (duckdb "
-        "ResourceInUseException: the count query's result is left unfinished before the "
-        "rejection is recorded); and the rows' own reasons are never recorded, unlike a "
-        "report's (DESIGN §5: a message a person can act on)",
     ),
     "installs/installs_20200804_missing_column.csv": Expect(
         "quarantined",
@@ -366,9 +351,6 @@ EXPECTED: dict[str, Expect] = {
         "quarantined",
         NO_ROWS,
         snapshot_date=D4,
-        crashes=True,
-        xfail="a header-only export crashes the whole run (duckdb ResourceInUseException "
-        "after ExportRejected) instead of being quarantined",
     ),
     "installs/installs_20200804_empty.csv": Expect(
         "quarantined",
@@ -386,18 +368,11 @@ EXPECTED: dict[str, Expect] = {
         "quarantined",
         Prefix("file cannot be read: "),
         snapshot_date=D4,
-        crashes=True,
-        xfail="a DuckDB read error aborts the ingestion transaction: the ExportRejected is "
-        "caught but every later statement fails ('Current transaction is aborted'), so one "
-        "unreadable export blocks every run",
     ),
     "installs/installs_20200804_not_parquet.parquet": Expect(
         "quarantined",
         Prefix("file cannot be read: "),
         snapshot_date=D4,
-        crashes=True,
-        xfail="as the corrupt gzip: the failed read_parquet aborts the transaction and the "
-        "whole run raises",
     ),
     "installs/installs_20200804_headers.csv": export_ok(
         (2, "province", "30", 120000, 90000), (3, "district", "291", 8500, None)
@@ -406,8 +381,6 @@ EXPECTED: dict[str, Expect] = {
         "loaded",
         exports=((2, "province", "30", 120000, 90000), (3, "district", "288", 50000, None)),
         snapshot_date=D4,
-        xfail="an input column named row_number shadows the lineage row number (the file's "
-        "values 40 and 7 are recorded; a non-numeric one crashes the run)",
     ),
     "installs/2020/08/installs_20200804_subfolder.csv": export_ok(
         (2, "district", "292", 30000, 20000)
@@ -492,10 +465,6 @@ EXPECTED: dict[str, Expect] = {
             report(7, "291", D4, 12345, match="name", note="đã rà soát", name_raw="Huyện Nam Sách"),
             report(8, "290", D4, 1002, name_raw="TP. Chí Linh"),
         ),
-        xfail="a totals row is only recognised by a label in the name or code column; the "
-        "usual 'Tổng cộng' merged from the STT column, and the signature block under the "
-        "table, are flagged as malformed rows ('report_date is empty', severity error) on "
-        "every template a unit sends",
     ),
     "reports/typed_cells.xlsx": Expect(
         "loaded",
@@ -553,8 +522,6 @@ EXPECTED: dict[str, Expect] = {
             report(1, "290", D4, 1000, name_raw="Thành phố Chí Linh"),
             report(2, "290", D5, 1100, note="cập nhật", name_raw="Thành phố Chí Linh"),
         ),
-        xfail="a key present in any row is read from every row, so a row without it gets "
-        "None over the file-level default: row 1 loses the file's report_date",
     ),
     "reports/unit_name_object.json": Expect(
         "loaded", reports=(report(1, "291", D5, 12345, match="name", name_raw="H. Nam Sách"),)
@@ -598,9 +565,6 @@ EXPECTED: dict[str, Expect] = {
             (4, INSTALLS_COL, "0.264", "malformed_file", Prefix(f"{INSTALLS_COL}: ")),
             (5, INSTALLS_COL, "70 26", "malformed_file", Prefix(f"{INSTALLS_COL}: ")),
         ),
-        xfail="parse_count reads 0,895 and 0.264 (a leading zero group: decimals) as 895 and "
-        "264, and drops any space, so 70 26 (not a group of three) becomes 7026: silent "
-        "misreads (DESIGN §3.3)",
     ),
     "reports/sql_injection_30.csv": Expect(
         "partial",
@@ -679,9 +643,6 @@ EXPECTED: dict[str, Expect] = {
             report(3, "883", D5, 7100, sent=vn(5, 14, 0), match="name", name_raw="TP. Long Xuyên"),
         ),
         rejected=((2, "unit_name", "Huyện Chợ Mới", "unknown_unit", CHO_MOI),),
-        xfail="every two-digit number in a file name is taken for a province code, so the "
-        "day and month of '06_08_2020' make province 06 (Bắc Kạn) the context and the "
-        "ambiguous 'Huyện Chợ Mới' is silently matched to 065 instead of being unknown_unit",
     ),
     "reports/typo_30.csv": Expect(
         "partial",
@@ -765,9 +726,6 @@ EXPECTED: dict[str, Expect] = {
                 "report date 2020-08-06 is after the day it was sent (2020-08-05)",
             ),
         ),
-        xfail="the send day is taken from the claimed submitted_at even when it is after the "
-        "file arrived: a report about 06/08 that arrived on 05/08 is loaded (DESIGN §5 "
-        "out_of_range_date: report date later than the day it was sent)",
     ),
     "reports/submitted_at_formats_30.csv": Expect(
         "partial",
@@ -879,9 +837,6 @@ EXPECTED: dict[str, Expect] = {
     "reports/deeply_nested.json": Expect(
         "quarantined",
         re.compile("JSON"),
-        crashes=True,
-        xfail="json.loads raises RecursionError (not JSONDecodeError) on deep nesting; it "
-        "escapes read_json and crashes the whole run, so one hostile file blocks ingestion",
     ),
     "reports/bao_cao.pdf": Expect("quarantined", UNSUPPORTED),
     "reports/bao cao (1).csv": Expect(
@@ -898,10 +853,6 @@ EXPECTED: dict[str, Expect] = {
         "loaded",
         reports=(report(2, "298", D4, 7777, sent=vn(4, 15, 50)),),
         landing_name="reports/bao\\cao.csv",
-        crashes=True,
-        xfail="LandingZone.list rewrites '\\' to '/' in every listed path, so a legal POSIX/S3 "
-        "name 'bao\\cao.csv' becomes 'reports/bao/cao.csv', cannot be read, and the "
-        "FileNotFoundError crashes the whole run",
     ),
     "reports/zip_bomb.xlsx": Expect(
         "quarantined",
@@ -1213,10 +1164,6 @@ def test_nothing_in_the_corpus_was_executed_as_sql(corpus_run) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="files that crash the whole run today: " + ", ".join(CRASHERS),
-)
 def test_whole_corpus_including_hostile_files_is_ingested(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1243,11 +1190,6 @@ def test_same_bytes_landing_again_later_are_not_read_again(
     assert snapshot(settings) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a refused file is recorded without checking seen_ids: when its mtime moves, the "
-    "same file_id is inserted again and the primary key violation crashes every later run",
-)
 def test_refused_file_landing_again_later_is_not_recorded_twice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1260,11 +1202,6 @@ def test_refused_file_landing_again_later_is_not_recorded_twice(
     assert snapshot(settings) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a file quarantined after all its rows were rejected records rows_rejected = 0 "
-    "in the manifest although its rows' rejections are in raw.rejected_rows",
-)
 def test_quarantined_file_counts_its_rejected_rows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -37,14 +37,20 @@ if where == "between_files":
         return original(self, landed, batch)
     ingest._Ingestor._ingest_file = patched
 else:
-    original = ingest.load_export
-    def patched(con, local, **kwargs):
-        result = original(con, local, **kwargs)  # this file's rows are in the transaction
+    original = ingest._Ingestor._flush
+    def patched(self, batch):
         count["files"] += 1
         if count["files"] == crash_at:
+            # the batch's first rows are inserted, the transaction is open: die now
+            self.con.execute("insert into raw.landing_files by name select * from "
+                             "raw.landing_files limit 0")
+            self.con.register("partial", __import__("pyarrow").Table.from_pylist(
+                [{k: r.get(k) for k in ingest.EXPORT_SCHEMA.names} for r in batch.exports],
+                schema=ingest.EXPORT_SCHEMA))
+            self.con.execute("insert into raw.install_exports by name select * from partial")
             os.kill(os.getpid(), signal.SIGKILL)
-        return result
-    ingest.load_export = patched
+        return original(self, batch)
+    ingest._Ingestor._flush = patched
 ingest.ingest_landing(load_settings(env), run_id="crashing")
 """
 
@@ -102,7 +108,7 @@ def reference(landing: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     return table_contents(Path(env["BLUEZONE_WAREHOUSE_PATH"]))
 
 
-@pytest.mark.parametrize(("where", "crash_at"), [("between_files", 70), ("inside_export", 4)])
+@pytest.mark.parametrize(("where", "crash_at"), [("between_files", 70), ("inside_a_batch", 4)])
 def test_a_killed_ingest_loses_and_duplicates_nothing(
     landing: Path, reference: dict, tmp_path: Path, where: str, crash_at: int
 ) -> None:

@@ -13,20 +13,15 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 import duckdb
 import pyarrow as pa
 
 from bluezone_warehouse.config import SEEDS_DIR, Settings
-from bluezone_warehouse.ingest.events import EventsRejected, events_day, load_events
-from bluezone_warehouse.ingest.exports import (
-    ExportRejected,
-    export_day,
-    load_export,
-    register_known_units,
-)
+from bluezone_warehouse.ingest.events import EventsRejected, events_day
+from bluezone_warehouse.ingest.exports import ExportChecker, ExportRejected, export_day
 from bluezone_warehouse.ingest.readers import FileRejected, read_report
 from bluezone_warehouse.ingest.reports import Rejection, check_report_rows
 from bluezone_warehouse.ingest.units import Registry
@@ -76,6 +71,37 @@ REJECTED_SCHEMA = pa.schema(
         ("detected_at", _TS),
     ]
 )
+EXPORT_SCHEMA = pa.schema(
+    [
+        ("snapshot_date", pa.date32()),
+        ("level", pa.string()),
+        ("unit_code", pa.string()),
+        ("installs", pa.int64()),
+        ("installs_with_phone", pa.int64()),
+        ("file_id", pa.string()),
+        ("source_file", pa.string()),
+        ("checksum", pa.string()),
+        ("row_number", pa.int32()),
+        ("arrived_at", _TS),
+        ("loaded_at", _TS),
+    ]
+)
+EVENT_COUNTS_SCHEMA = pa.schema(
+    [
+        ("event_date", pa.date32()),
+        ("district_code", pa.string()),
+        ("installs", pa.int64()),
+        ("uninstalls", pa.int64()),
+        ("installs_with_phone", pa.int64()),
+        ("uninstalls_with_phone", pa.int64()),
+        ("events", pa.int64()),
+        ("file_id", pa.string()),
+        ("source_file", pa.string()),
+        ("checksum", pa.string()),
+        ("arrived_at", _TS),
+        ("loaded_at", _TS),
+    ]
+)
 MANIFEST_SCHEMA = pa.schema(
     [
         ("file_id", pa.string()),
@@ -119,6 +145,8 @@ class IngestSummary:
 @dataclass
 class _Batch:
     manifest: list[dict] = field(default_factory=list)
+    exports: list[dict] = field(default_factory=list)
+    event_counts: list[dict] = field(default_factory=list)
     reports: list[dict] = field(default_factory=list)
     rejected: list[dict] = field(default_factory=list)
 
@@ -141,7 +169,7 @@ class _Ingestor:
         self.loaded_at = loaded_at
         self.zone = LandingZone(settings.landing_url)
         self.registry = Registry.from_seed(SEEDS_DIR / "reporting_units.csv")
-        register_known_units(con, SEEDS_DIR)
+        self.checker = ExportChecker(SEEDS_DIR)
         rows = con.execute(
             "select path, size_bytes, arrived_at, checksum, file_id, status "
             "from raw.landing_files order by arrived_at, path"
@@ -210,6 +238,8 @@ class _Ingestor:
         )
         if landed.size_bytes > limit:
             checksum = self._stream_checksum(landed)
+            if file_id_for(landed.path, checksum) in self.seen_ids:
+                return  # refused before; only the timestamp moved
             self._record(
                 entry,
                 checksum,
@@ -236,12 +266,14 @@ class _Ingestor:
             return
         try:
             if landed.source == "installs":
-                loaded, rejected = self._load_export(landed, entry, file_id, checksum)
+                loaded, rejected = self._load_export(landed, entry, file_id, checksum, batch)
             else:
                 loaded, rejected = self._load_report(landed, data, file_id, checksum, batch)
         except (ExportRejected, EventsRejected, FileRejected) as err:
-            flagged = getattr(err, "rows_flagged", False)
-            self._record(entry, checksum, batch, "quarantined", str(err), flag_file=not flagged)
+            rows = getattr(err, "rejected", [])  # rows rejected one by one, all of them
+            entry["rows_rejected"] = len(rows)
+            batch.rejected.extend(self._with_lineage(rows, entry, checksum))
+            self._record(entry, checksum, batch, "quarantined", str(err), flag_file=not rows)
             return
         entry.update(rows_loaded=loaded, rows_rejected=rejected)
         self.accepted[checksum] = landed.path
@@ -277,70 +309,60 @@ class _Ingestor:
                     self.zone, landed, checksum, self.settings.quarantine_url
                 )
             if flag_file:
-                batch.rejected.append(
-                    self._rejection_row(
-                        entry,
-                        Rejection(
-                            None,
-                            None,
-                            None,
-                            "malformed_file",
-                            reason or status,
-                            day=entry["snapshot_date"],
-                        ),
+                file_flag = asdict(
+                    Rejection(
+                        None,
+                        None,
+                        None,
+                        "malformed_file",
+                        reason or status,
+                        day=entry["snapshot_date"],
                     )
                 )
+                batch.rejected.extend(self._with_lineage([file_flag], entry, checksum))
         self.seen_ids.add(file_id)
         batch.manifest.append(entry)
 
-    def _rejection_row(self, entry: dict, rejection: Rejection) -> dict:
-        return {
-            "file_id": file_id_for(entry["path"], entry["checksum"]),
-            "source": entry["source"],
-            "source_file": entry["path"],
-            "row_number": rejection.row_number,
-            "column_name": rejection.column_name,
-            "raw_value": rejection.raw_value,
-            "check_id": rejection.check_id,
-            "reason": rejection.reason,
-            "unit_code": rejection.unit_code,
-            "province_code": rejection.province_code,
-            "day": rejection.day,
-            "detected_at": self.loaded_at,
-        }
-
     def _load_export(
-        self, landed: LandedFile, entry: dict, file_id: str, checksum: str
+        self, landed: LandedFile, entry: dict, file_id: str, checksum: str, batch: _Batch
     ) -> tuple[int, int]:
+        lineage = {
+            "file_id": file_id,
+            "source_file": landed.path,
+            "checksum": checksum,
+            "arrived_at": landed.arrived_at,
+            "loaded_at": self.loaded_at,
+        }
         event_day = events_day(landed.name)
-        if event_day is not None:
-            entry["snapshot_date"] = event_day
-            with self.zone.local_copy(landed.path) as local:
-                events = load_events(
-                    self.con,
-                    local,
-                    day=event_day,
-                    file_id=file_id,
-                    source_file=landed.path,
-                    checksum=checksum,
-                    arrived_at=landed.arrived_at,
-                    loaded_at=self.loaded_at,
-                )
-            return events.events_loaded, events.events_rejected
-        day = export_day(landed.name)
+        day = event_day if event_day is not None else export_day(landed.name)
         entry["snapshot_date"] = day
         with self.zone.local_copy(landed.path) as local:
-            result = load_export(
-                self.con,
-                local,
-                day=day,
-                file_id=file_id,
-                source_file=landed.path,
-                checksum=checksum,
-                arrived_at=landed.arrived_at,
-                loaded_at=self.loaded_at,
-            )
-        return result.rows_loaded, result.rows_rejected
+            if event_day is not None:
+                events = self.checker.check_events(local, day)
+                batch.event_counts.extend({**row, **lineage} for row in events.counts)
+                rejected, loaded, bad = (
+                    events.rejected,
+                    events.events_loaded,
+                    events.events_rejected,
+                )
+            else:
+                checked = self.checker.check(local, day)
+                batch.exports.extend({**row, **lineage} for row in checked.rows)
+                rejected, loaded, bad = checked.rejected, len(checked.rows), len(checked.rejected)
+        batch.rejected.extend(self._with_lineage(rejected, entry, checksum))
+        return loaded, bad
+
+    def _with_lineage(self, rejected: list[dict], entry: dict, checksum: str) -> list[dict]:
+        return [
+            {
+                **row,
+                "file_id": file_id_for(entry["path"], checksum),
+                "source": entry["source"],
+                "source_file": entry["path"],
+                "detected_at": self.loaded_at,
+            }
+            for row in rejected
+        ]
 
     def _load_report(
         self, landed: LandedFile, data: bytes, file_id: str, checksum: str, batch: _Batch
@@ -355,14 +377,13 @@ class _Ingestor:
             arrived_at=landed.arrived_at,
             campaign=(self.settings.campaign_start, self.settings.campaign_end),
         )
-        entry = {"path": landed.path, "checksum": checksum, "source": landed.source}
-        rejected = [self._rejection_row(entry, rejection) for rejection in rows.rejected]
+        entry = {"path": landed.path, "source": landed.source}
+        rejected = [asdict(rejection) for rejection in rows.rejected]
         if not rows.good:
             reasons = Counter(r.check_id for r in rows.rejected)
             detail = ", ".join(f"{n} {kind}" for kind, n in reasons.most_common())
-            batch.rejected.extend(rejected)
             raise FileRejected(
-                f"no usable row: {detail}; first: {rows.rejected[0].reason}", rows_flagged=True
+                f"no usable row: {detail}; first: {rows.rejected[0].reason}", rejected=rejected
             )
         for record in rows.good:
             batch.reports.append(
@@ -375,11 +396,13 @@ class _Ingestor:
                     "loaded_at": self.loaded_at,
                 }
             )
-        batch.rejected.extend(rejected)
+        batch.rejected.extend(self._with_lineage(rejected, entry, checksum))
         return len(rows.good), len(rows.rejected)
 
     def _flush(self, batch: _Batch) -> None:
         for table, rows, schema in (
+            ("raw.install_exports", batch.exports, EXPORT_SCHEMA),
+            ("raw.install_event_counts", batch.event_counts, EVENT_COUNTS_SCHEMA),
             ("raw.unit_reports", batch.reports, REPORT_SCHEMA),
             ("raw.rejected_rows", batch.rejected, REJECTED_SCHEMA),
             ("raw.landing_files", batch.manifest, MANIFEST_SCHEMA),
@@ -403,6 +426,10 @@ def ingest_landing(
     loaded_at = loaded_at or datetime.now(UTC)
     summary = IngestSummary()
     with writer(settings.warehouse_path) as con:
-        _Ingestor(con, settings, run_id, loaded_at).run(summary)
+        ingestor = _Ingestor(con, settings, run_id, loaded_at)
+        try:
+            ingestor.run(summary)
+        finally:
+            ingestor.checker.close()
     log.info("ingested landing zone %s: %s", settings.landing_url, summary.as_dict())
     return summary

@@ -4,8 +4,9 @@ At national scale the ministry may send raw events instead of daily figures: one
 install or uninstall (``event_time`` UTC, hashed ``device_id``, ``event``, ``district_code``,
 ``has_phone``). DuckDB checks and aggregates them in one pass into daily net counts per
 district (``raw.install_event_counts``); staging turns those into the same cumulative daily
-figures as the ordinary export. Bad events are counted per reason, not stored one by one: a
-20-million-row file must not produce millions of rejection rows.
+figures as the ordinary export. Bad events are counted per reason and district, not stored
+one by one: a 20-million-row file must not produce millions of rejection rows. The file is
+read in the export checker's private connection, never in the warehouse's transaction.
 """
 
 from __future__ import annotations
@@ -93,18 +94,16 @@ _REASONS = {
 }
 
 
-def load_events(
-    con: duckdb.DuckDBPyConnection,
-    local_path: Path,
-    *,
-    day: date,
-    file_id: str,
-    source_file: str,
-    checksum: str,
-    arrived_at: datetime,
-    loaded_at: datetime,
-) -> EventsLoad:
-    """Check and aggregate one event export; the caller owns the transaction."""
+@dataclass(frozen=True)
+class CheckedEvents:
+    counts: list[dict]  # one row per district (or none) with its install/uninstall counts
+    rejected: list[dict]  # one row per reason and district, with the number of events
+    events_loaded: int
+    events_rejected: int
+
+
+def check_events(con: duckdb.DuckDBPyConnection, local_path: Path, day: date) -> CheckedEvents:
+    """Check and aggregate one event export in the checker's own connection."""
     try:
         columns = {
             name.lower()
@@ -117,57 +116,48 @@ def load_events(
     missing = [column for column in REQUIRED_COLUMNS if column not in columns]
     if missing:
         raise EventsRejected(f"missing required column(s) {', '.join(missing)}")
-    con.execute(_AGGREGATE, {"path": str(local_path), "day": day})
-    loaded, rejected = con.execute(
-        "select coalesce(sum(events) filter (problem is null), 0), "
-        "coalesce(sum(events) filter (problem is not null), 0) from events_checked"
-    ).fetchone()
+    try:
+        con.execute(_AGGREGATE, {"path": str(local_path), "day": day})
+    except duckdb.Error as err:
+        raise EventsRejected(f"file cannot be read: {str(err).splitlines()[0]}") from None
+    groups = con.execute(
+        "select problem, district_code, installs, uninstalls, installs_with_phone, "
+        "uninstalls_with_phone, events, (select province_code from known_districts "
+        "where code = district_code) from events_checked order by problem nulls first, "
+        "district_code nulls first"
+    ).fetchall()
+    counts, rejected = [], []
+    for problem, district, installs, uninstalls, phone_in, phone_out, events, province in groups:
+        if problem is None:
+            counts.append(
+                {
+                    "event_date": day,
+                    "district_code": district,
+                    "installs": installs,
+                    "uninstalls": uninstalls,
+                    "installs_with_phone": phone_in,
+                    "uninstalls_with_phone": phone_out,
+                    "events": events,
+                }
+            )
+            continue
+        check_id, reason = _REASONS[problem]
+        rejected.append(
+            {
+                "row_number": None,
+                "column_name": problem,
+                "raw_value": district,
+                "check_id": check_id,
+                "reason": f"{events} event(s): {reason}",
+                "unit_code": district if problem != "district_code" else None,
+                "province_code": province,
+                "day": day,
+            }
+        )
+    loaded = sum(row["events"] for row in counts)
+    bad = sum(int(r["reason"].split(" ", 1)[0]) for r in rejected)
     if loaded == 0:
         raise EventsRejected(
-            f"no usable event: all {rejected} events were rejected" if rejected else "no events"
+            f"no usable event: all {bad} events were rejected" if bad else "no events"
         )
-    lineage = {
-        "day": day,
-        "file_id": file_id,
-        "source_file": source_file,
-        "checksum": checksum,
-        "arrived_at": arrived_at,
-        "loaded_at": loaded_at,
-    }
-    con.execute(
-        """
-        insert into raw.install_event_counts
-        select
-            $day, district_code, installs, uninstalls, installs_with_phone,
-            uninstalls_with_phone, events, $file_id, $source_file, $checksum, $arrived_at,
-            $loaded_at
-        from events_checked
-        where problem is null
-        order by district_code nulls first
-        """,
-        lineage,
-    )
-    for problem, (check_id, reason) in _REASONS.items():
-        counts = con.execute(
-            "select district_code, events from events_checked where problem = ? "
-            "order by district_code nulls first",
-            [problem],
-        ).fetchall()
-        for district_code, events in counts:
-            con.execute(
-                "insert into raw.rejected_rows values (?, 'installs', ?, null, ?, ?, ?, ?, ?, "
-                "(select province_code from known_districts where code = ?), ?, ?)",
-                [
-                    file_id,
-                    source_file,
-                    problem,
-                    district_code,
-                    check_id,
-                    f"{events} event(s): {reason}",
-                    district_code,
-                    district_code,
-                    day,
-                    loaded_at,
-                ],
-            )
-    return EventsLoad(events_loaded=int(loaded), events_rejected=int(rejected))
+    return CheckedEvents(counts, rejected, loaded, bad)

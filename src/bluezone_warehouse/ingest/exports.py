@@ -1,32 +1,48 @@
-"""Loading the national install export (DESIGN §3.2) into ``raw.install_exports``.
+"""Checking the national install export (DESIGN §3.2) before it is loaded.
 
-DuckDB reads the file (CSV, CSV.GZ or Parquet) as text, every row is checked in SQL, good
-rows are inserted with their lineage and bad rows go to ``raw.rejected_rows`` with the column
-and reason. The caller owns the transaction, so a file's rows go in together or not at all.
+Export files (CSV, CSV.GZ or Parquet) are read and checked by DuckDB in a private in-memory
+connection, never in the warehouse's transaction: a file that cannot be read (a corrupt
+gzip, a CSV named .parquet) fails there alone. Every row is checked in SQL; the good rows
+and the rejected rows (with column, check and reason) come back as plain rows for the
+caller to insert, with their lineage, in its transaction.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 
+from bluezone_warehouse.ingest.events import CheckedEvents, check_events
+
 EXPORT_NAME = re.compile(r"^installs_(\d{8})(?:_[^/]*)?\.(csv|csv\.gz|parquet)$", re.IGNORECASE)
 EXPORT_COLUMNS = ("snapshot_date", "level", "unit_code", "installs", "installs_with_phone")
 REQUIRED_COLUMNS = ("snapshot_date", "level", "unit_code", "installs")
+ROW = "bz_source_row"  # lineage column of the staging tables; never a name an input has
+
+# A count: plain digits, or groups of three after a first group that does not start with 0,
+# separated consistently by '.' or ','. "0.500" or "1.234,5" are decimals: rejected.
+COUNT_PATTERN = r"[0-9]+|[1-9][0-9]{0,2}(\.[0-9]{3})+|[1-9][0-9]{0,2}(,[0-9]{3})+"
 
 
 class ExportRejected(ValueError):
-    """An export file that cannot be loaded at all."""
+    """An export file that cannot be loaded at all.
+
+    ``rejected`` holds the row-level rejections when every row was bad, so they are kept.
+    """
+
+    def __init__(self, message: str, rejected: list[dict] | None = None) -> None:
+        super().__init__(message)
+        self.rejected = rejected or []
 
 
-@dataclass(frozen=True)
-class ExportLoad:
-    rows_loaded: int
-    rows_rejected: int
+@dataclass
+class CheckedExport:
+    rows: list[dict] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)
 
 
 def export_day(file_name: str) -> date:
@@ -42,39 +58,19 @@ def export_day(file_name: str) -> date:
         raise ExportRejected(f"{match[1]!r} in the file name is not a calendar day") from None
 
 
-def _stage(con: duckdb.DuckDBPyConnection, local_path: Path) -> None:
-    reader = (
-        "read_parquet(?)"
-        if local_path.name.lower().endswith(".parquet")
-        else ("read_csv(?, all_varchar = true, header = true, auto_detect = true)")
-    )
-    try:
-        con.execute(
-            "create or replace temp table export_stage as "
-            f"select *, (row_number() over ())::integer + 1 as row_number from {reader}",
-            [str(local_path)],
+def _as_text(column: str, column_type: str) -> str:
+    """SQL turning an input column into trimmed text; whole floats lose their '.0'."""
+    quoted = '"' + column.replace('"', '""') + '"'
+    if column_type.upper().startswith(("DOUBLE", "FLOAT", "REAL", "DECIMAL")):
+        return (
+            f"case when {quoted} = trunc({quoted}) "
+            f"then cast(cast({quoted} as hugeint) as varchar) "
+            f"else cast({quoted} as varchar) end"
         )
-    except duckdb.Error as err:
-        raise ExportRejected(f"file cannot be read: {str(err).splitlines()[0]}") from None
-    columns = [row[0] for row in con.execute("describe export_stage").fetchall()]
-    normalised = {column.strip().lstrip("\ufeff").lower(): column for column in columns}
-    missing = [column for column in REQUIRED_COLUMNS if column not in normalised]
-    if missing:
-        raise ExportRejected(
-            f"missing required column(s) {', '.join(missing)}; found {', '.join(columns[:10])}"
-        )
-    select = ", ".join(
-        f'trim(cast("{normalised[column]}" as varchar)) as {column}'
-        if column in normalised
-        else f"null::varchar as {column}"
-        for column in EXPORT_COLUMNS
-    )
-    con.execute(
-        f"create or replace temp table export_rows as select {select}, row_number from export_stage"
-    )
+    return f"trim(cast({quoted} as varchar))"
 
 
-_CHECKED = """
+_CHECKED = f"""
 create or replace temp table export_checked as
 with typed as (
     select
@@ -83,13 +79,14 @@ with typed as (
         lower(level) as level_typed,
         case
             when regexp_full_match(unit_code, '[0-9]+') and lower(level) = 'province'
-                then lpad(unit_code, 2, '0')
+                and length(unit_code) < 2 then lpad(unit_code, 2, '0')
             when regexp_full_match(unit_code, '[0-9]+') and lower(level) = 'district'
-                then lpad(unit_code, 3, '0')
+                and length(unit_code) < 3 then lpad(unit_code, 3, '0')
             else unit_code
         end as unit_code_typed,
-        replace(replace(installs, '.', ''), ',', '') as installs_digits,
-        replace(replace(installs_with_phone, '.', ''), ',', '') as phone_digits,
+        regexp_full_match(installs, '{COUNT_PATTERN}') as installs_ok,
+        coalesce(installs_with_phone, '') = ''
+            or regexp_full_match(installs_with_phone, '{COUNT_PATTERN}') as phone_ok,
     from export_rows
 ),
 flagged as (
@@ -100,16 +97,9 @@ flagged as (
             when 'district' then unit_code_typed in (select code from known_districts)
             else false
         end as is_known_unit,
-        row_number() over (
-            partition by level_typed, unit_code_typed order by row_number
-        ) > 1 as is_duplicate,
-        regexp_full_match(installs, '[0-9]{1,3}([.,][0-9]{3})*|[0-9]+') as installs_ok,
-        coalesce(installs_with_phone, '') = ''
-            or regexp_full_match(installs_with_phone, '[0-9]{1,3}([.,][0-9]{3})*|[0-9]+')
-            as phone_ok,
     from typed
 ),
-checked as (
+first_problem as (
     select
         *,
         case
@@ -136,12 +126,24 @@ checked as (
                 then ['installs_with_phone', 'malformed_file',
                       'installs_with_phone must be a whole non-negative number or empty, got '
                       || installs_with_phone]
-            when is_duplicate
-                then ['unit_code', 'malformed_file',
-                      'duplicate row for ' || level_typed || ' ' || unit_code_typed
-                      || ' in this file (the first one was kept)']
         end as problem,
     from flagged
+),
+checked as (
+    select
+        * exclude (problem),
+        coalesce(
+            problem,
+            case
+                when row_number() over (
+                    partition by level_typed, unit_code_typed, problem is null order by {ROW}
+                ) > 1
+                    then ['unit_code', 'malformed_file',
+                          'duplicate row for ' || level_typed || ' ' || unit_code_typed
+                          || ' in this file (the first one was kept)']
+            end
+        ) as problem,
+    from first_problem
 )
 select
     * exclude (problem),
@@ -152,85 +154,133 @@ from checked
 """
 
 
-def load_export(
-    con: duckdb.DuckDBPyConnection,
-    local_path: Path,
-    *,
-    day: date,
-    file_id: str,
-    source_file: str,
-    checksum: str,
-    arrived_at: datetime,
-    loaded_at: datetime,
-) -> ExportLoad:
-    """Stage, check and insert one export file; raises ExportRejected for a bad file."""
-    _stage(con, local_path)
-    con.execute(_CHECKED, {"day": day})
-    loaded, rejected = con.execute(
-        "select count(*) filter (bad_column is null), count(*) filter (bad_column is not null) "
-        "from export_checked"
-    ).fetchone()
-    if loaded == 0 and rejected > 0:
-        raise ExportRejected(f"no usable row: all {rejected} rows were rejected")
-    if loaded == 0:
-        raise ExportRejected("the file has a header but no data rows")
-    lineage = {
-        "file_id": file_id,
-        "source_file": source_file,
-        "checksum": checksum,
-        "arrived_at": arrived_at,
-        "loaded_at": loaded_at,
-    }
-    con.execute(
-        """
-        insert into raw.install_exports
-        select
-            snapshot_date_typed, level_typed, unit_code_typed,
-            cast(installs_digits as bigint), cast(nullif(phone_digits, '') as bigint),
-            $file_id, $source_file, $checksum, row_number, $arrived_at, $loaded_at
-        from export_checked
-        where bad_column is null
-        order by row_number
-        """,
-        lineage,
-    )
-    con.execute(
-        """
-        insert into raw.rejected_rows
-        select
-            $file_id, 'installs', $source_file, row_number, bad_column,
-            case bad_column
-                when 'snapshot_date' then snapshot_date when 'level' then level
-                when 'unit_code' then unit_code when 'installs' then installs
-                else installs_with_phone
-            end,
-            check_id, reason,
-            unit_code_typed,
-            case when level_typed = 'province' then unit_code_typed
-                when level_typed = 'district' then (
-                    select province_code from known_districts where code = unit_code_typed
+class ExportChecker:
+    """Reads and checks export files in its own in-memory DuckDB connection."""
+
+    def __init__(self, seeds_dir: Path) -> None:
+        self.con = duckdb.connect()
+        self.con.execute("set threads = 1")  # row numbers follow the file's order
+        self.con.execute(
+            "create table known_provinces as "
+            "select province_code as code from read_csv(?, all_varchar = true, header = true)",
+            [str(seeds_dir / "ref_provinces.csv")],
+        )
+        self.con.execute(
+            "create table known_districts as select district_code as code, province_code "
+            "from read_csv(?, all_varchar = true, header = true)",
+            [str(seeds_dir / "ref_districts.csv")],
+        )
+
+    def close(self) -> None:
+        self.con.close()
+
+    def check_events(self, local_path: Path, day: date) -> CheckedEvents:
+        """Check and aggregate an event export, with every thread (order does not matter)."""
+        self.con.execute("reset threads")
+        try:
+            return check_events(self.con, local_path, day)
+        finally:
+            self.con.execute("set threads = 1")
+
+    def _stage(self, local_path: Path) -> None:
+        if local_path.name.lower().endswith(".parquet"):
+            reader = "read_parquet(?, file_row_number = true)"
+            row = f"(file_row_number + 1)::integer as {ROW}"
+            drop = "exclude (file_row_number)"
+        else:
+            reader = "read_csv(?, all_varchar = true, header = true, auto_detect = true)"
+            row = f"(row_number() over ())::integer + 1 as {ROW}"
+            drop = ""
+        try:
+            self.con.execute(
+                f"create or replace temp table export_stage as select * {drop}, {row} "
+                f"from {reader}",
+                [str(local_path)],
+            )
+        except duckdb.Error as err:
+            raise ExportRejected(f"file cannot be read: {str(err).splitlines()[0]}") from None
+        described = self.con.execute("describe export_stage").fetchall()
+        types = {name: kind for name, kind, *_ in described if name != ROW}
+        normalised = {name.strip().lstrip("\ufeff").lower(): name for name in types}
+        missing = [column for column in REQUIRED_COLUMNS if column not in normalised]
+        if missing:
+            found = ", ".join(list(types)[:10]) or "no columns"
+            raise ExportRejected(f"missing required column(s) {', '.join(missing)}; found {found}")
+        select = ", ".join(
+            f"{_as_text(normalised[c], types[normalised[c]])} as {c}"
+            if c in normalised
+            else f"null::varchar as {c}"
+            for c in EXPORT_COLUMNS
+        )
+        self.con.execute(
+            f"create or replace temp table export_rows as select {select}, {ROW} from export_stage"
+        )
+
+    def check(self, local_path: Path, day: date) -> CheckedExport:
+        """Good and rejected rows of one export file; raises ExportRejected for a bad file."""
+        self._stage(local_path)
+        self.con.execute(_CHECKED, {"day": day})
+        result = CheckedExport()
+        result.rows = [
+            {
+                "snapshot_date": snapshot_date,
+                "level": level,
+                "unit_code": code,
+                "installs": int(installs.replace(".", "").replace(",", "")),
+                "installs_with_phone": int(phone.replace(".", "").replace(",", ""))
+                if phone
+                else None,
+                "row_number": row,
+            }
+            for snapshot_date, level, code, installs, phone, row in self.con.execute(
+                f"select snapshot_date_typed, level_typed, unit_code_typed, installs, "
+                f"installs_with_phone, {ROW} from export_checked where bad_column is null "
+                f"order by {ROW}"
+            ).fetchall()
+        ]
+        result.rejected = [
+            {
+                "row_number": row,
+                "column_name": column,
+                "raw_value": raw,
+                "check_id": check_id,
+                "reason": reason,
+                "unit_code": code,
+                "province_code": province,
+                "day": when,
+            }
+            for row, column, raw, check_id, reason, code, province, when in self.con.execute(
+                f"""
+                select
+                    {ROW}, bad_column,
+                    case bad_column
+                        when 'snapshot_date' then snapshot_date when 'level' then level
+                        when 'unit_code' then unit_code when 'installs' then installs
+                        else installs_with_phone
+                    end,
+                    check_id, reason,
+                    case when is_known_unit then unit_code_typed end,
+                    case
+                        when is_known_unit and level_typed = 'province' then unit_code_typed
+                        when is_known_unit then (
+                            select province_code from known_districts
+                            where code = unit_code_typed
+                        )
+                    end,
+                    coalesce(snapshot_date_typed, $day)
+                from export_checked
+                where bad_column is not null
+                order by {ROW}
+                """,
+                {"day": day},
+            ).fetchall()
+        ]
+        if not result.rows:
+            if result.rejected:
+                raise ExportRejected(
+                    f"no usable row: all {len(result.rejected)} rows were rejected; first: "
+                    f"{result.rejected[0]['reason']}",
+                    rejected=result.rejected,
                 )
-            end,
-            coalesce(snapshot_date_typed, $day), $loaded_at
-        from export_checked
-        where bad_column is not null
-        order by row_number
-        """,
-        {"file_id": file_id, "source_file": source_file, "loaded_at": loaded_at, "day": day},
-    )
-    return ExportLoad(rows_loaded=loaded, rows_rejected=rejected)
-
-
-def register_known_units(con: duckdb.DuckDBPyConnection, seeds_dir: Path) -> None:
-    """Temp tables of valid province and district codes, from the reference seeds."""
-    con.execute(
-        "create or replace temp table known_provinces as "
-        "select province_code as code from read_csv(?, all_varchar = true, header = true)",
-        [str(seeds_dir / "ref_provinces.csv")],
-    )
-    con.execute(
-        "create or replace temp table known_districts as "
-        "select district_code as code, province_code "
-        "from read_csv(?, all_varchar = true, header = true)",
-        [str(seeds_dir / "ref_districts.csv")],
-    )
+            raise ExportRejected("the file has a header but no data rows")
+        return result

@@ -31,13 +31,13 @@ _TOTAL_MARKERS = ("tong cong", "tong so", "cong", "total", "tong")
 class FileRejected(ValueError):
     """A whole file that cannot be loaded; the message says why.
 
-    ``rows_flagged`` is true when every row was already rejected with its own reason, so the
-    file itself needs no separate flag.
+    ``rejected`` holds the row-level rejections when every row was rejected with its own
+    reason: those are kept, and the file needs no separate flag.
     """
 
-    def __init__(self, message: str, *, rows_flagged: bool = False) -> None:
+    def __init__(self, message: str, *, rejected: list[dict] | None = None) -> None:
         super().__init__(message)
-        self.rows_flagged = rows_flagged
+        self.rejected = rejected or []
 
 
 @dataclass
@@ -66,10 +66,16 @@ def _is_header(mapping: dict[int, str]) -> bool:
     return len(found) >= 2 and bool(found & {"report_date", "unit_code", "unit_name"})
 
 
-def _is_total_row(values: dict[str, object]) -> bool:
-    label = values.get("unit_name") or values.get("unit_code") or ""
-    folded = normalise_header(label)
-    return folded in _TOTAL_MARKERS or folded.startswith("tong cong")
+def _is_total_row(cells: list[object]) -> bool:
+    """A totals row: its first text cell, in whatever column, says "Tổng cộng" or "Total"."""
+    for cell in cells:
+        if cell is None or str(cell).strip() == "":
+            continue
+        folded = normalise_header(cell)
+        if folded.isdigit():
+            continue  # an STT number before the label
+        return folded in _TOTAL_MARKERS or folded.startswith(("tong cong", "total"))
+    return False
 
 
 def _rows_from_grid(grid: list[list[object]], kind: str) -> ParsedFile:
@@ -88,10 +94,10 @@ def _rows_from_grid(grid: list[list[object]], kind: str) -> ParsedFile:
         unknown_headers=unknown,
     )
     for offset, cells in enumerate(grid[header_index + 1 :], start=header_index + 2):
+        if _is_total_row(cells):
+            break  # the table ends with its totals; below come signatures and notes
         values = {column: cells[i] if i < len(cells) else None for i, column in mapping.items()}
         if all(v is None or str(v).strip() == "" for v in values.values()):
-            continue
-        if _is_total_row(values):
             continue
         parsed.rows.append((offset, values))
     return parsed
@@ -145,6 +151,8 @@ def read_xlsx(data: bytes, max_uncompressed_bytes: int) -> ParsedFile:
 def read_json(data: bytes) -> ParsedFile:
     try:
         document = json.loads(_decode(data))
+    except RecursionError:
+        raise FileRejected("JSON nested too deeply to be a report") from None
     except json.JSONDecodeError as err:
         raise FileRejected(
             f"invalid JSON at line {err.lineno} column {err.colno}: {err.msg}"
@@ -183,7 +191,7 @@ def read_json(data: bytes) -> ParsedFile:
     parsed = ParsedFile(columns=columns, unknown_headers=unknown)
     for number, record in enumerate(records, start=1):
         values = dict(defaults)
-        values.update({mapping[i]: record.get(headers[i]) for i in mapping})
+        values.update({mapping[i]: record[headers[i]] for i in mapping if headers[i] in record})
         parsed.rows.append((number, values))
     return parsed
 

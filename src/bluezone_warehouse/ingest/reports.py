@@ -25,6 +25,11 @@ from bluezone_warehouse.ingest.values import (
 
 COUNT_COLUMNS = ("installs_reported", "staff_total", "staff_installed", "households_visited")
 _PROVINCE_TOKEN = re.compile(r"(?<![0-9])([0-9]{2})(?![0-9])")
+# Dates written in file names (06_08_2020, 2020-08-06, 20200806) are not province codes.
+_DATE_IN_NAME = re.compile(
+    r"(?<![0-9])(?:[0-9]{1,2}[-_. ][0-9]{1,2}[-_. ][0-9]{4}|[0-9]{4}[-_. ][0-9]{1,2}[-_. ]"
+    r"[0-9]{1,2}|[0-9]{8})(?![0-9])"
+)
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,8 @@ def _province_context(parsed: ParsedFile, registry: Registry, file_name: str) ->
     if provinces:
         return provinces
     known = {unit.province_code for unit in registry.units}
-    return {token for token in _PROVINCE_TOKEN.findall(file_name) if token in known}
+    tokens = {t for t in _PROVINCE_TOKEN.findall(_DATE_IN_NAME.sub(" ", file_name)) if t in known}
+    return tokens if len(tokens) == 1 else set()  # several candidates: no context at all
 
 
 def check_report_rows(
@@ -154,8 +160,9 @@ def _check_dates(
 ) -> Rejection | None:
     report_date = record["report_date"]
     assert isinstance(report_date, date)
-    sent = record["submitted_at"] or arrived_at
-    assert isinstance(sent, datetime)
+    claimed = record["submitted_at"]
+    # A report cannot have been sent after it arrived: the earlier of the two is the send time.
+    sent = min(claimed, arrived_at) if isinstance(claimed, datetime) else arrived_at
     sent_day = sent.astimezone(LOCAL_TZ).date()
     column = parsed.columns.get("report_date", "report_date")
     unit = {"unit_code": record["unit_code"], "province_code": record["province_code"]}

@@ -19,9 +19,11 @@ class ValueRejected(ValueError):
     """A cell that cannot be read unambiguously; the message says why."""
 
 
-_SPACES = re.compile(r"[\s\u00a0\u202f']+")
+_SPACES = re.compile(r"[\u00a0\u202f\u2009']")
 _PLAIN = re.compile(r"^\d+$")
-_GROUPED = re.compile(r"^\d{1,3}(?P<sep>[.,])\d{3}(?:(?P=sep)\d{3})*$")
+# Groups of three after a first group that does not start with 0, one separator throughout:
+# "70.264", "70,264", "70 264". "0.264" or "0,895" can only be decimals.
+_GROUPED = re.compile(r"^[1-9]\d{0,2}(?P<sep>[., ])\d{3}(?:(?P=sep)\d{3})*$")
 _DECIMAL = re.compile(r"^\d+(?:[.,]\d+)?$")
 _FORMULA_START = ("=", "+", "@")
 
@@ -44,7 +46,8 @@ def parse_count(value: object) -> int | None:
         if value < 0:
             raise ValueRejected(f"a count cannot be negative: {value:g}")
         return int(value)
-    text = _SPACES.sub("", str(value))
+    text = _SPACES.sub(" ", str(value)).strip()
+    text = re.sub(r" +", " ", text)
     if text == "":
         return None
     if text.startswith(_FORMULA_START):
@@ -54,9 +57,11 @@ def parse_count(value: object) -> int | None:
     if _PLAIN.match(text):
         return int(text)
     if _GROUPED.match(text):
-        return int(text.replace(".", "").replace(",", ""))
+        return int(re.sub(r"[., ]", "", text))
     if text.endswith("%"):
         raise ValueRejected(f"a percentage where a count was expected: {value!r}")
+    if " " in text:
+        raise ValueRejected(f"spaces must group exactly three digits: {value!r}")
     if _DECIMAL.match(text):
         raise ValueRejected(
             f"a count is a whole number; {value!r} has a decimal part "
