@@ -1,0 +1,1 @@
+"""Data quality: measuring the checks, Great Expectations suites, and their results."""
