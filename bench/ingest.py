@@ -32,8 +32,10 @@ def generate(path: str, rows: int) -> int:
     with open(SEEDS_DIR / "ref_districts.csv", encoding="utf-8") as handle:
         codes = [r["district_code"] for r in csv.DictReader(handle) if r["population_total"]]
     con = duckdb.connect()
-    con.execute("create table codes as select unnest(?) as code, generate_subscripts(?, 1) - 1 "
-                "as idx", [codes, codes])
+    con.execute(
+        "create table codes as select unnest(?) as code, generate_subscripts(?, 1) - 1 as idx",
+        [codes, codes],
+    )
     con.execute(
         f"""
         copy (
@@ -100,8 +102,10 @@ def main() -> None:
                 workdir.mkdir()
                 runs.append(measure("ingest", function, workdir=str(workdir), **kwargs))
                 shutil.rmtree(workdir)
-                print(f"  {name:7} run {attempt + 1}: {runs[-1].seconds:6.2f}s "
-                      f"peak {runs[-1].peak_mib:6.0f} MiB")
+                print(
+                    f"  {name:7} run {attempt + 1}: {runs[-1].seconds:6.2f}s "
+                    f"peak {runs[-1].peak_mib:6.0f} MiB"
+                )
         loaded = ours[-1].result["rows_loaded"]
         assert baseline[-1].result == args.rows and loaded == args.rows, (baseline, ours)
         base_s = median([m.seconds for m in baseline])
