@@ -9,6 +9,8 @@ import pendulum
 from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
+from bluezone_warehouse.alerts.notifier import PipelineFailureNotifier
+
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
 WRITER_POOL = "warehouse_writer"
 
@@ -22,6 +24,9 @@ national install export can have arrived. Its data interval is [D 02:00, D+1 02:
    whatever day it is about, into `raw.*` (manifest, quarantine, lineage).
 2. **build** — one `dbt build` for D (staging → intermediate → marts, with tests).
 3. **publish** — an atomic read-only snapshot of the marts (DuckDB + Parquet) for BI.
+4. **alert_data_quality** — one digest per province of the data-quality errors this run
+   found first (scheduled runs send; manual runs and backfills record unless conf
+   `{"send": true}`). Any task failing for good sends a pipeline-failure alert.
 
 Every task that writes the warehouse runs in the one-slot pool `warehouse_writer`.
 Rerun or backfill any day: given the same landed files it gives the same marts for D.
@@ -49,6 +54,7 @@ def _context() -> tuple[object, str, object]:
         "owner": "data-engineering",
         "retries": 1,
         "retry_delay": pendulum.duration(minutes=2),
+        "on_failure_callback": PipelineFailureNotifier(),
     },
     doc_md=DOC_MD,
 )
@@ -77,7 +83,17 @@ def bluezone_daily() -> None:
         settings, run_id, run_date = _context()
         return pipeline.publish(settings, run_date, run_id)
 
-    ingest() >> build() >> publish()
+    @task(pool=WRITER_POOL)
+    def alert_data_quality() -> dict:
+        """One digest per province of the data-quality errors this run first found."""
+        from bluezone_warehouse import pipeline
+
+        settings, run_id, run_date = _context()
+        dag_run = get_current_context()["dag_run"]
+        send = str(dag_run.run_type).endswith("scheduled") or bool((dag_run.conf or {}).get("send"))
+        return pipeline.send_data_quality_alerts(settings, run_date, run_id, send=send)
+
+    ingest() >> build() >> publish() >> alert_data_quality()
 
 
 bluezone_daily()

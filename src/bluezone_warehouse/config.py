@@ -52,6 +52,10 @@ class Settings:
     ingest_batch_files: int = 500
     campaign_start: date = date(2020, 8, 1)
     campaign_end: date = date(2020, 12, 31)
+    alert_channels: tuple[str, ...] = ("outbox",)
+    alert_language: str = "vi"
+    escalation_after_minutes: int = 120
+    reminder_before_minutes: int = 0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -88,6 +92,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         ingest_batch_files=int(env.get("BLUEZONE_INGEST_BATCH_FILES", 500)),
         campaign_start=date.fromisoformat(env.get("BLUEZONE_CAMPAIGN_START", "2020-08-01")),
         campaign_end=date.fromisoformat(env.get("BLUEZONE_CAMPAIGN_END", "2020-12-31")),
+        alert_channels=tuple(
+            c.strip() for c in env.get("BLUEZONE_ALERT_CHANNELS", "outbox").split(",") if c.strip()
+        ),
+        alert_language=env.get("BLUEZONE_ALERT_LANGUAGE", "vi"),
+        escalation_after_minutes=int(env.get("BLUEZONE_ESCALATION_AFTER_MINUTES", 120)),
+        reminder_before_minutes=int(env.get("BLUEZONE_REMINDER_BEFORE_MINUTES", 0)),
     )
 
 
@@ -114,3 +124,10 @@ def airflow_environment(env: dict[str, str] | None = None) -> dict[str, str]:
     for key, value in defaults.items():
         env.setdefault(key, value)
     return env
+
+
+def connection_uri(conn_id: str, env: dict[str, str] | None = None) -> str | None:
+    """An Airflow connection given as AIRFLOW_CONN_<ID> in the environment, if any (the way
+    secrets reach channels outside a task; inside one, Airflow resolves connections)."""
+    env = os.environ if env is None else env
+    return env.get(f"AIRFLOW_CONN_{conn_id.upper()}")

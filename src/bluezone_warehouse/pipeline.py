@@ -63,3 +63,67 @@ def run_daily(settings: Settings, run_date: date, run_id: str | None = None) -> 
     built = build(settings, run_date, run_id)
     snapshot = publish(settings, run_date, run_id)
     return DailyRun(run_date, ingested, built, snapshot)
+
+
+def alert_times(settings: Settings) -> list[str]:
+    """Every local time of day (HH:MM) a deadline, escalation or reminder digest is due."""
+    from bluezone_warehouse.alerts.registry import deadline_times
+
+    times: set[str] = set()
+    for deadline in deadline_times():
+        moment = datetime.combine(date(2020, 1, 1), time.fromisoformat(deadline))
+        times.add(deadline)
+        times.add((moment + timedelta(minutes=settings.escalation_after_minutes)).strftime("%H:%M"))
+        if settings.reminder_before_minutes:
+            before = moment - timedelta(minutes=settings.reminder_before_minutes)
+            times.add(before.strftime("%H:%M"))
+    return sorted(times)
+
+
+def send_deadline_alerts(settings: Settings, at: datetime, run_id: str, *, send: bool) -> dict:
+    """Ingest what has arrived, then send the digests due at ``at`` (local time) once."""
+    from bluezone_warehouse.alerts.channels import configured_channels
+    from bluezone_warehouse.alerts.compose import missing_report_alerts
+    from bluezone_warehouse.alerts.dispatch import AlertDeliveryFailed, dispatch
+    from bluezone_warehouse.warehouse import writer
+
+    ingested = ingest(settings, run_id)
+    channels = configured_channels(settings)
+    with writer(settings.warehouse_path) as con:
+        alerts = missing_report_alerts(
+            con,
+            at=at,
+            language=settings.alert_language,
+            escalation_after_minutes=settings.escalation_after_minutes,
+            reminder_before_minutes=settings.reminder_before_minutes,
+        )
+        report = dispatch(con, alerts, channels, send=send, run_id=run_id)
+    if report.failed:
+        raise AlertDeliveryFailed(f"alerts not delivered: {report.failed}")
+    return {
+        "ingested": ingested["statuses"],
+        "alerts": len(alerts),
+        "sent": len(report.sent),
+        "recorded": len(report.recorded),
+        "skipped": len(report.skipped),
+    }
+
+
+def send_data_quality_alerts(
+    settings: Settings, run_date: date, run_id: str, *, send: bool
+) -> dict:
+    """One digest per province of the data-quality errors this run's build first found."""
+    from bluezone_warehouse.alerts.channels import configured_channels
+    from bluezone_warehouse.alerts.compose import data_quality_alerts
+    from bluezone_warehouse.alerts.dispatch import AlertDeliveryFailed, dispatch
+    from bluezone_warehouse.warehouse import writer
+
+    channels = configured_channels(settings)
+    with writer(settings.warehouse_path) as con:
+        alerts = data_quality_alerts(
+            con, run_id=run_id, day=run_date, language=settings.alert_language
+        )
+        report = dispatch(con, alerts, channels, send=send, run_id=run_id)
+    if report.failed:
+        raise AlertDeliveryFailed(f"alerts not delivered: {report.failed}")
+    return {"alerts": len(alerts), "sent": len(report.sent), "recorded": len(report.recorded)}

@@ -13,7 +13,7 @@ import pytest
 from bluezone_warehouse.config import PROJECT_DIR, airflow_environment
 
 DAGS_DIR = PROJECT_DIR / "dags"
-EXPECTED_DAGS = {"bluezone_daily"}
+EXPECTED_DAGS = {"bluezone_daily", "bluezone_report_deadlines"}
 HEAVY_MODULES = ("great_expectations", "dbt", "duckdb", "pandas", "openpyxl", "plotly")
 
 _PROBE = """
@@ -80,7 +80,7 @@ def test_dags_are_explicit_about_catchup_concurrency_and_docs(dagbag: dict) -> N
 
 def test_every_warehouse_writer_runs_in_the_single_slot_pool(dagbag: dict) -> None:
     tasks = dagbag["dags"]["bluezone_daily"]["tasks"]
-    assert set(tasks) == {"ingest", "build", "publish"}
+    assert set(tasks) == {"ingest", "build", "publish", "alert_data_quality"}
     assert {task["pool"] for task in tasks.values()} == {"warehouse_writer"}
 
 
@@ -110,3 +110,19 @@ def test_the_pool_exists_with_one_slot() -> None:
     )
     pools = json.loads(completed.stdout)
     assert [(p["pool"], int(p["slots"])) for p in pools] == [("warehouse_writer", 1)]
+
+
+def test_the_deadline_dag_runs_at_every_deadline_and_escalation(dagbag: dict) -> None:
+    tasks = dagbag["dags"]["bluezone_report_deadlines"]["tasks"]
+    assert {task["pool"] for task in tasks.values()} == {"warehouse_writer"}
+    from bluezone_warehouse.config import load_settings
+    from bluezone_warehouse.pipeline import alert_times
+
+    assert alert_times(load_settings({})) == ["15:00", "16:00", "17:00", "18:00"]
+    assert alert_times(load_settings({"BLUEZONE_REMINDER_BEFORE_MINUTES": "60"})) == [
+        "14:00",
+        "15:00",
+        "16:00",
+        "17:00",
+        "18:00",
+    ]

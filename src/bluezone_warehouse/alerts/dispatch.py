@@ -1,0 +1,119 @@
+"""Sending alerts exactly once: the alert log in the warehouse (``ops.alert_log``) is keyed by
+(scope, day, kind, channel); an alert already sent or recorded on a channel is never sent
+there again, however often a task is retried or a day rerun. A channel that fails is retried,
+then logged as failed, and never stops the other channels; the caller learns which failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+
+from bluezone_warehouse.alerts.channels import Channel
+from bluezone_warehouse.alerts.model import Alert
+
+log = logging.getLogger(__name__)
+
+ALERT_LOG_DDL = """
+create schema if not exists ops;
+create table if not exists ops.alert_log (
+    scope_code varchar not null,
+    day date not null,
+    kind varchar not null,
+    channel varchar not null,
+    status varchar not null,          -- sent | recorded (backfill, not sent) | failed
+    attempts integer not null,
+    error varchar,
+    subject varchar not null,
+    message_id varchar not null,
+    recipients varchar,
+    run_id varchar not null,
+    logged_at timestamptz not null
+);
+"""
+ATTEMPTS = 3
+BACKOFF_SECONDS = (0.5, 2.0)
+
+
+class AlertDeliveryFailed(RuntimeError):
+    """Some channel kept failing; every other channel was served."""
+
+
+@dataclass
+class DispatchReport:
+    sent: list[tuple] = field(default_factory=list)
+    recorded: list[tuple] = field(default_factory=list)
+    skipped: list[tuple] = field(default_factory=list)
+    failed: list[tuple] = field(default_factory=list)
+
+
+def _done(con: duckdb.DuckDBPyConnection) -> set[tuple]:
+    rows = con.execute(
+        "select scope_code, cast(day as varchar), kind, channel from ops.alert_log "
+        "where status in ('sent', 'recorded')"
+    ).fetchall()
+    return set(rows)
+
+
+def dispatch(
+    con: duckdb.DuckDBPyConnection,
+    alerts: list[Alert],
+    channels: list[Channel],
+    *,
+    send: bool,
+    run_id: str,
+) -> DispatchReport:
+    """Send (or, for a backfill, only record) every alert on every channel, once."""
+    con.execute(ALERT_LOG_DDL)
+    done = _done(con)
+    report = DispatchReport()
+    for alert in alerts:
+        for channel in channels:
+            key = (*alert.key, channel.name)
+            if key in done:
+                report.skipped.append(key)
+                continue
+            status, attempts, error = "recorded", 0, None
+            if send:
+                status, attempts, error = _deliver(channel, alert)
+            con.execute(
+                "insert into ops.alert_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    alert.scope_code,
+                    alert.day,
+                    alert.kind,
+                    channel.name,
+                    status,
+                    attempts,
+                    error,
+                    alert.subject,
+                    alert.message_id,
+                    ", ".join(alert.to + alert.cc),
+                    run_id,
+                    datetime.now(UTC),
+                ],
+            )
+            getattr(report, status).append(key)
+            if status != "failed":
+                done.add(key)
+    if report.failed:
+        log.error("alert channels failed: %s", report.failed)
+    return report
+
+
+def _deliver(channel: Channel, alert: Alert) -> tuple[str, int, str | None]:
+    error = None
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            channel.send(alert)
+            return "sent", attempt, None
+        except Exception as err:  # any channel error: retry, then report
+            error = f"{type(err).__name__}: {err}"
+            log.warning("channel %s failed (attempt %d): %s", channel.name, attempt, error)
+            if attempt < ATTEMPTS:
+                time.sleep(BACKOFF_SECONDS[min(attempt - 1, len(BACKOFF_SECONDS) - 1)])
+    return "failed", ATTEMPTS, error

@@ -1,0 +1,58 @@
+"""An Airflow notifier that alerts when a task of the daily pipeline fails for good."""
+
+from __future__ import annotations
+
+import logging
+
+from airflow.sdk.bases.notifier import BaseNotifier
+
+log = logging.getLogger(__name__)
+
+
+class PipelineFailureNotifier(BaseNotifier):
+    """Sends one ``pipeline_failure`` alert per failed task and run, on every channel."""
+
+    template_fields = ()
+
+    def notify(self, context: dict) -> None:
+        from bluezone_warehouse.alerts.channels import configured_channels
+        from bluezone_warehouse.alerts.dispatch import dispatch
+        from bluezone_warehouse.alerts.model import Alert
+        from bluezone_warehouse.config import load_settings
+        from bluezone_warehouse.pipeline import run_date_for
+        from bluezone_warehouse.warehouse import writer
+
+        settings = load_settings()
+        task = context["task_instance"]
+        day = run_date_for(context["data_interval_start"])
+        error = str(context.get("exception") or "unknown error")[:2000]
+        subject = f"[Bluezone] {task.dag_id}.{task.task_id} failed for {day:%d/%m/%Y}"
+        text = (
+            f"Task {task.task_id} of {task.dag_id} failed for business day {day} "
+            f"(run {context['run_id']}, try {task.try_number}).\n\nError: {error}\n\n"
+            "The published snapshot still holds the last good run. Look at the task's log, "
+            "fix the cause and clear the task to rerun it.\n"
+        )
+        alert = Alert(
+            "VN",
+            day,
+            f"pipeline_failure:{task.dag_id}.{task.task_id}",
+            subject,
+            text,
+            f"<pre>{text}</pre>",
+            ["data-engineering@example.org"],
+            payload={
+                "dag_id": task.dag_id,
+                "task_id": task.task_id,
+                "error": error,
+                "run_id": context["run_id"],
+            },
+        )
+        channels = configured_channels(settings)
+        try:
+            with writer(settings.warehouse_path) as con:
+                dispatch(con, [alert], channels, send=True, run_id=context["run_id"])
+        except Exception as err:  # the warehouse may be the thing that failed: send anyway
+            log.warning("alert log unavailable (%s); sending without it", err)
+            for channel in channels:
+                channel.send(alert)

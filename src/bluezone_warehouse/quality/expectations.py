@@ -1,0 +1,658 @@
+"""Great Expectations validation of the raw layer and the marts, its results stored as rows.
+
+One GX suite per validated relation lives in ``expectations/`` as GX 1.x ExpectationSuite
+JSON (``name``, ``notes``, ``meta``, ``expectations`` of ``type``/``kwargs``/``meta``). Each
+suite's ``meta.bluezone`` names the relation it checks and the key columns that identify a
+failing row; a suite whose name ends in ``_daily_counts`` validates a small frame derived
+from that relation (one row per day with its counts), built by a query in
+:data:`DERIVED_QUERIES`. Adding a check to an existing relation, or a suite for a new one,
+is a JSON edit; a new derived frame also needs its query here.
+
+The run's day reaches the suites as the GX suite parameter ``run_date`` (``{"$PARAMETER":
+"run_date"}`` in a suite's kwargs), passed at validation time; no suite reads the clock.
+
+GX cannot read DuckDB through its SQL datasource, so each relation is read with a read-only
+connection into a pandas DataFrame (DATE columns as ``datetime.date``) and validated with a
+pandas datasource. Validation never writes the warehouse: the caller stores the results
+with :func:`store_results` through the single writer. Great Expectations takes seconds to
+import, so it is imported inside :func:`validate_warehouse` only, with its logger at WARNING.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from bluezone_warehouse.config import EXPECTATIONS_DIR, safe_run_id
+from bluezone_warehouse.warehouse import connect_reader
+
+log = logging.getLogger(__name__)
+
+RUN_DATE_PARAMETER = "run_date"
+DERIVED_SUFFIX = "_daily_counts"
+MART_SCHEMA = "marts"
+RAW_SCHEMA = "raw"
+DOCS_SITE = "bluezone"
+MAX_TEXT = 2000
+MAX_ROWS_SHOWN = 5
+RELATION_PATTERN = re.compile(r"^(raw|marts)\.[a-z_][a-z0-9_]*$")
+
+# Frames derived from a relation, one row per day. ``$run_date`` is bound to the run's day.
+# Every day between the bounds is present (a day with no rows counts 0), so a gap fails.
+DERIVED_QUERIES: dict[str, str] = {
+    "marts_fct_coverage_daily_daily_counts": """
+        with
+        counts as (
+            select
+                snapshot_date,
+                count(*) filter (where level = 'nation') as nation_rows,
+                count(*) filter (where level = 'region') as region_rows,
+                count(*) filter (where level = 'province') as province_rows,
+                count(*) filter (where level = 'district') as district_rows,
+                count(distinct region_code) filter (where level = 'province')
+                    as regions_of_provinces,
+            from marts.fct_coverage_daily
+            group by snapshot_date
+        ),
+        bounds as (
+            select min(snapshot_date) as first_day, max(snapshot_date) as last_day from counts
+        ),
+        days as (
+            select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date)
+                as snapshot_date,
+            from bounds
+        )
+        select
+            days.snapshot_date,
+            coalesce(counts.nation_rows, 0) as nation_rows,
+            coalesce(counts.region_rows, 0) as region_rows,
+            coalesce(counts.province_rows, 0) as province_rows,
+            coalesce(counts.district_rows, 0) as district_rows,
+            coalesce(counts.regions_of_provinces, 0) as regions_of_provinces,
+        from days
+        left join counts on days.snapshot_date = counts.snapshot_date
+        order by days.snapshot_date
+    """,
+    "marts_fct_province_ranking_daily_counts": """
+        with
+        ranking as (
+            select
+                snapshot_date,
+                count(*) as row_count,
+                max(provinces_ranked) as provinces_ranked,
+            from marts.fct_province_ranking
+            group by snapshot_date
+        ),
+        coverage as (
+            select snapshot_date, count(*) as coverage_province_rows,
+            from marts.fct_coverage_daily
+            where level = 'province'
+            group by snapshot_date
+        ),
+        bounds as (
+            select min(snapshot_date) as first_day, max(snapshot_date) as last_day from ranking
+        ),
+        days as (
+            select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date)
+                as snapshot_date,
+            from bounds
+        )
+        select
+            days.snapshot_date,
+            coalesce(ranking.row_count, 0) as row_count,
+            coalesce(ranking.provinces_ranked, 0) as provinces_ranked,
+            coalesce(coverage.coverage_province_rows, 0) as coverage_province_rows,
+        from days
+        left join ranking on days.snapshot_date = ranking.snapshot_date
+        left join coverage on days.snapshot_date = coverage.snapshot_date
+        order by days.snapshot_date
+    """,
+    "marts_fct_target_progress_daily_counts": """
+        with
+        progress as (
+            select snapshot_date, count(*) as row_count,
+            from marts.fct_target_progress
+            group by snapshot_date
+        ),
+        targets as (
+            select start_date from seeds.campaign_targets
+        ),
+        bounds as (
+            select min(snapshot_date) as first_day, max(snapshot_date) as last_day from progress
+        ),
+        days as (
+            select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date)
+                as snapshot_date,
+            from bounds
+        )
+        select
+            days.snapshot_date,
+            coalesce(progress.row_count, 0) as row_count,
+            (
+                select count(*) from targets where targets.start_date <= days.snapshot_date
+            ) as targets_started,
+        from days
+        left join progress on days.snapshot_date = progress.snapshot_date
+        order by days.snapshot_date
+    """,
+    "marts_fct_reporting_compliance_daily_counts": """
+        with
+        units as (
+            select unit_code, reports_from, reports_to from seeds.reporting_units
+        ),
+        bounds as (
+            select min(reports_from) as first_day, cast($run_date as date) as last_day
+            from units
+        ),
+        days as (
+            select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date)
+                as report_date,
+            from bounds
+        ),
+        expected as (
+            select days.report_date, count(units.unit_code) as active_units,
+            from days
+            left join units
+                on
+                    units.reports_from <= days.report_date
+                    and (units.reports_to is null or units.reports_to >= days.report_date)
+            group by days.report_date
+        ),
+        actual as (
+            select report_date, count(*) as row_count,
+            from marts.fct_reporting_compliance
+            group by report_date
+        )
+        select
+            coalesce(expected.report_date, actual.report_date) as report_date,
+            coalesce(actual.row_count, 0) as row_count,
+            coalesce(expected.active_units, 0) as active_units,
+        from expected
+        full join actual on expected.report_date = actual.report_date
+        order by 1
+    """,
+    "marts_agg_reporting_rates_daily_counts": """
+        with
+        rates as (
+            select
+                report_date,
+                count(*) filter (where scope_level = 'nation') as nation_rows,
+                count(*) filter (where scope_level = 'province') as province_rows,
+                cast(coalesce(sum(expected_reports) filter (where scope_level = 'nation'), 0)
+                    as bigint) as nation_expected_reports,
+                cast(coalesce(sum(expected_reports) filter (where scope_level = 'province'), 0)
+                    as bigint) as province_expected_reports,
+            from marts.agg_reporting_rates
+            group by report_date
+        ),
+        compliance as (
+            select
+                report_date,
+                count(*) as compliance_rows,
+                count(distinct province_code) as compliance_provinces,
+            from marts.fct_reporting_compliance
+            group by report_date
+        ),
+        bounds as (
+            select min(report_date) as first_day, cast($run_date as date) as last_day from rates
+        ),
+        days as (
+            select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date)
+                as report_date,
+            from bounds
+        )
+        select
+            days.report_date,
+            coalesce(rates.nation_rows, 0) as nation_rows,
+            coalesce(rates.province_rows, 0) as province_rows,
+            coalesce(rates.nation_expected_reports, 0) as nation_expected_reports,
+            coalesce(rates.province_expected_reports, 0) as province_expected_reports,
+            coalesce(compliance.compliance_rows, 0) as compliance_rows,
+            coalesce(compliance.compliance_provinces, 0) as compliance_provinces,
+        from days
+        left join rates on days.report_date = rates.report_date
+        left join compliance on days.report_date = compliance.report_date
+        order by days.report_date
+    """,
+}
+
+GX_RESULTS_DDL = """
+create schema if not exists ops;
+create table if not exists ops.gx_results (
+    run_id varchar not null,
+    run_date date not null,
+    suite varchar not null,
+    relation varchar not null,
+    expectation varchar not null,
+    column_name varchar,
+    success boolean not null,
+    observed_value varchar,
+    details varchar,
+    validated_at timestamptz not null
+);
+"""
+
+
+class SuiteDefinitionError(ValueError):
+    """A suite file in ``expectations/`` is not what this module can run."""
+
+
+class MartExpectationsFailed(RuntimeError):
+    """At least one expectation on a mart failed: the marts must not be published."""
+
+
+@dataclass(frozen=True)
+class ExpectationResult:
+    """One expectation's outcome on one relation."""
+
+    suite: str
+    relation: str
+    expectation: str
+    column: str | None
+    success: bool
+    observed_value: str | None
+    details: str | None
+
+    def describe(self) -> str:
+        """One line a person can act on: which expectation, on what, what was seen."""
+        target = f"{self.relation}.{self.column}" if self.column else self.relation
+        text = f"{self.suite}: {self.expectation} on {target}"
+        if self.observed_value is not None:
+            text += f" observed {self.observed_value}"
+        if self.details:
+            text += f" ({self.details})"
+        return text
+
+
+@dataclass
+class ValidationSummary:
+    """Every expectation's result for one validation of the warehouse."""
+
+    run_id: str
+    results: list[ExpectationResult]
+    data_docs_index: Path | None
+    run_date: date
+    validated_at: datetime
+
+    @property
+    def failed(self) -> list[ExpectationResult]:
+        return [result for result in self.results if not result.success]
+
+    @property
+    def failed_marts(self) -> list[ExpectationResult]:
+        """Failures on the marts' suites (including their per-day counts): stop the run."""
+        return [r for r in self.failed if r.relation.startswith(f"{MART_SCHEMA}.")]
+
+    @property
+    def failed_raw(self) -> list[ExpectationResult]:
+        """Failures on the raw layer's suites: recorded, but the run goes on."""
+        return [r for r in self.failed if r.relation.startswith(f"{RAW_SCHEMA}.")]
+
+    @property
+    def suites(self) -> list[str]:
+        return sorted({result.suite for result in self.results})
+
+    def raise_for_failed_marts(self) -> None:
+        """Raise :class:`MartExpectationsFailed` naming every failed mart expectation."""
+        failed = self.failed_marts
+        if not failed:
+            return
+        lines = [result.describe() for result in failed]
+        docs = f"\nData Docs: {self.data_docs_index}" if self.data_docs_index else ""
+        raise MartExpectationsFailed(
+            f"{len(failed)} mart expectation(s) failed for {self.run_date} "
+            f"(run {self.run_id}):\n" + "\n".join(lines) + docs
+        )
+
+
+@dataclass(frozen=True)
+class SuiteDefinition:
+    """A suite file as read from ``expectations/`` and what it validates."""
+
+    name: str
+    relation: str
+    key_columns: tuple[str, ...]
+    query: str
+    data: dict[str, Any]
+    path: Path
+
+    @property
+    def is_derived(self) -> bool:
+        return self.name.endswith(DERIVED_SUFFIX)
+
+    @property
+    def asset_name(self) -> str:
+        return f"{self.relation}{DERIVED_SUFFIX}" if self.is_derived else self.relation
+
+
+def load_suite_definitions(directory: Path = EXPECTATIONS_DIR) -> list[SuiteDefinition]:
+    """Every suite JSON file in ``directory``, checked; raw suites first, then the marts."""
+    definitions = []
+    for path in sorted(directory.glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise SuiteDefinitionError(f"{path}: not valid JSON ({error})") from error
+        name = data.get("name")
+        if name != path.stem:
+            raise SuiteDefinitionError(f"{path}: suite name {name!r} must be {path.stem!r}")
+        meta = (data.get("meta") or {}).get("bluezone") or {}
+        relation = meta.get("relation", "")
+        if not RELATION_PATTERN.match(relation):
+            raise SuiteDefinitionError(
+                f"{path}: meta.bluezone.relation must be raw.<table> or marts.<table>, "
+                f"got {relation!r}"
+            )
+        if name.endswith(DERIVED_SUFFIX):
+            if name not in DERIVED_QUERIES:
+                raise SuiteDefinitionError(
+                    f"{path}: a derived suite needs its query in DERIVED_QUERIES ({__name__})"
+                )
+            query = DERIVED_QUERIES[name]
+        else:
+            query = f"select * from {relation}"
+        if not isinstance(data.get("expectations"), list) or not data["expectations"]:
+            raise SuiteDefinitionError(f"{path}: expected a non-empty list of expectations")
+        definitions.append(
+            SuiteDefinition(
+                name=name,
+                relation=relation,
+                key_columns=tuple(meta.get("key_columns", ())),
+                query=query,
+                data=data,
+                path=path,
+            )
+        )
+    if not definitions:
+        raise SuiteDefinitionError(f"no suite files (*.json) in {directory}")
+    return sorted(definitions, key=lambda d: (not d.relation.startswith("raw."), d.name))
+
+
+def _read_frame(con: duckdb.DuckDBPyConnection, definition: SuiteDefinition, run_date: date):
+    """The DataFrame a suite validates, DATE columns as ``datetime.date`` (not Timestamps)."""
+    parameters = {"run_date": run_date} if "$run_date" in definition.query else None
+    relation = con.sql(definition.query, params=parameters)
+    frame = relation.df()
+    for column, column_type in zip(relation.columns, relation.types, strict=True):
+        if str(column_type) == "DATE":
+            frame[column] = frame[column].dt.date
+    return frame
+
+
+def _existing_relations(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute(
+        "select table_schema || '.' || table_name from information_schema.tables "
+        "where table_catalog = current_database()"
+    ).fetchall()
+    return {name for (name,) in rows}
+
+
+def _missing(definition: SuiteDefinition, details: str) -> ExpectationResult:
+    return ExpectationResult(
+        suite=definition.name,
+        relation=definition.relation,
+        expectation="read_relation",
+        column=None,
+        success=False,
+        observed_value=None,
+        details=_clip(details),
+    )
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "(" + ", ".join(_plain(item) for item in value) + ")"
+    if isinstance(value, dict):
+        return ", ".join(f"{key}={_plain(item)}" for key, item in value.items())
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _condition(condition: Any) -> str:
+    """A row condition as text: ``status != late``, ``check_id NOT_IN (a, b)``."""
+    if hasattr(condition, "dict"):
+        condition = condition.dict()
+    if not isinstance(condition, dict):
+        return str(condition)
+    if condition.get("type") == "comparison":
+        column = condition["column"]["name"]
+        return f"{column} {condition['operator']} {_plain(condition['parameter'])}"
+    if condition.get("type") == "nullity":
+        column = condition["column"]["name"]
+        return f"{column} is {'' if condition.get('is_null') else 'not '}null"
+    if condition.get("type") in ("and", "or"):
+        joiner = f" {condition['type']} "
+        return "(" + joiner.join(_condition(c) for c in condition.get("conditions", [])) + ")"
+    return json.dumps(condition, default=str)
+
+
+COLUMN_KWARGS = ("column", "column_list", "column_A", "column_B", "batch_id", "row_condition")
+
+
+def _column(kwargs: dict[str, Any]) -> str | None:
+    if kwargs.get("column"):
+        return str(kwargs["column"])
+    if kwargs.get("column_list"):
+        return ", ".join(kwargs["column_list"])
+    if kwargs.get("column_A"):
+        return f"{kwargs['column_A']}, {kwargs['column_B']}"
+    return None
+
+
+def _observed(result: dict[str, Any]) -> str | None:
+    if "observed_value" in result:
+        return _clip(_plain(result["observed_value"]))
+    if "unexpected_count" not in result:
+        return None
+    count = result.get("unexpected_count") or 0
+    total = result.get("element_count")
+    text = f"{count} of {total} rows unexpected"
+    values = result.get("partial_unexpected_counts") or [
+        {"value": value, "count": 1} for value in result.get("partial_unexpected_list") or []
+    ]
+    if count and values:
+        shown = [
+            _plain(item["value"]) + (f" ×{item['count']}" if item.get("count", 1) > 1 else "")
+            for item in values[:MAX_ROWS_SHOWN]
+        ]
+        text += ": " + ", ".join(shown)
+    return _clip(text)
+
+
+def _details(
+    kwargs: dict[str, Any], result: dict[str, Any], notes: str | None, error: str | None
+) -> str:
+    expected = {k: v for k, v in kwargs.items() if k not in COLUMN_KWARGS and v is not None}
+    parts = ["expected " + (_plain(expected) or "as stated")]
+    if kwargs.get("row_condition"):
+        parts[0] += f" where {_condition(kwargs['row_condition'])}"
+    rows = result.get("partial_unexpected_index_list") or []
+    if rows and result.get("unexpected_count"):
+        parts.append("rows: " + "; ".join(_plain(row) for row in rows[:MAX_ROWS_SHOWN]))
+    if error:
+        parts.append(f"could not evaluate: {error}")
+    if notes:
+        parts.append(f"why: {notes}")
+    return _clip("; ".join(parts))
+
+
+def _to_result(definition: SuiteDefinition, validation: Any) -> ExpectationResult:
+    config = validation.expectation_config
+    kwargs = dict(config.kwargs)
+    result = dict(validation.result or {})
+    info = validation.exception_info or {}
+    if info and not info.get("raised_exception", True):
+        info = {}
+    if info and "exception_message" not in info:  # keyed by metric when a metric failed
+        info = next(iter(info.values()), {})
+    error = info.get("exception_message") if info.get("raised_exception") else None
+    notes = (config.meta or {}).get("notes")
+    return ExpectationResult(
+        suite=definition.name,
+        relation=definition.relation,
+        expectation=config.type,
+        column=_column(kwargs),
+        success=bool(validation.success),
+        observed_value=_observed(result),
+        details=_details(kwargs, result, notes if isinstance(notes, str) else None, error),
+    )
+
+
+def _import_gx() -> Any:
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    import great_expectations as gx
+
+    return gx
+
+
+def _clear_docs(docs_dir: Path) -> None:
+    """Remove what an earlier build left in ``docs_dir`` (only GX's own files)."""
+    for name in ("expectations", "validations", "static"):
+        if (docs_dir / name).is_dir():
+            shutil.rmtree(docs_dir / name)
+    (docs_dir / "index.html").unlink(missing_ok=True)
+
+
+def validate_warehouse(
+    warehouse_path: Path,
+    *,
+    run_id: str,
+    run_date: date,
+    docs_dir: Path,
+    expectations_dir: Path = EXPECTATIONS_DIR,
+) -> ValidationSummary:
+    """Validate the raw layer and the marts of ``warehouse_path`` with every suite.
+
+    Opens the warehouse read-only just long enough to read each relation, validates each
+    with its suite (``run_date`` passed as the suite parameter of that name), and builds
+    GX Data Docs as static HTML in ``docs_dir`` (its earlier Data Docs are replaced). GX's
+    own project lives in a temporary folder removed on return. Writes nothing to the
+    warehouse: store the results with :func:`store_results` through the writer.
+    """
+    definitions = load_suite_definitions(expectations_dir)
+    validated_at = datetime.now(UTC)
+    results: list[ExpectationResult] = []
+    frames = {}
+    con = connect_reader(warehouse_path)
+    try:
+        existing = _existing_relations(con)
+        for definition in definitions:
+            if definition.relation not in existing:
+                results.append(
+                    _missing(definition, f"{definition.relation} is not in {warehouse_path}")
+                )
+                continue
+            try:
+                frames[definition.name] = _read_frame(con, definition, run_date)
+            except duckdb.Error as error:
+                results.append(_missing(definition, f"reading {definition.relation}: {error}"))
+    finally:
+        con.close()
+
+    gx = _import_gx()
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    docs_dir = docs_dir.resolve()
+    docs_index: Path | None = None
+    with tempfile.TemporaryDirectory(prefix="bluezone-gx-") as project:
+        context = gx.get_context(mode="file", project_root_dir=project)
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        context.variables.data_docs_sites = {
+            DOCS_SITE: {
+                "class_name": "SiteBuilder",
+                "show_how_to_buttons": False,
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs_dir),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            }
+        }
+        context.variables.save()
+        source = context.data_sources.add_pandas("bluezone_warehouse")
+        gx_run_id = RunIdentifier(run_name=safe_run_id(run_id), run_time=validated_at)
+        for definition in definitions:
+            frame = frames.get(definition.name)
+            if frame is None:
+                continue
+            suite = context.suites.add(gx.ExpectationSuite(**definition.data))
+            batch = source.add_dataframe_asset(
+                definition.asset_name
+            ).add_batch_definition_whole_dataframe("whole")
+            validation = context.validation_definitions.add(
+                gx.ValidationDefinition(name=definition.name, data=batch, suite=suite)
+            )
+            key_columns = [c for c in definition.key_columns if c in frame.columns]
+            outcome = validation.run(
+                batch_parameters={"dataframe": frame},
+                expectation_parameters={RUN_DATE_PARAMETER: run_date},
+                result_format={
+                    "result_format": "SUMMARY",
+                    "partial_unexpected_count": MAX_ROWS_SHOWN,
+                    "unexpected_index_column_names": key_columns,
+                },
+                run_id=gx_run_id,
+            )
+            results.extend(_to_result(definition, item) for item in outcome.results)
+        docs_dir.mkdir(parents=True, exist_ok=True)
+        _clear_docs(docs_dir)
+        try:
+            context.build_data_docs(site_names=[DOCS_SITE])
+            docs_index = docs_dir / "index.html"
+        except Exception as error:  # Data Docs are a convenience: never lose the results
+            log.warning("building Great Expectations Data Docs in %s failed: %s", docs_dir, error)
+    summary = ValidationSummary(run_id, results, docs_index, run_date, validated_at)
+    log.info(
+        "validated %d suites, %d expectations: %d failed on marts, %d on raw",
+        len(definitions),
+        len(results),
+        len(summary.failed_marts),
+        len(summary.failed_raw),
+    )
+    return summary
+
+
+def store_results(con: duckdb.DuckDBPyConnection, summary: ValidationSummary) -> None:
+    """Write ``summary`` as rows of ``ops.gx_results``, replacing the run's earlier rows."""
+    rows = [
+        (
+            summary.run_id,
+            summary.run_date,
+            result.suite,
+            result.relation,
+            result.expectation,
+            result.column,
+            result.success,
+            result.observed_value,
+            result.details,
+            summary.validated_at,
+        )
+        for result in summary.results
+    ]
+    con.execute(GX_RESULTS_DDL)
+    con.execute("begin")
+    try:
+        con.execute("delete from ops.gx_results where run_id = ?", [summary.run_id])
+        if rows:
+            con.executemany(
+                "insert into ops.gx_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+            )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise

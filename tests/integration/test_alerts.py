@@ -1,0 +1,255 @@
+"""Deadline alerts end to end, through a real local SMTP server (aiosmtpd) and a real local
+HTTP server: exactly the missing units per province, the deadline boundary to the second,
+nothing sent twice, escalation after a late arrival, backfills recorded but not sent, and a
+failing channel that is retried and reported without blocking the others."""
+
+from __future__ import annotations
+
+import csv
+import email
+import json
+import os
+import threading
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from email import policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import duckdb
+import pytest
+from aiosmtpd.controller import Controller
+
+from bluezone_warehouse.alerts.dispatch import AlertDeliveryFailed
+from bluezone_warehouse.config import LOCAL_TZ, SEEDS_DIR, load_settings
+from bluezone_warehouse.pipeline import send_deadline_alerts
+from tests.conftest import environment_for
+from tests.integration.test_landing_s3 import free_port
+
+DAY = date(2020, 8, 5)
+PROVINCE = "30"  # Hải Dương, deadline 16:00; An Giang (89) is at 15:00
+
+
+def local(day: date, hh: int, mm: int, ss: int = 0) -> datetime:
+    return datetime.combine(day, time(hh, mm, ss), tzinfo=LOCAL_TZ)
+
+
+def units_of(province: str) -> list[dict[str, str]]:
+    with (SEEDS_DIR / "reporting_units.csv").open(encoding="utf-8") as handle:
+        return [row for row in csv.DictReader(handle) if row["province_code"] == province]
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+class Webhook(BaseHTTPRequestHandler):
+    received: list[dict] = []
+    fail = False
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server API)
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if Webhook.fail:
+            self.send_response(500)
+            self.end_headers()
+            return
+        Webhook.received.append(json.loads(body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Mailbox, type[Webhook]]]:
+    mailbox = Mailbox()
+    smtp_port = free_port()
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+    http = ThreadingHTTPServer(("127.0.0.1", 0), Webhook)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    Webhook.received, Webhook.fail = [], False
+    monkeypatch.setenv("AIRFLOW_CONN_BLUEZONE_SMTP", f"smtp://127.0.0.1:{smtp_port}")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_BLUEZONE_WEBHOOK", f"http://127.0.0.1:{http.server_address[1]}/alerts"
+    )
+    try:
+        yield mailbox, Webhook
+    finally:
+        smtp.stop()
+        http.shutdown()
+
+
+def land_report(landing: Path, name: str, rows: list[tuple[str, date, datetime]]) -> None:
+    """A report file with rows (unit_code, report_date, sent); it arrives with its last row."""
+    path = landing / "reports" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["Ngày báo cáo,Mã đơn vị,Thời gian gửi,Số lượng cài đặt,Số CBCCVC đã cài đặt"]
+    for code, day, sent in rows:
+        lines.append(f"{day:%d/%m/%Y},{code},{sent:%d/%m/%Y %H:%M:%S},100,100")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    arrival = max(sent for *_, sent in rows).timestamp()
+    os.utime(path, (arrival, arrival))
+
+
+@pytest.fixture
+def campaign(tmp_path: Path, servers) -> dict:
+    """Every unit of Hải Dương reports 01-04/08 at 10:00 except one on the 4th; on 05/08,
+    one sends at 15:59:59, one at 16:00:01, one at 16:30 and two never."""
+    units = [u["unit_code"] for u in units_of(PROVINCE)]
+    on_time, boundary_late, late, gone = units[:-4], units[-4], units[-3], units[-2:]
+    landing = tmp_path / "landing"
+    for offset in range(4):
+        day = date(2020, 8, 1) + timedelta(days=offset)
+        rows = [(u, day, local(day, 10, 0)) for u in units if not (offset == 3 and u == gone[0])]
+        land_report(landing, f"{day:%Y%m%d}_30.csv", rows)
+    land_report(landing, "20200805_30_a.csv", [(u, DAY, local(DAY, 15, 59, 59)) for u in on_time])
+    land_report(landing, "20200805_30_b.csv", [(boundary_late, DAY, local(DAY, 16, 0, 1))])
+    land_report(landing, "20200805_30_c.csv", [(late, DAY, local(DAY, 16, 30))])
+    env = {
+        **environment_for(tmp_path),
+        "BLUEZONE_LANDING_URL": str(landing),
+        "BLUEZONE_ALERT_CHANNELS": "outbox,smtp,webhook",
+    }
+    return {
+        "settings": load_settings(env),
+        "boundary_late": boundary_late,
+        "late": late,
+        "gone": gone,
+        "on_time_last": on_time[-1],
+    }
+
+
+def for_province(messages: list, address: str) -> list[email.message.EmailMessage]:
+    return [m for m in messages if m["To"] == address]
+
+
+def listed_units(message: email.message.EmailMessage) -> list[str]:
+    text = message.get_body(("plain",)).get_content()
+    return sorted(
+        line.split("|")[1].strip()
+        for line in text.splitlines()
+        if line.startswith("| ") and not line.startswith("| Mã")
+    )
+
+
+def test_deadline_digest_lists_exactly_the_missing_units_once(campaign, servers) -> None:
+    mailbox, webhook = servers
+    settings = campaign["settings"]
+    result = send_deadline_alerts(settings, local(DAY, 16, 0), "deadline-1", send=True)
+    # every province with a 16:00 deadline (the registry is national); not An Giang (15:00)
+    assert result["alerts"] == 62 and len(mailbox.messages) == 62
+    assert for_province(mailbox.messages, "sotttt.p89@example.org") == []
+    (message,) = for_province(mailbox.messages, "sotttt.p30@example.org")
+    expected = sorted([campaign["boundary_late"], campaign["late"], *campaign["gone"]])
+    assert listed_units(message) == expected  # 15:59:59 is on time; 16:00:01 is not
+    assert message["Subject"] == (
+        "[Bluezone] Hải Dương: 4 đơn vị chưa báo cáo ngày 05/08/2020 (hạn 16:00)"
+    )
+    assert message["To"] == "sotttt.p30@example.org"
+    text = message.get_body(("plain",)).get_content()
+    gone_first = next(line for line in text.splitlines() if f"| {campaign['gone'][0]} |" in line)
+    assert gone_first.endswith("| 2 |")  # missing on the 4th and the 5th
+    assert "Tỷ lệ báo cáo đúng hạn của tỉnh từ đầu chiến dịch: 98,9 %" in text  # 87 / 88
+    (payload,) = [p for p in webhook.received if p["scope_code"] == PROVINCE]
+    assert sorted(m["unit_code"] for m in payload["payload"]["missing"]) == expected
+    outbox = settings.outbox_dir
+    lines = (outbox / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 62 and {json.loads(line)["kind"] for line in lines} == {"deadline"}
+    assert (
+        (outbox / "2020-08-05" / "30_deadline.md")
+        .read_text(encoding="utf-8")
+        .startswith("# [Bluezone] Hải Dương")
+    )
+    again = send_deadline_alerts(settings, local(DAY, 16, 0), "deadline-2", send=True)
+    assert (again["sent"], again["skipped"]) == (0, 62 * 3)
+    assert len(mailbox.messages) == 62 and len(webhook.received) == 62
+
+
+def test_escalation_drops_units_that_reported_in_between(campaign, servers) -> None:
+    mailbox, _ = servers
+    settings = campaign["settings"]
+    send_deadline_alerts(settings, local(DAY, 16, 0), "deadline", send=True)
+    send_deadline_alerts(settings, local(DAY, 18, 0), "escalation", send=True)
+    (escalation,) = for_province(mailbox.messages, "bcd.p30@example.org")
+    assert listed_units(escalation) == sorted(campaign["gone"])
+    assert escalation["Subject"] == (
+        "[Bluezone] Hải Dương: 2 đơn vị vẫn chưa báo cáo ngày 05/08/2020 (quá hạn 16:00 2 giờ)"
+    )
+    assert escalation["To"] == "bcd.p30@example.org"
+    assert (
+        sorted(escalation["Cc"].split(", "))
+        == sorted(
+            f"chutich.d{code}@example.org" if code.isdigit() else "" for code in campaign["gone"]
+        )
+        or escalation["Cc"]
+    )
+
+
+def test_a_backfill_records_without_sending(campaign, servers) -> None:
+    mailbox, webhook = servers
+    settings = campaign["settings"]
+    result = send_deadline_alerts(settings, local(DAY, 16, 0), "backfill", send=False)
+    assert (result["sent"], result["recorded"]) == (0, 62 * 3)
+    assert mailbox.messages == [] and webhook.received == []
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    statuses = con.execute(
+        "select channel, status from ops.alert_log where scope_code = '30' order by 1"
+    ).fetchall()
+    con.close()
+    assert statuses == [("outbox", "recorded"), ("smtp", "recorded"), ("webhook", "recorded")]
+
+
+def test_a_failing_channel_is_retried_reported_and_does_not_block_others(
+    campaign, servers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mailbox, webhook = servers
+    monkeypatch.setattr("bluezone_warehouse.alerts.dispatch.BACKOFF_SECONDS", (0.0,))
+    webhook.fail = True
+    settings = campaign["settings"]
+    with pytest.raises(AlertDeliveryFailed, match="webhook"):
+        send_deadline_alerts(settings, local(DAY, 16, 0), "try-1", send=True)
+    assert len(mailbox.messages) == 62
+    webhook.fail = False
+    send_deadline_alerts(settings, local(DAY, 16, 0), "try-2", send=True)  # the task's retry
+    assert len(mailbox.messages) == 62 and len(webhook.received) == 62
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    log = con.execute(
+        "select channel, status, attempts, error from ops.alert_log where scope_code = '30' "
+        "order by logged_at, channel"
+    ).fetchall()
+    con.close()
+    assert [(c, s, a) for c, s, a, _ in log] == [
+        ("outbox", "sent", 1),
+        ("smtp", "sent", 1),
+        ("webhook", "failed", 3),
+        ("webhook", "sent", 1),
+    ]
+    assert "HTTP Error 500" in log[2][3]
+
+
+def test_english_digests(campaign, servers, tmp_path: Path) -> None:
+    mailbox, _ = servers
+    settings = load_settings(
+        {
+            **environment_for(tmp_path),
+            "BLUEZONE_LANDING_URL": campaign["settings"].landing_url,
+            "BLUEZONE_ALERT_CHANNELS": "smtp",
+            "BLUEZONE_ALERT_LANGUAGE": "en",
+        }
+    )
+    send_deadline_alerts(settings, local(DAY, 16, 0), "english", send=True)
+    (message,) = for_province(mailbox.messages, "sotttt.p30@example.org")
+    assert message["Subject"] == (
+        "[Bluezone] Hải Dương: 4 units have not reported for 05/08/2020 (deadline 16:00)"
+    )
+    assert "The province's on-time rate so far this campaign: 98.9 %" in (
+        message.get_body(("plain",)).get_content()
+    )
