@@ -10,9 +10,11 @@ from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from bluezone_warehouse.alerts.notifier import PipelineFailureNotifier
+from bluezone_warehouse.config import load_settings
 
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
 WRITER_POOL = "warehouse_writer"
+SETTINGS = load_settings()
 
 DOC_MD = """
 ### bluezone_daily
@@ -23,8 +25,11 @@ national install export can have arrived. Its data interval is [D 02:00, D+1 02:
 1. **ingest** — every file that has arrived in the landing zone since the last run,
    whatever day it is about, into `raw.*` (manifest, quarantine, lineage).
 2. **build** — one `dbt build` for D (staging → intermediate → marts, with tests).
-3. **publish** — an atomic read-only snapshot of the marts (DuckDB + Parquet) for BI.
-4. **alert_data_quality** — one digest per province of the data-quality errors this run
+3. **check** — Great Expectations suites (`expectations/`) on raw and marts, results as rows
+   in `ops.gx_results`, Data Docs under the run's artifacts. A failed expectation on a mart
+   stops the run here, so BI never sees broken marts; raw-layer failures are recorded.
+4. **publish** — an atomic read-only snapshot of the marts (DuckDB + Parquet) for BI.
+5. **alert_data_quality** — one digest per province of the data-quality errors this run
    found first (scheduled runs send; manual runs and backfills record unless conf
    `{"send": true}`). Any task failing for good sends a pipeline-failure alert.
 
@@ -52,8 +57,8 @@ def _context() -> tuple[object, str, object]:
     tags=["bluezone", "warehouse"],
     default_args={
         "owner": "data-engineering",
-        "retries": 1,
-        "retry_delay": pendulum.duration(minutes=2),
+        "retries": SETTINGS.task_retries,
+        "retry_delay": pendulum.duration(seconds=SETTINGS.task_retry_delay_seconds),
         "on_failure_callback": PipelineFailureNotifier(),
     },
     doc_md=DOC_MD,
@@ -75,6 +80,14 @@ def bluezone_daily() -> None:
         settings, run_id, run_date = _context()
         return pipeline.build(settings, run_date, run_id)
 
+    @task(pool=WRITER_POOL, retries=0)
+    def check() -> dict:
+        """Great Expectations on raw and marts; a failed mart expectation stops the run."""
+        from bluezone_warehouse import pipeline
+
+        settings, run_id, run_date = _context()
+        return pipeline.check(settings, run_date, run_id)
+
     @task(pool=WRITER_POOL)
     def publish() -> str:
         """Swap in a read-only snapshot of the marts for BI."""
@@ -93,7 +106,7 @@ def bluezone_daily() -> None:
         send = str(dag_run.run_type).endswith("scheduled") or bool((dag_run.conf or {}).get("send"))
         return pipeline.send_data_quality_alerts(settings, run_date, run_id, send=send)
 
-    ingest() >> build() >> publish() >> alert_data_quality()
+    ingest() >> build() >> check() >> publish() >> alert_data_quality()
 
 
 bluezone_daily()

@@ -32,14 +32,14 @@ for each province whose deadline (escalation, reminder) it is, finds the registr
 """
 
 
-def _times() -> list[str]:
-    return alert_times(load_settings())
+SETTINGS = load_settings()
 
 
 @dag(
     dag_id="bluezone_report_deadlines",
     schedule=MultipleCronTriggerTimetable(
-        *(f"{int(t[3:])} {int(t[:2])} * * *" for t in _times()), timezone=LOCAL_TZ
+        *(f"{int(t[3:])} {int(t[:2])} * * *" for t in alert_times(SETTINGS)),
+        timezone=LOCAL_TZ,
     ),
     start_date=pendulum.datetime(2020, 8, 1, tz=LOCAL_TZ),
     catchup=False,
@@ -47,8 +47,8 @@ def _times() -> list[str]:
     tags=["bluezone", "alerts"],
     default_args={
         "owner": "data-engineering",
-        "retries": 2,
-        "retry_delay": pendulum.duration(minutes=1),
+        "retries": SETTINGS.task_retries + 1,
+        "retry_delay": pendulum.duration(seconds=SETTINGS.task_retry_delay_seconds // 2),
     },
     doc_md=DOC_MD,
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import subprocess
 import sys
 import time
@@ -90,12 +91,24 @@ def airflow_dags_test(
     logical_date: str,
     *,
     quiet: bool = False,
+    conf: dict | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run one DAG run for real with ``airflow dags test`` (tasks in this process tree)."""
+    """Run one DAG run for real with ``airflow dags test`` (tasks in this process tree).
+
+    ``env`` (default: this process's environment) gets the embedded Airflow's defaults.
+    """
     airflow = str(Path(sys.executable).with_name("airflow"))
     return subprocess.run(
-        [airflow, "dags", "test", dag_id, logical_date],
-        env=airflow_environment(),
+        [
+            airflow,
+            "dags",
+            "test",
+            dag_id,
+            logical_date,
+            *(["--conf", json.dumps(conf)] if conf else []),
+        ],
+        env=airflow_environment(env),
         text=True,
         check=False,
         capture_output=quiet,

@@ -56,6 +56,8 @@ class Settings:
     alert_language: str = "vi"
     escalation_after_minutes: int = 120
     reminder_before_minutes: int = 0
+    task_retries: int = 1
+    task_retry_delay_seconds: int = 120
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -98,6 +100,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         alert_language=env.get("BLUEZONE_ALERT_LANGUAGE", "vi"),
         escalation_after_minutes=int(env.get("BLUEZONE_ESCALATION_AFTER_MINUTES", 120)),
         reminder_before_minutes=int(env.get("BLUEZONE_REMINDER_BEFORE_MINUTES", 0)),
+        task_retries=int(env.get("BLUEZONE_TASK_RETRIES", 1)),
+        task_retry_delay_seconds=int(env.get("BLUEZONE_TASK_RETRY_DELAY_SECONDS", 120)),
     )
 
 

@@ -1,5 +1,5 @@
 """The daily pipeline's steps as plain functions, so Airflow tasks, the CLI and benchmarks
-all run exactly the same code (DESIGN §2): ingest → build → publish.
+all run exactly the same code (DESIGN §2): ingest → build → check → publish.
 
 The business day a run is for comes from the Airflow data interval (see :func:`run_date_for`)
 and is the only date any step uses; nothing reads the wall clock for business logic.
@@ -41,6 +41,33 @@ def build(settings: Settings, run_date: date, run_id: str) -> dict[str, int]:
     return transform.build(settings, run_date, run_id).counts
 
 
+def check(settings: Settings, run_date: date, run_id: str) -> dict[str, object]:
+    """Great Expectations on raw and marts; results stored as rows in ``ops.gx_results``.
+
+    A failed expectation on a mart raises (so nothing is published) and names each failure;
+    failures on the raw layer are recorded and logged, and the run goes on.
+    """
+    from bluezone_warehouse.quality.expectations import store_results, validate_warehouse
+    from bluezone_warehouse.warehouse import writer
+
+    summary = validate_warehouse(
+        settings.warehouse_path,
+        run_id=run_id,
+        run_date=run_date,
+        docs_dir=settings.run_artifacts_dir / safe_run_id(run_id) / "gx_docs",
+    )
+    with writer(settings.warehouse_path) as con:
+        store_results(con, summary)
+    for failure in summary.failed_raw:
+        log.warning("raw-layer expectation failed: %s", failure.describe())
+    summary.raise_for_failed_marts()
+    return {
+        "expectations": len(summary.results),
+        "failed_raw": len(summary.failed_raw),
+        "data_docs": str(summary.data_docs_index),
+    }
+
+
 def publish(settings: Settings, run_date: date, run_id: str) -> str:
     from bluezone_warehouse.warehouse import publish as publish_snapshot
 
@@ -53,6 +80,7 @@ class DailyRun:
     run_date: date
     ingested: dict[str, object]
     built: dict[str, int]
+    checked: dict[str, object]
     snapshot: str
 
 
@@ -61,8 +89,9 @@ def run_daily(settings: Settings, run_date: date, run_id: str | None = None) -> 
     run_id = run_id or f"direct__{run_date.isoformat()}"
     ingested = ingest(settings, run_id)
     built = build(settings, run_date, run_id)
+    checked = check(settings, run_date, run_id)
     snapshot = publish(settings, run_date, run_id)
-    return DailyRun(run_date, ingested, built, snapshot)
+    return DailyRun(run_date, ingested, built, checked, snapshot)
 
 
 def alert_times(settings: Settings) -> list[str]:

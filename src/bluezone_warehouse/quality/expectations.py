@@ -28,12 +28,15 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from bluezone_warehouse.config import EXPECTATIONS_DIR, safe_run_id
 from bluezone_warehouse.warehouse import connect_reader
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -264,7 +267,12 @@ class ExpectationResult:
 
     def describe(self) -> str:
         """One line a person can act on: which expectation, on what, what was seen."""
-        target = f"{self.relation}.{self.column}" if self.column else self.relation
+        if self.column is None:
+            target = self.relation
+        elif ", " in self.column:
+            target = f"{self.relation} ({self.column})"
+        else:
+            target = f"{self.relation}.{self.column}"
         text = f"{self.suite}: {self.expectation} on {target}"
         if self.observed_value is not None:
             text += f" observed {self.observed_value}"
@@ -377,15 +385,12 @@ def load_suite_definitions(directory: Path = EXPECTATIONS_DIR) -> list[SuiteDefi
     return sorted(definitions, key=lambda d: (not d.relation.startswith("raw."), d.name))
 
 
-def _read_frame(con: duckdb.DuckDBPyConnection, definition: SuiteDefinition, run_date: date):
+def _read_frame(
+    con: duckdb.DuckDBPyConnection, definition: SuiteDefinition, run_date: date
+) -> pd.DataFrame:
     """The DataFrame a suite validates, DATE columns as ``datetime.date`` (not Timestamps)."""
     parameters = {"run_date": run_date} if "$run_date" in definition.query else None
-    relation = con.sql(definition.query, params=parameters)
-    frame = relation.df()
-    for column, column_type in zip(relation.columns, relation.types, strict=True):
-        if str(column_type) == "DATE":
-            frame[column] = frame[column].dt.date
-    return frame
+    return con.sql(definition.query, params=parameters).df(date_as_object=True)
 
 
 def _existing_relations(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -396,7 +401,7 @@ def _existing_relations(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {name for (name,) in rows}
 
 
-def _missing(definition: SuiteDefinition, details: str) -> ExpectationResult:
+def _unreadable(definition: SuiteDefinition, details: str) -> ExpectationResult:
     return ExpectationResult(
         suite=definition.name,
         relation=definition.relation,
@@ -454,6 +459,9 @@ def _column(kwargs: dict[str, Any]) -> str | None:
 
 
 def _observed(result: dict[str, Any]) -> str | None:
+    mismatched = (result.get("details") or {}).get("mismatched") or {}
+    if mismatched.get("missing"):
+        return _clip("missing columns: " + ", ".join(map(str, mismatched["missing"])))
     if "observed_value" in result:
         return _clip(_plain(result["observed_value"]))
     if "unexpected_count" not in result:
@@ -474,15 +482,22 @@ def _observed(result: dict[str, Any]) -> str | None:
 
 
 def _details(
-    kwargs: dict[str, Any], result: dict[str, Any], notes: str | None, error: str | None
+    expectation: str,
+    kwargs: dict[str, Any],
+    result: dict[str, Any],
+    notes: str | None,
+    error: str | None,
 ) -> str:
     expected = {k: v for k, v in kwargs.items() if k not in COLUMN_KWARGS and v is not None}
-    parts = ["expected " + (_plain(expected) or "as stated")]
+    claim = expectation.removeprefix("expect_").replace("_", " ")
+    parts = [f"expected {claim}" + (f": {_plain(expected)}" if expected else "")]
     if kwargs.get("row_condition"):
         parts[0] += f" where {_condition(kwargs['row_condition'])}"
-    rows = result.get("partial_unexpected_index_list") or []
+    rows = list(
+        dict.fromkeys(_plain(row) for row in result.get("partial_unexpected_index_list") or [])
+    )
     if rows and result.get("unexpected_count"):
-        parts.append("rows: " + "; ".join(_plain(row) for row in rows[:MAX_ROWS_SHOWN]))
+        parts.append("rows: " + "; ".join(rows[:MAX_ROWS_SHOWN]))
     if error:
         parts.append(f"could not evaluate: {error}")
     if notes:
@@ -508,7 +523,9 @@ def _to_result(definition: SuiteDefinition, validation: Any) -> ExpectationResul
         column=_column(kwargs),
         success=bool(validation.success),
         observed_value=_observed(result),
-        details=_details(kwargs, result, notes if isinstance(notes, str) else None, error),
+        details=_details(
+            config.type, kwargs, result, notes if isinstance(notes, str) else None, error
+        ),
     )
 
 
@@ -553,13 +570,13 @@ def validate_warehouse(
         for definition in definitions:
             if definition.relation not in existing:
                 results.append(
-                    _missing(definition, f"{definition.relation} is not in {warehouse_path}")
+                    _unreadable(definition, f"{definition.relation} is not in {warehouse_path}")
                 )
                 continue
             try:
                 frames[definition.name] = _read_frame(con, definition, run_date)
             except duckdb.Error as error:
-                results.append(_missing(definition, f"reading {definition.relation}: {error}"))
+                results.append(_unreadable(definition, f"reading {definition.relation}: {error}"))
     finally:
         con.close()
 
@@ -590,7 +607,13 @@ def validate_warehouse(
             frame = frames.get(definition.name)
             if frame is None:
                 continue
-            suite = context.suites.add(gx.ExpectationSuite(**definition.data))
+            suite = gx.ExpectationSuite(**definition.data)
+            if len(suite.expectations) != len(definition.data["expectations"]):
+                raise SuiteDefinitionError(
+                    f"{definition.path}: GX accepted only {len(suite.expectations)} of "
+                    f"{len(definition.data['expectations'])} expectations (its log says why)"
+                )
+            suite = context.suites.add(suite)
             batch = source.add_dataframe_asset(
                 definition.asset_name
             ).add_batch_definition_whole_dataframe("whole")
