@@ -12,6 +12,7 @@ import shutil
 import sys
 import time
 from datetime import date
+from pathlib import Path
 
 from bluezone_warehouse.config import PROJECT_DIR, Settings, load_settings
 
@@ -52,6 +53,27 @@ def ingestion_lines(settings: Settings) -> list[str]:
     ]
 
 
+def alert_lines(settings: Settings, day: date) -> list[str]:
+    """How many digests went out, by kind, and an example to open."""
+    outbox = settings.outbox_dir / day.isoformat()
+    files = sorted(outbox.glob("*.md")) if outbox.exists() else []
+    kinds: dict[str, int] = {}
+    for path in files:
+        kind = path.stem.split("_", 1)[1]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    summary = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items())) or "none"
+    example = next((p for p in files if p.stem == "30_deadline"), files[0] if files else None)
+    return [
+        f"  Alerts for {day:%d/%m/%Y}: {summary} digests in {outbox}",
+        *([f"    e.g. {example}"] if example else []),
+    ]
+
+
+def _latest(folder: Path, relative: str) -> Path | str:
+    found = sorted(folder.glob(f"*/{relative}"), key=lambda p: p.stat().st_mtime)
+    return found[-1] if found else "(not produced)"
+
+
 def run_demo(_: Settings, *, end: date, seed: int) -> int:
     from bluezone_warehouse.cli import airflow_dags_test
     from bluezone_warehouse.pipeline import logical_date_for
@@ -63,7 +85,7 @@ def run_demo(_: Settings, *, end: date, seed: int) -> int:
         shutil.rmtree(DEMO_DIR)
     os.environ.update(demo_environment())
     settings = load_settings()
-    print(f"1/3 Simulating the campaign 2020-08-01 .. {end} for all 63 provinces (seed {seed})")
+    print(f"1/4 Simulating the campaign 2020-08-01 .. {end} for all 63 provinces (seed {seed})")
     result = simulate_campaign(
         landing := DEMO_DIR / "landing",
         end=end,
@@ -72,17 +94,23 @@ def run_demo(_: Settings, *, end: date, seed: int) -> int:
         progress=sys.stderr.isatty(),
     )
     print(f"    {result.files_written:,} files in {landing} ({time.perf_counter() - started:.0f}s)")
-    print(f"2/3 Running bluezone_daily for {end} under Airflow (airflow dags test)")
-    step = time.perf_counter()
-    completed = airflow_dags_test("bluezone_daily", logical_date_for(end).isoformat(), quiet=True)
-    if completed.returncode != 0:
-        print(completed.stdout[-4000:], completed.stderr[-4000:], sep="\n")
-        print("bluezone_daily failed: see the output above and the task logs under .airflow/logs")
-        return completed.returncode
-    print(f"    done ({time.perf_counter() - step:.0f}s)")
-    print("3/3 Results\n")
+    runs = (
+        ("bluezone_daily", logical_date_for(end).isoformat(), f"for {end}"),
+        ("bluezone_report_deadlines", f"{end.isoformat()}T16:00:00+07:00", f"at 16:00 on {end}"),
+    )
+    for number, (dag_id, logical_date, when) in enumerate(runs, start=2):
+        print(f"{number}/4 Running {dag_id} {when} under Airflow (airflow dags test)")
+        step = time.perf_counter()
+        completed = airflow_dags_test(dag_id, logical_date, quiet=True, conf={"send": True})
+        if completed.returncode != 0:
+            print(completed.stdout[-4000:], completed.stderr[-4000:], sep="\n")
+            print(f"{dag_id} failed: see the output above and the task logs under .airflow/logs")
+            return completed.returncode
+        print(f"    done ({time.perf_counter() - step:.0f}s)")
+    print("4/4 Results\n")
     print_summary(settings, end)
     print("\n".join(ingestion_lines(settings)))
+    print("\n".join(alert_lines(settings, end)))
     snapshot = settings.publish_dir / "current"
     print(
         "\nWhere things are:\n"
@@ -92,6 +120,9 @@ def run_demo(_: Settings, *, end: date, seed: int) -> int:
         f"  published snapshot  {snapshot / 'bluezone_marts.duckdb'}  (open read-only)\n"
         f"  marts as Parquet    {snapshot / 'parquet'}\n"
         f"  quarantine          {settings.quarantine_url}\n"
+        f"  alerts (outbox)     {settings.outbox_dir}  (alerts.jsonl; one .md per digest)\n"
+        f"  GX Data Docs        {_latest(settings.run_artifacts_dir, 'gx_docs/index.html')}\n"
+        f"  dbt run results     {_latest(settings.run_artifacts_dir, 'dbt/target')}\n"
         f"  Airflow task logs   {PROJECT_DIR / '.airflow' / 'logs'}\n"
         f"\nDemo finished in {time.perf_counter() - started:.0f}s."
     )

@@ -22,7 +22,7 @@ from aiosmtpd.controller import Controller
 
 from bluezone_warehouse.alerts.dispatch import AlertDeliveryFailed
 from bluezone_warehouse.config import LOCAL_TZ, SEEDS_DIR, load_settings
-from bluezone_warehouse.pipeline import send_deadline_alerts
+from bluezone_warehouse.pipeline import run_daily, send_data_quality_alerts, send_deadline_alerts
 from tests.conftest import environment_for
 from tests.integration.test_landing_s3 import free_port
 
@@ -253,3 +253,42 @@ def test_english_digests(campaign, servers, tmp_path: Path) -> None:
     assert "The province's on-time rate so far this campaign: 98.9 %" in (
         message.get_body(("plain",)).get_content()
     )
+
+
+def test_slack_channel_posts_the_digest(campaign, servers, monkeypatch, tmp_path: Path) -> None:
+    _, webhook = servers
+    monkeypatch.setenv("AIRFLOW_CONN_BLUEZONE_SLACK", os.environ["AIRFLOW_CONN_BLUEZONE_WEBHOOK"])
+    settings = load_settings(
+        {
+            **environment_for(tmp_path),
+            "BLUEZONE_LANDING_URL": campaign["settings"].landing_url,
+            "BLUEZONE_ALERT_CHANNELS": "slack",
+        }
+    )
+    send_deadline_alerts(settings, local(DAY, 16, 0), "slack", send=True)
+    texts = [body["text"] for body in webhook.received]
+    (hai_duong,) = [t for t in texts if t.startswith("*[Bluezone] Hải Dương:")]
+    assert hai_duong.splitlines()[0] == (
+        "*[Bluezone] Hải Dương: 4 đơn vị chưa báo cáo ngày 05/08/2020 (hạn 16:00)*"
+    )
+
+
+def test_data_quality_errors_are_digested_once_per_province(tmp_path: Path) -> None:
+    settings = load_settings(environment_for(tmp_path))
+    installs = Path(settings.landing_url) / "installs"
+    installs.mkdir(parents=True)
+    header = "snapshot_date,level,unit_code,installs,installs_with_phone\n"
+    (installs / "installs_20200801.csv").write_text(header + "2020-08-01,province,89,1000,\n")
+    (installs / "installs_20200802.csv").write_text(header + "2020-08-02,province,89,900,\n")
+    run_daily(settings, date(2020, 8, 2), run_id="daily")
+    first = send_data_quality_alerts(settings, date(2020, 8, 2), "daily", send=True)
+    assert first == {"alerts": 1, "sent": 1, "recorded": 0}
+    digest = (settings.outbox_dir / "2020-08-02" / "89_dq_errors.md").read_text(encoding="utf-8")
+    assert digest.splitlines()[0] == (
+        "# [Bluezone] An Giang: 1 lỗi chất lượng dữ liệu ngày 02/08/2020"
+    )
+    assert "An Giang: cumulative installs fell from 1000 on 01/08/2020 to 900" in digest
+    again = send_data_quality_alerts(settings, date(2020, 8, 2), "daily", send=True)
+    assert again == {"alerts": 1, "sent": 0, "recorded": 0}
+    run_daily(settings, date(2020, 8, 2), run_id="rerun")  # nothing new first found
+    assert send_data_quality_alerts(settings, date(2020, 8, 2), "rerun", send=True)["alerts"] == 0

@@ -264,7 +264,8 @@ def data_quality_alerts(
     con: duckdb.DuckDBPyConnection, *, run_id: str, day: date, language: str = "vi"
 ) -> list[Alert]:
     """One digest per province (and one for nation-wide problems) of the data-quality
-    errors first found by this run's build."""
+    errors first found by this run's build, other than missing and late reports (those have
+    their own deadline digests and escalations)."""
     rows = con.execute(
         """
         select issues.province_code, issues.check_id, issues.unit_code, issues.day,
@@ -272,6 +273,8 @@ def data_quality_alerts(
         from marts.fct_data_quality_issues as issues
         inner join ops.dq_first_seen as seen on issues.issue_id = seen.issue_id
         where seen.run_id = ? and issues.severity = 'error'
+            -- missing and late reports have their own deadline digests and escalations
+            and issues.check_id not in ('missing_report', 'late_report')
         order by all
         """,
         [run_id],
