@@ -19,64 +19,24 @@ provinces as (
     where filled.level = 'province'
 ),
 
-regions as (
+summed as (
+    -- one pass for both: per region and day, and per day for the nation
     select
-        'region' as level,
-        region_code as unit_code,
+        case when grouping(region_code) = 0 then 'region' else 'nation' end as level,
+        coalesce(region_code, 'VN') as unit_code,
         snapshot_date,
         bool_or(is_estimated) as is_estimated,
         cast(sum(installs) as bigint) as installs,
         cast(sum(installs_with_phone) as bigint) as installs_with_phone,
         sum(new_installs) as new_installs,
-        count(*) as provinces_count,
     from provinces
-    group by all
-),
-
-nation as (
-    select
-        'nation' as level,
-        'VN' as unit_code,
-        snapshot_date,
-        bool_or(is_estimated) as is_estimated,
-        cast(sum(installs) as bigint) as installs,
-        cast(sum(installs_with_phone) as bigint) as installs_with_phone,
-        sum(new_installs) as new_installs,
-        count(*) as provinces_count,
-    from provinces
-    group by all
+    group by grouping sets ((region_code, snapshot_date), (snapshot_date))
 ),
 
 final as (
-    select
-        level,
-        unit_code,
-        snapshot_date,
-        is_estimated,
-        installs,
-        installs_with_phone,
-        new_installs
-    from filled
-    union all
-    select
-        level,
-        unit_code,
-        snapshot_date,
-        is_estimated,
-        installs,
-        installs_with_phone,
-        new_installs
-    from regions
-    union all
-    select
-        level,
-        unit_code,
-        snapshot_date,
-        is_estimated,
-        installs,
-        installs_with_phone,
-        new_installs
-    from nation
+    select * from filled
+    union all by name
+    select * from summed
 )
 
 select * from final

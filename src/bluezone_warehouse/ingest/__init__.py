@@ -33,6 +33,15 @@ log = logging.getLogger(__name__)
 ACCEPTED_STATUSES = ("loaded", "partial")
 
 _TS = pa.timestamp("us", tz="UTC")
+# The lineage every loaded row carries (DESIGN §2): the delivery, its file and checksum,
+# when it arrived and when it was loaded.
+LINEAGE = [
+    ("file_id", pa.string()),
+    ("source_file", pa.string()),
+    ("checksum", pa.string()),
+    ("arrived_at", _TS),
+    ("loaded_at", _TS),
+]
 REPORT_SCHEMA = pa.schema(
     [
         ("report_date", pa.date32()),
@@ -47,12 +56,8 @@ REPORT_SCHEMA = pa.schema(
         ("staff_installed", pa.int64()),
         ("households_visited", pa.int64()),
         ("note", pa.string()),
-        ("file_id", pa.string()),
-        ("source_file", pa.string()),
-        ("checksum", pa.string()),
         ("row_number", pa.int32()),
-        ("arrived_at", _TS),
-        ("loaded_at", _TS),
+        *LINEAGE,
     ]
 )
 REJECTED_SCHEMA = pa.schema(
@@ -78,12 +83,8 @@ EXPORT_SCHEMA = pa.schema(
         ("unit_code", pa.string()),
         ("installs", pa.int64()),
         ("installs_with_phone", pa.int64()),
-        ("file_id", pa.string()),
-        ("source_file", pa.string()),
-        ("checksum", pa.string()),
         ("row_number", pa.int32()),
-        ("arrived_at", _TS),
-        ("loaded_at", _TS),
+        *LINEAGE,
     ]
 )
 EVENT_COUNTS_SCHEMA = pa.schema(
@@ -95,11 +96,7 @@ EVENT_COUNTS_SCHEMA = pa.schema(
         ("installs_with_phone", pa.int64()),
         ("uninstalls_with_phone", pa.int64()),
         ("events", pa.int64()),
-        ("file_id", pa.string()),
-        ("source_file", pa.string()),
-        ("checksum", pa.string()),
-        ("arrived_at", _TS),
-        ("loaded_at", _TS),
+        *LINEAGE,
     ]
 )
 MANIFEST_SCHEMA = pa.schema(
