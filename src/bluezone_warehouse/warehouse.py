@@ -183,14 +183,22 @@ def publish(warehouse_path: Path, publish_dir: Path, snapshot_id: str) -> Path:
         snapshot = building / SNAPSHOT_FILE
         con.execute(f"use {snapshot.stem}")
         con.execute("create schema marts")
-        parquet_dir = building / "parquet"
+        parquet_dir, csv_dir = building / "parquet", building / "csv"
         parquet_dir.mkdir()
+        csv_dir.mkdir()
         for table in tables:
             con.execute(f"create table marts.{table} as select * from warehouse.marts.{table}")
             con.execute(f"copy marts.{table} to '{parquet_dir / table}.parquet' (format parquet)")
+            con.execute(
+                f"copy (select {_csv_safe_columns(con, table)} from marts.{table}) "
+                f"to '{csv_dir / table}.csv' (header, delimiter ',')"
+            )
         con.execute("checkpoint")
     finally:
         con.close()
+    for path in building.rglob("*"):
+        if path.is_file():
+            path.chmod(0o444)  # a snapshot is never written again
     if target.exists():
         shutil.rmtree(target)
     building.rename(target)
@@ -209,6 +217,31 @@ def publish(warehouse_path: Path, publish_dir: Path, snapshot_id: str) -> Path:
     return link / SNAPSHOT_FILE
 
 
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def _csv_safe_columns(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """The table's columns for the CSV copy: text that starts like a formula (=, +, -, @,
+    tab, CR) gets a leading apostrophe, so a spreadsheet shows it instead of running it."""
+    columns = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_catalog = current_database() and table_schema = 'marts' "
+        "and table_name = ? order by ordinal_position",
+        [table],
+    ).fetchall()
+    safe = []
+    for name, kind in columns:
+        quoted = '"' + name.replace('"', '""') + '"'
+        if kind == "VARCHAR":
+            safe.append(
+                f"case when regexp_matches({quoted}, '{FORMULA_START}') "
+                f"then '''' || {quoted} else {quoted} end as {quoted}"
+            )
+        else:
+            safe.append(quoted)
+    return ", ".join(safe)
+
+
 def _prune(snapshots: Path, keep: set[str]) -> None:
     """Remove all but the newest few snapshots (and never one in ``keep``)."""
     done = sorted(
@@ -217,4 +250,4 @@ def _prune(snapshots: Path, keep: set[str]) -> None:
     )
     for old in done[:-KEEP_SNAPSHOTS]:
         if old.name not in keep:
-            shutil.rmtree(old, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)  # read-only files in a writable folder

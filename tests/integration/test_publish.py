@@ -1,0 +1,213 @@
+"""The published snapshot BI reads: never blocks the pipeline, never seen half-written, safe
+to open in a spreadsheet, and readable by a client other than the pipeline's own code."""
+
+from __future__ import annotations
+
+import csv
+import threading
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+import sqlalchemy
+
+from bluezone_warehouse.config import Settings, load_settings
+from bluezone_warehouse.pipeline import publish, run_daily
+from tests.conftest import environment_for
+
+# DESIGN §4.1: the columns BI relies on (more may be added, none renamed or dropped).
+CONTRACT = {
+    "dim_admin_units": {
+        "unit_code",
+        "level",
+        "parent_code",
+        "name",
+        "name_ascii",
+        "population_total",
+        "population_15plus",
+        "population_18plus",
+        "smartphone_owners_est",
+        "denominator_vintage",
+    },
+    "fct_coverage_daily": {
+        "snapshot_date",
+        "unit_code",
+        "level",
+        "installs",
+        "installs_with_phone",
+        "new_installs",
+        "new_installs_7d_avg",
+        "coverage_population",
+        "coverage_adults_15plus",
+        "coverage_smartphone_owners",
+        "is_over_100",
+    },
+    "fct_province_ranking": {
+        "snapshot_date",
+        "province_code",
+        "rank_by_coverage",
+        "rank_by_installs",
+        "rank_change",
+        "is_below_10pct",
+    },
+    "fct_target_progress": {
+        "snapshot_date",
+        "target_id",
+        "scope_code",
+        "metric",
+        "threshold",
+        "due_date",
+        "current_value",
+        "gap_installs",
+        "days_left",
+        "needed_per_day",
+        "projected_date",
+        "is_on_track",
+        "is_met",
+    },
+    "fct_reporting_compliance": {
+        "report_date",
+        "unit_code",
+        "unit_name",
+        "province_code",
+        "district_code",
+        "deadline_at",
+        "submitted_at",
+        "status",
+        "minutes_late",
+        "submissions_count",
+        "installs_reported",
+        "staff_total",
+        "staff_installed",
+    },
+    "agg_reporting_rates": {
+        "report_date",
+        "scope_code",
+        "expected_reports",
+        "actual_reports",
+        "on_time_reports",
+        "reporting_rate",
+        "on_time_rate",
+    },
+    "fct_data_quality_issues": {
+        "issue_id",
+        "check_id",
+        "severity",
+        "unit_code",
+        "province_code",
+        "day",
+        "observed",
+        "expected",
+        "message",
+        "source_file",
+        "detected_at",
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    root = tmp_path_factory.mktemp("publish")
+    settings = load_settings(environment_for(root))
+    landing = Path(settings.landing_url)
+    (landing / "installs").mkdir(parents=True)
+    (landing / "reports").mkdir(parents=True)
+    (landing / "installs" / "installs_20200804.csv").write_text(
+        "snapshot_date,level,unit_code,installs,installs_with_phone\n"
+        "2020-08-04,province,30,1000,\n2020-08-04,district,288,400,\n"
+    )
+    (landing / "reports" / "hai-duong.csv").write_text(
+        "Ngày báo cáo,Mã đơn vị,Số lượng cài đặt\n04/08/2020,288,=SUM(A1:A2)\n04/08/2020,290,120\n"
+    )
+    run_daily(settings, date(2020, 8, 4), run_id="first")
+    return settings
+
+
+def current(settings: Settings) -> Path:
+    return settings.publish_dir / "current" / "bluezone_marts.duckdb"
+
+
+def test_a_real_client_reads_the_documented_columns(published: Settings) -> None:
+    engine = sqlalchemy.create_engine(
+        f"duckdb:///{current(published)}", connect_args={"read_only": True}
+    )
+    with engine.connect() as connection:
+        found: dict[str, set[str]] = {}
+        for table, column in connection.execute(
+            sqlalchemy.text(
+                "select table_name, column_name from information_schema.columns "
+                "where table_schema = 'marts'"
+            )
+        ):
+            found.setdefault(table, set()).add(column)
+        rows = connection.execute(
+            sqlalchemy.text(
+                "select unit_code, installs from marts.fct_coverage_daily where level = 'province'"
+            )
+        ).fetchall()
+    for table, columns in CONTRACT.items():
+        assert columns <= found.get(table, set()), (table, columns - found.get(table, set()))
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [("30", 1000)]
+
+
+def test_csv_cells_that_look_like_formulas_are_neutralised(published: Settings) -> None:
+    folder = current(published).parent
+    assert {p.stem for p in (folder / "csv").glob("*.csv")} >= set(CONTRACT)
+    with (folder / "csv" / "fct_data_quality_issues.csv").open(encoding="utf-8") as handle:
+        observed = [row["observed"] for row in csv.DictReader(handle)]
+    assert "'=SUM(A1:A2)" in observed
+    assert "=SUM(A1:A2)" not in observed
+    con = duckdb.connect()
+    parquet = con.execute(
+        "select observed from read_parquet(?) where check_id = 'malformed_file'",
+        [str(folder / "parquet" / "fct_data_quality_issues.parquet")],
+    ).fetchall()
+    assert parquet == [("=SUM(A1:A2)",)]  # Parquet keeps the value as it was
+    assert all(not p.stat().st_mode & 0o222 for p in folder.rglob("*") if p.is_file())
+
+
+def test_a_reader_holding_the_snapshot_does_not_stop_the_next_run(published: Settings) -> None:
+    reader = duckdb.connect(str(current(published)), read_only=True)
+    before = reader.execute("select count(*) from marts.fct_coverage_daily").fetchone()
+    run = run_daily(published, date(2020, 8, 4), run_id="second")
+    assert (
+        Path(run.snapshot).resolve()
+        != Path(
+            reader.execute(
+                "select path from duckdb_databases() where database_name = current_database()"
+            ).fetchone()[0]
+        ).resolve()
+    )
+    assert reader.execute("select count(*) from marts.fct_coverage_daily").fetchone() == before
+    reader.close()
+
+
+def test_readers_during_publish_see_a_whole_snapshot(published: Settings) -> None:
+    seen: list[tuple] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            try:
+                con = duckdb.connect(str(current(published)), read_only=True)
+                tables = con.execute(
+                    "select count(*) from information_schema.tables where table_schema = 'marts'"
+                ).fetchone()[0]
+                rows = con.execute("select count(*) from marts.dim_admin_units").fetchone()[0]
+                con.close()
+                seen.append((tables, rows))
+            except BaseException as err:  # any failure to open or read is a finding
+                errors.append(err)
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    for attempt in range(3):
+        publish(published, date(2020, 8, 4), f"republish-{attempt}")
+    stop.set()
+    thread.join()
+    assert errors == []
+    assert len(seen) > 3
+    assert set(seen) == {(len(CONTRACT), 777)}  # every mart, every unit: never a partial one
