@@ -58,8 +58,14 @@ lint: venv ## ruff and sqlfluff
 	$(BIN)/ruff format --check src dags tests bench scripts
 	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros
 
+.PHONY: chromium
+chromium: ## Install headless Chromium (Debian package) for the report tests, when missing
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+		>/dev/null; }
+
 .PHONY: test
-test: airflow-init lint ## Lint, then every test (unit, DAG, integration, end to end)
+test: airflow-init lint chromium ## Lint, then every test (unit, DAG, integration, end to end)
 	$(BIN)/python -m pytest
 
 .PHONY: dbt-docs

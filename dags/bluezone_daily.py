@@ -29,7 +29,9 @@ national install export can have arrived. Its data interval is [D 02:00, D+1 02:
    in `ops.gx_results`, Data Docs under the run's artifacts. A failed expectation on a mart
    stops the run here, so BI never sees broken marts; raw-layer failures are recorded.
 4. **publish** — an atomic read-only snapshot of the marts (DuckDB + Parquet) for BI.
-5. **alert_data_quality** — one digest per province of the data-quality errors this run
+5. **report** — the day's self-contained HTML report (`report.html` in the publish folder),
+   with the dbt docs and the Great Expectations Data Docs published beside it.
+6. **alert_data_quality** — one digest per province of the data-quality errors this run
    found first (scheduled runs send; manual runs and backfills record unless conf
    `{"send": true}`). Any task failing for good sends a pipeline-failure alert.
 
@@ -106,7 +108,18 @@ def bluezone_daily() -> None:
         send = str(dag_run.run_type).endswith("scheduled") or bool((dag_run.conf or {}).get("send"))
         return pipeline.send_data_quality_alerts(settings, run_date, run_id, send=send)
 
-    ingest() >> build() >> check() >> publish() >> alert_data_quality()
+    @task(pool=WRITER_POOL)
+    def report(snapshot: str) -> str:
+        """The day's HTML report, with dbt docs and Data Docs beside it."""
+        from bluezone_warehouse import pipeline
+
+        settings, run_id, run_date = _context()
+        return pipeline.report(settings, run_date, run_id, snapshot)
+
+    published = publish()
+    ingest() >> build() >> check() >> published
+    published >> alert_data_quality()
+    report(published)
 
 
 bluezone_daily()

@@ -1,5 +1,5 @@
 """The daily pipeline's steps as plain functions, so Airflow tasks, the CLI and benchmarks
-all run exactly the same code (DESIGN §2): ingest → build → check → publish.
+all run exactly the same code (DESIGN §2): ingest → build → check → publish → report.
 
 The business day a run is for comes from the Airflow data interval (see :func:`run_date_for`)
 and is the only date any step uses; nothing reads the wall clock for business logic.
@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 from bluezone_warehouse.config import LOCAL_TZ, Settings, safe_run_id
 
@@ -82,6 +83,7 @@ class DailyRun:
     built: dict[str, int]
     checked: dict[str, object]
     snapshot: str
+    report: str
 
 
 def run_daily(settings: Settings, run_date: date, run_id: str | None = None) -> DailyRun:
@@ -91,7 +93,8 @@ def run_daily(settings: Settings, run_date: date, run_id: str | None = None) -> 
     built = build(settings, run_date, run_id)
     checked = check(settings, run_date, run_id)
     snapshot = publish(settings, run_date, run_id)
-    return DailyRun(run_date, ingested, built, checked, snapshot)
+    page = report(settings, run_date, run_id, snapshot)
+    return DailyRun(run_date, ingested, built, checked, snapshot, page)
 
 
 def alert_times(settings: Settings) -> list[str]:
@@ -156,3 +159,34 @@ def send_data_quality_alerts(
     if report.failed:
         raise AlertDeliveryFailed(f"alerts not delivered: {report.failed}")
     return {"alerts": len(alerts), "sent": len(report.sent), "recorded": len(report.recorded)}
+
+
+def report(settings: Settings, run_date: date, run_id: str, snapshot: str) -> str:
+    """The day's HTML report from the run's snapshot, with the dbt docs and the Great
+    Expectations Data Docs published beside it and linked from it; returns its path."""
+    import shutil
+
+    from bluezone_warehouse.report import build_report
+    from bluezone_warehouse.transform import generate_docs
+    from bluezone_warehouse.warehouse import CURRENT_LINK
+
+    docs = settings.publish_dir / "docs"
+    artifacts = settings.run_artifacts_dir / safe_run_id(run_id)
+    dbt_page = generate_docs(settings, run_date, artifacts / "dbt_docs")
+    docs.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(dbt_page, docs / "dbt.html")
+    gx_docs = artifacts / "gx_docs"
+    if gx_docs.exists():
+        shutil.rmtree(docs / "gx", ignore_errors=True)
+        shutil.copytree(gx_docs, docs / "gx")
+    links = {
+        "Tài liệu dữ liệu (dbt)": "docs/dbt.html",
+        "Kiểm tra dữ liệu (GX)": "docs/gx/index.html",
+    }
+    page = build_report(
+        Path(snapshot), settings.publish_dir / f"report_{run_date:%Y%m%d}.html", links=links
+    )
+    current = (settings.publish_dir / CURRENT_LINK).resolve()
+    if Path(snapshot).resolve().parent == current:  # not a backfill of an older day
+        shutil.copyfile(page, settings.publish_dir / "report.html")
+    return str(page)
