@@ -17,6 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+from bluezone_warehouse.names import ascii_fold
+
 GEOJSON = Path(__file__).with_name("vn_provinces_2020.geojson")
 
 
@@ -193,7 +195,7 @@ def _sections(con: duckdb.DuckDBPyConnection, day: date) -> list[Section]:
         [day],
     ).fetchall()
     blocks = []
-    for code, name, *_ in sorted(provinces, key=lambda p: p[1]):
+    for code, name, *_ in sorted(provinces, key=lambda p: ascii_fold(p[1])):  # Đ with D
         rows = [[d[1], d[2], f"{d[3]:,}", _pct(d[4])] for d in districts if d[0] == code]
         blocks.append(
             f"<details><summary>{html.escape(name)} ({len(rows)})</summary>"
