@@ -17,22 +17,11 @@ from pathlib import Path
 
 import duckdb
 
-CHECKS = (
-    "missing_report",
-    "late_report",
-    "conflicting_resubmission",
-    "unknown_unit",
-    "malformed_file",
-    "out_of_range_date",
-    "decreasing_cumulative",
-    "district_sum_exceeds_province",
-    "unattributed_share",
-    "report_export_mismatch",
-    "outlier_increment",
-    "coverage_over_100",
-    "staff_installed_exceeds_total",
-    "stale_export",
-)
+from bluezone_warehouse.simulate import FAULT_KINDS
+
+# The DESIGN §5 check ids: every kind the simulator injects except re-deliveries, which are
+# not a fault.
+CHECKS = tuple(kind for kind in FAULT_KINDS if kind != "redelivery")
 BY_FILE = {"malformed_file", "unknown_unit", "out_of_range_date"}
 
 
