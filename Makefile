@@ -68,6 +68,11 @@ chromium: ## Install headless Chromium (Debian package) for the report tests, wh
 test: airflow-init lint chromium ## Lint, then every test (unit, DAG, integration, end to end)
 	$(BIN)/python -m pytest
 
+.PHONY: bench
+bench: venv ## Run the benchmarks (minutes); results go to bench/RESULTS.md
+	cd bench && $(BIN)/python ingest.py && $(BIN)/python dq_quality.py \
+		&& $(BIN)/python orchestration.py && $(BIN)/python incremental.py
+
 .PHONY: dbt-docs
 dbt-docs: venv ## Generate the dbt docs for the marts
 	$(BIN)/bluezone dbt-docs

@@ -30,15 +30,22 @@ started = time.perf_counter()
 result = step(**args)
 elapsed = time.perf_counter() - started
 peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print("RESULT:" + json.dumps({{"seconds": elapsed, "peak_mib": peak_kib / 1024, "result": result}}))
+children_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print("RESULT:" + json.dumps({{"seconds": elapsed, "peak_mib": peak_kib / 1024,
+                              "children_peak_mib": children_kib / 1024, "result": result}}))
 """
 
 
 @dataclass(frozen=True)
 class Measurement:
     seconds: float
-    peak_mib: float
+    peak_mib: float  # this process
     result: object
+    children_peak_mib: float = 0.0  # the largest child process (dbt, airflow tasks)
+
+    @property
+    def largest_process_mib(self) -> float:
+        return max(self.peak_mib, self.children_peak_mib)
 
 
 def measure(module: str, function: str, **kwargs: object) -> Measurement:
@@ -53,7 +60,26 @@ def measure(module: str, function: str, **kwargs: object) -> Measurement:
         raise RuntimeError(f"{module}.{function} failed:\n{completed.stderr[-4000:]}")
     line = next(x for x in completed.stdout.splitlines() if x.startswith("RESULT:"))
     data = json.loads(line[len("RESULT:") :])
-    return Measurement(data["seconds"], data["peak_mib"], data["result"])
+    return Measurement(
+        data["seconds"], data["peak_mib"], data["result"], data.get("children_peak_mib", 0.0)
+    )
+
+
+def deliver_until(source: Path, landing: Path, cutoff: float) -> int:
+    """Copy (keeping arrival times) the landing files that had arrived by ``cutoff`` (epoch)."""
+    import shutil
+
+    copied = 0
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        relative = path.relative_to(source)
+        if relative.parts[0] == "_simulation" or path.stat().st_mtime > cutoff:
+            continue
+        target = landing / relative
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+            copied += 1
+    return copied
 
 
 def median(values: list[float]) -> float:

@@ -1,0 +1,67 @@
+"""Steps the benchmarks time, each run in a fresh process by ``common.measure``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+
+def environment(root: str, landing: str) -> dict[str, str]:
+    return {
+        "BLUEZONE_DATA_DIR": root,
+        "BLUEZONE_LANDING_URL": landing,
+        "BLUEZONE_WAREHOUSE_PATH": str(Path(root) / "warehouse" / "bluezone.duckdb"),
+        "BLUEZONE_PUBLISH_DIR": str(Path(root) / "publish"),
+        "BLUEZONE_OUTBOX_DIR": str(Path(root) / "outbox"),
+    }
+
+
+def simulate(out: str, start: str, end: str) -> int:
+    from bluezone_warehouse.simulate import FaultRates, simulate_campaign
+
+    result = simulate_campaign(
+        Path(out),
+        start=date.fromisoformat(start),
+        end=date.fromisoformat(end),
+        faults=FaultRates(),
+    )
+    return result.files_written
+
+
+def direct_daily(root: str, landing: str, day: str) -> dict:
+    """Every step of bluezone_daily in this one process (run_daily)."""
+    from bluezone_warehouse.config import load_settings
+    from bluezone_warehouse.pipeline import run_daily
+
+    run = run_daily(
+        load_settings(environment(root, landing)), date.fromisoformat(day), run_id=f"bench-{day}"
+    )
+    return {"ingested": run.ingested["files_new"], "built": run.built}
+
+
+def airflow_daily(root: str, landing: str, day: str) -> int:
+    """The same day as a real Airflow run (airflow dags test)."""
+    from bluezone_warehouse.config import airflow_environment
+    from bluezone_warehouse.pipeline import logical_date_for
+
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    env = airflow_environment({**os.environ, **environment(root, landing)})
+    completed = subprocess.run(
+        [
+            airflow,
+            "dags",
+            "test",
+            "bluezone_daily",
+            logical_date_for(date.fromisoformat(day)).isoformat(),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(completed.stdout[-3000:] + completed.stderr[-3000:])
+    return completed.returncode
