@@ -22,7 +22,7 @@ from common import machine_line, write_section
 
 from bluezone_warehouse.config import load_settings
 from bluezone_warehouse.ingest import ingest_landing
-from bluezone_warehouse.quality.measure import score, table
+from bluezone_warehouse.quality.measure import misses, score, table
 from bluezone_warehouse.simulate import FaultRates, simulate_campaign
 from bluezone_warehouse.transform import build
 
@@ -54,6 +54,10 @@ def main() -> None:
         build(settings, end, "bench-dq")
         con = duckdb.connect(str(settings.warehouse_path), read_only=True)
         scores = score(con, result.truth_dir / "faults.csv")
+        for low in scores:
+            if low.expected and (low.recall < 0.95 or low.precision < 0.95):
+                missed, extra = misses(con, result.truth_dir / "faults.csv", low.check_id)
+                print(f"{low.check_id}: missed {sorted(missed)[:10]}, extra {sorted(extra)[:10]}")
         con.close()
         elapsed = time.perf_counter() - started
         scope = "all 63 provinces" if provinces is None else f"provinces {args.provinces}"

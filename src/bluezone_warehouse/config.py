@@ -8,7 +8,7 @@ outbox all live under ``data/`` in the project.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -58,7 +58,6 @@ class Settings:
     reminder_before_minutes: int = 0
     task_retries: int = 1
     task_retry_delay_seconds: int = 120
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def landing_is_local(self) -> bool:
