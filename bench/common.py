@@ -65,23 +65,6 @@ def measure(module: str, function: str, **kwargs: object) -> Measurement:
     )
 
 
-def deliver_until(source: Path, landing: Path, cutoff: float) -> int:
-    """Copy (keeping arrival times) the landing files that had arrived by ``cutoff`` (epoch)."""
-    import shutil
-
-    copied = 0
-    for path in sorted(p for p in source.rglob("*") if p.is_file()):
-        relative = path.relative_to(source)
-        if relative.parts[0] == "_simulation" or path.stat().st_mtime > cutoff:
-            continue
-        target = landing / relative
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
-            copied += 1
-    return copied
-
-
 def median(values: list[float]) -> float:
     return statistics.median(values)
 

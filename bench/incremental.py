@@ -18,13 +18,15 @@ import tempfile
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from common import deliver_until, machine_line, measure, write_section
+from common import machine_line, measure, write_section
 
 from bluezone_warehouse.config import LOCAL_TZ
+from bluezone_warehouse.simulate import deliver_until
 
 
-def cutoff(day: date) -> float:
-    return datetime.combine(day + timedelta(days=1), time(2, 0), tzinfo=LOCAL_TZ).timestamp()
+def cutoff(day: date) -> datetime:
+    """When the daily run for ``day`` starts: 02:00 local time the next day."""
+    return datetime.combine(day + timedelta(days=1), time(2, 0), tzinfo=LOCAL_TZ)
 
 
 def main() -> None:

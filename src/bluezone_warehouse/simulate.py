@@ -2634,3 +2634,19 @@ def _pool(workers: int) -> AbstractContextManager[ProcessPoolExecutor | None]:
     if workers <= 1:
         return nullcontext()
     return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"))
+
+
+def deliver_until(source: Path, landing: Path, cutoff: datetime) -> int:
+    """Replay a simulated campaign: copy into ``landing``, keeping their arrival times, the
+    landing files of ``source`` that had arrived by ``cutoff``; returns how many were new."""
+    copied = 0
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        relative = path.relative_to(source)
+        if relative.parts[0] == "_simulation" or path.stat().st_mtime > cutoff.timestamp():
+            continue
+        target = landing / relative
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+            copied += 1
+    return copied

@@ -4,7 +4,6 @@ with --full-refresh and every mart compared row for row."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from bluezone_warehouse import transform
 from bluezone_warehouse.config import LOCAL_TZ, load_settings
 from bluezone_warehouse.ingest import ingest_landing
 from bluezone_warehouse.pipeline import run_daily
-from bluezone_warehouse.simulate import FaultRates, simulate_campaign
+from bluezone_warehouse.simulate import FaultRates, deliver_until, simulate_campaign
 from bluezone_warehouse.warehouse import mart_tables
 from tests.conftest import environment_for
 
@@ -30,21 +29,6 @@ def marts(warehouse: Path) -> dict[str, list[tuple]]:
         }
     finally:
         con.close()
-
-
-def deliver_until(source: Path, landing: Path, cutoff: datetime) -> int:
-    """Copy (with their arrival times) the files that had arrived by ``cutoff``."""
-    copied = 0
-    for path in sorted(p for p in source.rglob("*") if p.is_file()):
-        relative = path.relative_to(source)
-        if relative.parts[0] == "_simulation" or path.stat().st_mtime > cutoff.timestamp():
-            continue
-        target = landing / relative
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
-            copied += 1
-    return copied
 
 
 def test_daily_incremental_runs_equal_a_full_refresh(tmp_path: Path) -> None:
