@@ -49,10 +49,24 @@ MAX_TEXT = 2000
 MAX_ROWS_SHOWN = 5
 RELATION_PATTERN = re.compile(r"^(raw|marts)\.[a-z_][a-z0-9_]*$")
 
+
+def _calendar(first_day: str, last_day: str, source: str, day: str) -> str:
+    """The ``bounds`` and ``days`` CTEs of a derived query: every day from ``first_day`` to
+    ``last_day`` (SQL over ``source``), so a day with no rows is present and counts 0."""
+    return f"""bounds as (
+            select {first_day} as first_day, {last_day} as last_day from {source}
+        ),
+        days as (
+            select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date)
+                as {day},
+            from bounds
+        )"""
+
+
 # Frames derived from a relation, one row per day. ``$run_date`` is bound to the run's day.
 # Every day between the bounds is present (a day with no rows counts 0), so a gap fails.
 DERIVED_QUERIES: dict[str, str] = {
-    "marts_fct_coverage_daily_daily_counts": """
+    "marts_fct_coverage_daily_daily_counts": f"""
         with
         counts as (
             select
@@ -66,14 +80,7 @@ DERIVED_QUERIES: dict[str, str] = {
             from marts.fct_coverage_daily
             group by snapshot_date
         ),
-        bounds as (
-            select min(snapshot_date) as first_day, max(snapshot_date) as last_day from counts
-        ),
-        days as (
-            select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date)
-                as snapshot_date,
-            from bounds
-        )
+        {_calendar("min(snapshot_date)", "max(snapshot_date)", "counts", "snapshot_date")}
         select
             days.snapshot_date,
             coalesce(counts.nation_rows, 0) as nation_rows,
@@ -85,7 +92,7 @@ DERIVED_QUERIES: dict[str, str] = {
         left join counts on days.snapshot_date = counts.snapshot_date
         order by days.snapshot_date
     """,
-    "marts_fct_province_ranking_daily_counts": """
+    "marts_fct_province_ranking_daily_counts": f"""
         with
         ranking as (
             select
@@ -101,14 +108,7 @@ DERIVED_QUERIES: dict[str, str] = {
             where level = 'province'
             group by snapshot_date
         ),
-        bounds as (
-            select min(snapshot_date) as first_day, max(snapshot_date) as last_day from ranking
-        ),
-        days as (
-            select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date)
-                as snapshot_date,
-            from bounds
-        )
+        {_calendar("min(snapshot_date)", "max(snapshot_date)", "ranking", "snapshot_date")}
         select
             days.snapshot_date,
             coalesce(ranking.row_count, 0) as row_count,
@@ -119,7 +119,7 @@ DERIVED_QUERIES: dict[str, str] = {
         left join coverage on days.snapshot_date = coverage.snapshot_date
         order by days.snapshot_date
     """,
-    "marts_fct_target_progress_daily_counts": """
+    "marts_fct_target_progress_daily_counts": f"""
         with
         progress as (
             select snapshot_date, count(*) as row_count,
@@ -129,14 +129,7 @@ DERIVED_QUERIES: dict[str, str] = {
         targets as (
             select start_date from seeds.campaign_targets
         ),
-        bounds as (
-            select min(snapshot_date) as first_day, max(snapshot_date) as last_day from progress
-        ),
-        days as (
-            select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date)
-                as snapshot_date,
-            from bounds
-        )
+        {_calendar("min(snapshot_date)", "max(snapshot_date)", "progress", "snapshot_date")}
         select
             days.snapshot_date,
             coalesce(progress.row_count, 0) as row_count,
@@ -147,20 +140,12 @@ DERIVED_QUERIES: dict[str, str] = {
         left join progress on days.snapshot_date = progress.snapshot_date
         order by days.snapshot_date
     """,
-    "marts_fct_reporting_compliance_daily_counts": """
+    "marts_fct_reporting_compliance_daily_counts": f"""
         with
         units as (
             select unit_code, reports_from, reports_to from seeds.reporting_units
         ),
-        bounds as (
-            select min(reports_from) as first_day, cast($run_date as date) as last_day
-            from units
-        ),
-        days as (
-            select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date)
-                as report_date,
-            from bounds
-        ),
+        {_calendar("min(reports_from)", "cast($run_date as date)", "units", "report_date")},
         expected as (
             select days.report_date, count(units.unit_code) as active_units,
             from days
@@ -183,7 +168,7 @@ DERIVED_QUERIES: dict[str, str] = {
         full join actual on expected.report_date = actual.report_date
         order by 1
     """,
-    "marts_agg_reporting_rates_daily_counts": """
+    "marts_agg_reporting_rates_daily_counts": f"""
         with
         rates as (
             select
@@ -205,14 +190,7 @@ DERIVED_QUERIES: dict[str, str] = {
             from marts.fct_reporting_compliance
             group by report_date
         ),
-        bounds as (
-            select min(report_date) as first_day, cast($run_date as date) as last_day from rates
-        ),
-        days as (
-            select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date)
-                as report_date,
-            from bounds
-        )
+        {_calendar("min(report_date)", "cast($run_date as date)", "rates", "report_date")}
         select
             days.report_date,
             coalesce(rates.nation_rows, 0) as nation_rows,
