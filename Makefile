@@ -68,6 +68,10 @@ chromium: ## Install headless Chromium (Debian package) for the report tests, wh
 test: airflow-init lint chromium ## Lint, then every test (unit, DAG, integration, end to end)
 	$(BIN)/python -m pytest
 
+.PHONY: distributed
+distributed: venv ## One day on PostgreSQL + Redis + Celery (2 workers) on localhost, no Docker
+	$(BIN)/bluezone distributed --date $(DATE)
+
 .PHONY: bench
 bench: venv ## Run the benchmarks (minutes); results go to bench/RESULTS.md
 	cd bench && $(BIN)/python ingest.py && $(BIN)/python dq_quality.py \

@@ -5,6 +5,8 @@ Wiring only; every step is a function in ``bluezone_warehouse.pipeline``.
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
 import pendulum
 from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
@@ -54,6 +56,10 @@ def _context() -> tuple[object, str, object]:
     dag_id="bluezone_daily",
     schedule=CronDataIntervalTimetable("0 2 * * *", timezone=LOCAL_TZ),
     start_date=pendulum.datetime(2020, 8, 1, tz=LOCAL_TZ),
+    # The last run is for the campaign's last day, early on the day after; none after that.
+    end_date=pendulum.instance(
+        datetime.combine(SETTINGS.campaign_end + timedelta(days=1), time(2)), tz=LOCAL_TZ
+    ),
     catchup=False,
     max_active_runs=1,
     tags=["bluezone", "warehouse"],

@@ -5,6 +5,8 @@ Wiring only; the logic is in ``bluezone_warehouse.pipeline`` and ``bluezone_ware
 
 from __future__ import annotations
 
+from datetime import datetime, time
+
 import pendulum
 from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.trigger import MultipleCronTriggerTimetable
@@ -42,6 +44,8 @@ SETTINGS = load_settings()
         timezone=LOCAL_TZ,
     ),
     start_date=pendulum.datetime(2020, 8, 1, tz=LOCAL_TZ),
+    # No deadline runs after the campaign's last day.
+    end_date=pendulum.instance(datetime.combine(SETTINGS.campaign_end, time(23, 59)), tz=LOCAL_TZ),
     catchup=False,
     max_active_runs=1,
     tags=["bluezone", "alerts"],

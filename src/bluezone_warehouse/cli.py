@@ -161,6 +161,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(load_settings(), end=args.end, seed=args.seed)
 
 
+def cmd_distributed(args: argparse.Namespace) -> int:
+    from bluezone_warehouse.distributed import run_distributed
+
+    provinces = args.provinces.split(",") if args.provinces else None
+    return run_distributed(args.date, provinces=provinces, seed=args.seed, root=args.root)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bluezone",
@@ -271,6 +278,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--seed", type=int, default=2020, help="simulation seed (default 2020)")
     demo.set_defaults(func=cmd_demo)
+
+    distributed = commands.add_parser(
+        "distributed",
+        help="run one day on the distributed topology (PostgreSQL, Redis, Celery, S3), no Docker",
+        description="Installs PostgreSQL and Redis from Debian's packages when missing (root), "
+        "starts them, an S3-compatible server for the landing zone and Airflow's API server, "
+        "scheduler, DAG processor, triggerer and two Celery workers on localhost; simulates a "
+        "campaign up to DATE, triggers that day's deadline runs and daily run together through "
+        "the REST API, waits for the scheduler to finish them, prints which worker ran each "
+        "task, and stops every process it started.",
+    )
+    distributed.add_argument(
+        "--date", type=_date, default=date(2020, 8, 5), help="business day (default 2020-08-05)"
+    )
+    distributed.add_argument(
+        "--provinces",
+        default="30,58,89",
+        help="comma-separated province codes to simulate (default 30,58,89; empty for all 63)",
+    )
+    distributed.add_argument("--seed", type=int, default=2020, help="simulation seed")
+    distributed.add_argument(
+        "--root", type=Path, default=None, help="folder for everything (default: a new temp one)"
+    )
+    distributed.set_defaults(func=cmd_distributed)
     return parser
 
 

@@ -129,6 +129,14 @@ def airflow_environment(env: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def worker_hostname() -> str:
+    """The hostname a task reports to Airflow: ``BLUEZONE_WORKER_NAME`` when set (several
+    Celery workers on one host), else the machine's name (``core.hostname_callable``)."""
+    import socket
+
+    return os.environ.get("BLUEZONE_WORKER_NAME") or socket.getfqdn()
+
+
 def connection_uri(conn_id: str, env: dict[str, str] | None = None) -> str | None:
     """An Airflow connection given as AIRFLOW_CONN_<ID> in the environment, if any (the way
     secrets reach channels outside a task; inside one, Airflow resolves connections)."""
