@@ -62,6 +62,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         faults=faults,
         progress=sys.stderr.isatty() and not args.quiet,
         overwrite=args.overwrite,
+        commune_level=args.commune_level,
     )
     print(
         f"simulated {len(result.days)} days into {result.landing_dir}: "
@@ -228,6 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace installs/, reports/ and _simulation/ under OUT if they "
         "already hold files (otherwise the simulator refuses)",
+    )
+    simulate.add_argument(
+        "--commune-level",
+        action="store_true",
+        help="commune-level export variant: each export also has a row per commune "
+        "(level commune, 5-digit GSO code; 10,614 nationally)",
     )
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")
     simulate.set_defaults(func=cmd_simulate)

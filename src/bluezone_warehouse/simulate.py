@@ -2070,20 +2070,73 @@ def render_report(report: ReportFile) -> bytes:
 EXPORT_COLUMNS = ("snapshot_date", "level", "unit_code", "installs", "installs_with_phone")
 
 
+# Commune-level export variant: the share of a district's attributed installs that the
+# export also attributes to a commune (the rest has no commune), and how unequal communes are.
+COMMUNE_ATTRIBUTED = 0.97
+COMMUNE_WEIGHT_SHAPE = 2.0
+
+
+@dataclass(frozen=True)
+class CommuneSplit:
+    """How a district's installs split over its communes (fixed for the whole campaign)."""
+
+    codes: tuple[str, ...]
+    weights: np.ndarray  # sums to COMMUNE_ATTRIBUTED
+
+    def rows(self, day: date, installs: int, with_phone: int | None) -> list[tuple]:
+        # floor() of a fixed share of a cumulative figure: non-decreasing whenever the
+        # district's figure is, and the communes never add up to more than the district.
+        counts = np.floor(self.weights * installs).astype(np.int64)
+        phones = (
+            np.floor(self.weights * with_phone).astype(np.int64)
+            if with_phone is not None
+            else [None] * len(self.codes)
+        )
+        return [
+            (day.isoformat(), "commune", code, int(n), None if p is None else int(p))
+            for code, n, p in zip(self.codes, counts, phones, strict=True)
+        ]
+
+
+def commune_splits(
+    provinces: Sequence[Province], seed: int, seeds_dir: Path = SEEDS_DIR
+) -> dict[str, CommuneSplit]:
+    """Each simulated district's communes (from the seeds) and their fixed shares."""
+    seed_rows = _read_seed("ref_communes.csv", seeds_dir)
+    by_district = seed_rows.groupby("district_code")["commune_code"].agg(list).to_dict()
+    splits = {}
+    for province in provinces:
+        for district in province.districts:
+            codes = tuple(sorted(by_district.get(district.code, ())))
+            if not codes:
+                continue
+            raw = _stream(seed, "commune", district.code).gamma(
+                COMMUNE_WEIGHT_SHAPE, size=len(codes)
+            )
+            splits[district.code] = CommuneSplit(codes, raw / raw.sum() * COMMUNE_ATTRIBUTED)
+    return splits
+
+
 def export_rows(
-    series: Sequence[ExportSeries], masks: Sequence[np.ndarray], t: int, day: date
+    series: Sequence[ExportSeries],
+    masks: Sequence[np.ndarray],
+    t: int,
+    day: date,
+    communes: dict[str, CommuneSplit] | None = None,
 ) -> list[tuple[str, str, str, int, int | None]]:
-    """One day's export rows: every province row, then every district row, by code."""
-    provinces, districts = [], []
+    """One day's export rows: every province row, then every district row, by code, then
+    (commune-level variant) every commune row."""
+    provinces, districts, commune_rows = [], [], []
     for s, mask in zip(series, masks, strict=True):
         phone = None if mask[0, t] else int(s.total_with_phone[t])
         provinces.append((day.isoformat(), "province", s.province.code, int(s.total[t]), phone))
         for d, district in enumerate(s.province.districts):
             phone = None if mask[d + 1, t] else int(s.with_phone[d, t])
-            districts.append(
-                (day.isoformat(), "district", district.code, int(s.installs[d, t]), phone)
-            )
-    return provinces + districts
+            installs = int(s.installs[d, t])
+            districts.append((day.isoformat(), "district", district.code, installs, phone))
+            if communes and district.code in communes:
+                commune_rows.extend(communes[district.code].rows(day, installs, phone))
+    return provinces + districts + commune_rows
 
 
 def render_export(rows: Sequence[tuple], delivery: Delivery) -> bytes:
@@ -2485,7 +2538,12 @@ def simulate_in_memory(
     )
 
 
-def _write_exports(campaign: Campaign, day: ExportDay, folder: Path) -> list[tuple]:
+def _write_exports(
+    campaign: Campaign,
+    day: ExportDay,
+    folder: Path,
+    communes: dict[str, CommuneSplit] | None = None,
+) -> list[tuple]:
     """Write a day's deliveries; return the final delivery's rows (what the warehouse keeps)."""
     final_rows: list[tuple] = []
     for n, delivery in enumerate(day.deliveries):
@@ -2493,7 +2551,7 @@ def _write_exports(campaign: Campaign, day: ExportDay, folder: Path) -> list[tup
         series = [
             campaign.drafts[(s.province.code, day.index)] if draft else s for s in campaign.exports
         ]
-        rows = export_rows(series, campaign.phone_masks, day.index, day.day)
+        rows = export_rows(series, campaign.phone_masks, day.index, day.day, communes)
         _write_landing_file(folder / delivery.name, render_export(rows, delivery), delivery.arrival)
         final_rows = rows
     return final_rows
@@ -2586,6 +2644,7 @@ def simulate_campaign(
     progress: bool = False,
     overwrite: bool = False,
     workers: int | None = None,
+    commune_level: bool = False,
 ) -> SimulationResult:
     """Simulate a campaign and write its landing zone and ground truth under ``out``.
 
@@ -2601,6 +2660,9 @@ def simulate_campaign(
             hold files (otherwise refuse with FileExistsError).
         workers: processes that render the xlsx files (the slow part); None for the CPU
             count (at most 4), 1 for none. The files do not depend on it.
+        commune_level: the commune-level export variant: every export also carries a row
+            per commune (10,614 nationally), 97 % of each district's installs split over its
+            communes in fixed shares.
     """
     from tqdm import tqdm
 
@@ -2616,11 +2678,12 @@ def simulate_campaign(
         for files in campaign.files_by_day
     ]
     workers = _worker_count(workers, sum(len(heavy) for heavy, _ in by_day))
+    communes = commune_splits(campaign.provinces, seed) if commune_level else None
     written, exported_rows = 0, []
     with _pool(workers) as pool:
         pending = [_submit_xlsx(pool, reports_dir, heavy, workers) for heavy, _ in by_day]
         for day in tqdm(campaign.plan, desc="simulating", unit="day", disable=not progress):
-            exported_rows.extend(_write_exports(campaign, day, installs_dir))
+            exported_rows.extend(_write_exports(campaign, day, installs_dir, communes))
             heavy, light = by_day[day.index]
             written += len(day.deliveries) + write_report_files(reports_dir, light)
             if pool is None:

@@ -74,6 +74,7 @@ def test_the_suites_cover_every_validated_relation() -> None:
             "fct_reporting_compliance",
             "agg_reporting_rates",
             "fct_data_quality_issues",
+            "fct_commune_installs_daily",
         )
     }
     assert relations <= names

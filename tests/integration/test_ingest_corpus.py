@@ -265,23 +265,27 @@ EXPECTED: dict[str, Expect] = {
     ),
     "installs/installs_20200804_levels.csv": Expect(
         "partial",
-        exports=((2, "province", "30", 120000, 90000), (3, "district", "288", 50000, None)),
+        exports=(
+            (2, "province", "30", 120000, 90000),
+            (3, "district", "288", 50000, None),
+            (4, "commune", "10507", 100, None),
+        ),
         rejected=(
+            unknown_code(5, "99999", "commune"),
             (
-                4,
-                "level",
-                "commune",
-                "malformed_file",
-                "level must be province or district, got commune",
-            ),
-            (
-                5,
+                6,
                 "level",
                 "nation",
                 "malformed_file",
-                "level must be province or district, got nation",
+                "level must be province, district or commune, got nation",
             ),
-            (6, "level", None, "malformed_file", "level must be province or district, got nothing"),
+            (
+                7,
+                "level",
+                None,
+                "malformed_file",
+                "level must be province, district or commune, got nothing",
+            ),
         ),
         snapshot_date=D4,
     ),

@@ -1,9 +1,11 @@
 -- The cumulative figures of record per unit and day: the ministry's file export where it
 -- exists for the day, otherwise the figures aggregated from the event-level export.
+-- Commune rows (the commune-level export variant) feed fct_commune_installs_daily only.
 with
 
 file_exports as (
     select * from {{ ref('stg_raw__install_exports') }}
+    where level in ('province', 'district')
 ),
 
 from_events as (

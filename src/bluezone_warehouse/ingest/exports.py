@@ -82,6 +82,8 @@ with typed as (
                 and length(unit_code) < 2 then lpad(unit_code, 2, '0')
             when regexp_full_match(unit_code, '[0-9]+') and lower(level) = 'district'
                 and length(unit_code) < 3 then lpad(unit_code, 3, '0')
+            when regexp_full_match(unit_code, '[0-9]+') and lower(level) = 'commune'
+                and length(unit_code) < 5 then lpad(unit_code, 5, '0')
             else unit_code
         end as unit_code_typed,
         regexp_full_match(installs, '{COUNT_PATTERN}') as installs_ok,
@@ -95,6 +97,7 @@ flagged as (
         case level_typed
             when 'province' then unit_code_typed in (select code from known_provinces)
             when 'district' then unit_code_typed in (select code from known_districts)
+            when 'commune' then unit_code_typed in (select code from known_communes)
             else false
         end as is_known_unit,
     from typed
@@ -111,9 +114,10 @@ first_problem as (
                 then ['snapshot_date', 'out_of_range_date',
                       'snapshot_date ' || snapshot_date || ' differs from the day in the file name '
                       || strftime($day, '%Y-%m-%d')]
-            when level_typed is null or level_typed not in ('province', 'district')
+            when level_typed is null or level_typed not in ('province', 'district', 'commune')
                 then ['level', 'malformed_file',
-                      'level must be province or district, got ' || coalesce(level, 'nothing')]
+                      'level must be province, district or commune, got '
+                      || coalesce(level, 'nothing')]
             when not is_known_unit
                 then ['unit_code', 'unknown_unit',
                       'unit_code ' || coalesce(unit_code, 'nothing') || ' is not a known '
@@ -169,6 +173,11 @@ class ExportChecker:
             "create table known_districts as select district_code as code, province_code "
             "from read_csv(?, all_varchar = true, header = true)",
             [str(seeds_dir / "ref_districts.csv")],
+        )
+        self.con.execute(
+            "create table known_communes as select commune_code as code, province_code "
+            "from read_csv(?, all_varchar = true, header = true)",
+            [str(seeds_dir / "ref_communes.csv")],
         )
 
     def close(self) -> None:
@@ -262,8 +271,12 @@ class ExportChecker:
                     case when is_known_unit then unit_code_typed end,
                     case
                         when is_known_unit and level_typed = 'province' then unit_code_typed
-                        when is_known_unit then (
+                        when is_known_unit and level_typed = 'district' then (
                             select province_code from known_districts
+                            where code = unit_code_typed
+                        )
+                        when is_known_unit then (
+                            select province_code from known_communes
                             where code = unit_code_typed
                         )
                     end,
