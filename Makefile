@@ -75,7 +75,8 @@ distributed: venv ## One day on PostgreSQL + Redis + Celery (2 workers) on local
 .PHONY: bench
 bench: venv ## Run the benchmarks (minutes); results go to bench/RESULTS.md
 	cd bench && $(BIN)/python ingest.py && $(BIN)/python dq_quality.py \
-		&& $(BIN)/python orchestration.py && $(BIN)/python incremental.py
+		&& $(BIN)/python orchestration.py && $(BIN)/python incremental.py \
+		&& $(BIN)/python national.py
 
 .PHONY: dbt-docs
 dbt-docs: venv ## Generate the dbt docs for the marts

@@ -19,7 +19,7 @@ def environment(root: str, landing: str) -> dict[str, str]:
     }
 
 
-def simulate(out: str, start: str, end: str) -> int:
+def simulate(out: str, start: str, end: str, commune_level: bool = False) -> int:
     from bluezone_warehouse.simulate import FaultRates, simulate_campaign
 
     result = simulate_campaign(
@@ -27,6 +27,7 @@ def simulate(out: str, start: str, end: str) -> int:
         start=date.fromisoformat(start),
         end=date.fromisoformat(end),
         faults=FaultRates(),
+        commune_level=commune_level,
     )
     return result.files_written
 
@@ -39,7 +40,11 @@ def direct_daily(root: str, landing: str, day: str) -> dict:
     run = run_daily(
         load_settings(environment(root, landing)), date.fromisoformat(day), run_id=f"bench-{day}"
     )
-    return {"ingested": run.ingested["files_new"], "built": run.built}
+    return {
+        "ingested": run.ingested["files_new"],
+        "built": run.built,
+        "steps": run.seconds,
+    }
 
 
 def airflow_daily(root: str, landing: str, day: str) -> int:

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from bluezone_warehouse.config import LOCAL_TZ, PROJECT_DIR, airflow_environment
+from bluezone_warehouse.config import LOCAL_TZ, airflow_environment
 
 WRITER_POOL = "warehouse_writer"
 WORKERS = ("worker-1", "worker-2")
@@ -598,6 +598,3 @@ def _wait_for(predicate, timeout: float, what: str, log: Path) -> None:
             tail = log.read_text("utf-8", "replace")[-3000:] if log.exists() else ""
             raise TopologyError(f"{what} not ready after {timeout:.0f}s; {log}:\n{tail}")
         time.sleep(1)
-
-
-__all__ = ["COMPONENTS", "PROJECT_DIR", "Topology", "celery_environment", "drive_day"]

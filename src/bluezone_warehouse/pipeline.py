@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from time import perf_counter
 
 from bluezone_warehouse.config import LOCAL_TZ, Settings, safe_run_id
 
@@ -84,17 +85,26 @@ class DailyRun:
     checked: dict[str, object]
     snapshot: str
     report: str
+    seconds: dict[str, float]  # wall-clock time of each step, in order
 
 
 def run_daily(settings: Settings, run_date: date, run_id: str | None = None) -> DailyRun:
     """Every step of ``bluezone_daily`` in this process, in order (no Airflow)."""
     run_id = run_id or f"direct__{run_date.isoformat()}"
-    ingested = ingest(settings, run_id)
-    built = build(settings, run_date, run_id)
-    checked = check(settings, run_date, run_id)
-    snapshot = publish(settings, run_date, run_id)
-    page = report(settings, run_date, run_id, snapshot)
-    return DailyRun(run_date, ingested, built, checked, snapshot, page)
+    seconds: dict[str, float] = {}
+
+    def timed(step: str, call, *args):
+        started = perf_counter()
+        result = call(*args)
+        seconds[step] = round(perf_counter() - started, 2)
+        return result
+
+    ingested = timed("ingest", ingest, settings, run_id)
+    built = timed("build", build, settings, run_date, run_id)
+    checked = timed("check", check, settings, run_date, run_id)
+    snapshot = timed("publish", publish, settings, run_date, run_id)
+    page = timed("report", report, settings, run_date, run_id, snapshot)
+    return DailyRun(run_date, ingested, built, checked, snapshot, page, seconds)
 
 
 def alert_times(settings: Settings) -> list[str]:

@@ -185,7 +185,9 @@ def _check_dates(
             "out_of_range_date",
             f"report date {report_date.isoformat()} is outside the campaign "
             f"({campaign[0].isoformat()} to {campaign[1].isoformat()})",
-            day=report_date,
+            # The issue belongs to the day it was sent: a mistyped date in July must not
+            # place it before the campaign (nor make the marts rebuild from there).
+            day=sent_day,
             **unit,
         )
     return None

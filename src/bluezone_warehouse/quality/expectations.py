@@ -310,6 +310,10 @@ class SuiteDefinition:
     query: str
     data: dict[str, Any]
     path: Path
+    # A date column: when the run's rebuild window is known, only rows from its first day
+    # on are validated (older rows were validated by the runs that wrote them and are
+    # unchanged: raw is append-only and the marts replace only that window).
+    window_column: str | None = None
 
     @property
     def is_derived(self) -> bool:
@@ -356,6 +360,7 @@ def load_suite_definitions(directory: Path = EXPECTATIONS_DIR) -> list[SuiteDefi
                 query=query,
                 data=data,
                 path=path,
+                window_column=None if name.endswith(DERIVED_SUFFIX) else meta.get("window_column"),
             )
         )
     if not definitions:
@@ -364,11 +369,33 @@ def load_suite_definitions(directory: Path = EXPECTATIONS_DIR) -> list[SuiteDefi
 
 
 def _read_frame(
-    con: duckdb.DuckDBPyConnection, definition: SuiteDefinition, run_date: date
+    con: duckdb.DuckDBPyConnection,
+    definition: SuiteDefinition,
+    run_date: date,
+    window_start: date | None = None,
 ) -> pd.DataFrame:
-    """The DataFrame a suite validates, DATE columns as ``datetime.date`` (not Timestamps)."""
-    parameters = {"run_date": run_date} if "$run_date" in definition.query else None
-    return con.sql(definition.query, params=parameters).df(date_as_object=True)
+    """The DataFrame a suite validates, DATE columns as ``datetime.date`` (not Timestamps):
+    the rows from ``window_start`` on when the suite has a window column."""
+    query, parameters = definition.query, {}
+    if "$run_date" in query:
+        parameters["run_date"] = run_date
+    if window_start is not None and definition.window_column:
+        query = f'select * from ({query}) where "{definition.window_column}" >= $window_start'
+        parameters["window_start"] = window_start
+    return con.sql(query, params=parameters or None).df(date_as_object=True)
+
+
+def rebuild_window_start(con: duckdb.DuckDBPyConnection, run_id: str) -> date | None:
+    """The first day the run's build replaced (``ops.builds``), or None if it built none."""
+    try:
+        rows = con.execute(
+            "select rebuild_from from ops.builds where run_id = ? "
+            "order by finished_at desc limit 1",
+            [run_id],
+        ).fetchall()
+    except duckdb.CatalogException:
+        return None
+    return rows[0][0] if rows else None
 
 
 def _existing_relations(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -532,7 +559,9 @@ def validate_warehouse(
 ) -> ValidationSummary:
     """Validate the raw layer and the marts of ``warehouse_path`` with every suite.
 
-    Opens the warehouse read-only just long enough to read each relation, validates each
+    A suite with a ``window_column`` sees the rows from the first day the run's build
+    replaced (``ops.builds``) on, or every row when the run built nothing. Opens the
+    warehouse read-only just long enough to read each relation, validates each
     with its suite (``run_date`` passed as the suite parameter of that name), and builds
     GX Data Docs as static HTML in ``docs_dir`` (its earlier Data Docs are replaced). GX's
     own project lives in a temporary folder removed on return. Writes nothing to the
@@ -541,29 +570,20 @@ def validate_warehouse(
     definitions = load_suite_definitions(expectations_dir)
     validated_at = datetime.now(UTC)
     results: list[ExpectationResult] = []
-    frames = {}
-    con = connect_reader(warehouse_path)
-    try:
-        existing = _existing_relations(con)
-        for definition in definitions:
-            if definition.relation not in existing:
-                results.append(
-                    _unreadable(definition, f"{definition.relation} is not in {warehouse_path}")
-                )
-                continue
-            try:
-                frames[definition.name] = _read_frame(con, definition, run_date)
-            except duckdb.Error as error:
-                results.append(_unreadable(definition, f"reading {definition.relation}: {error}"))
-    finally:
-        con.close()
-
     gx = _import_gx()
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     docs_dir = docs_dir.resolve()
     docs_index: Path | None = None
+    con = connect_reader(warehouse_path)
+    try:
+        existing = _existing_relations(con)
+        window_start = rebuild_window_start(con, run_id)
+    finally:
+        con.close()
+    if window_start is not None:
+        log.info("validating rows from %s on (the run's rebuild window)", window_start)
     with tempfile.TemporaryDirectory(prefix="bluezone-gx-") as project:
         context = gx.get_context(mode="file", project_root_dir=project)
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -581,35 +601,24 @@ def validate_warehouse(
         context.variables.save()
         source = context.data_sources.add_pandas("bluezone_warehouse")
         gx_run_id = RunIdentifier(run_name=safe_run_id(run_id), run_time=validated_at)
+        # One relation in memory at a time: read, validate, let go.
         for definition in definitions:
-            frame = frames.get(definition.name)
-            if frame is None:
-                continue
-            suite = gx.ExpectationSuite(**definition.data)
-            if len(suite.expectations) != len(definition.data["expectations"]):
-                raise SuiteDefinitionError(
-                    f"{definition.path}: GX accepted only {len(suite.expectations)} of "
-                    f"{len(definition.data['expectations'])} expectations (its log says why)"
+            if definition.relation not in existing:
+                results.append(
+                    _unreadable(definition, f"{definition.relation} is not in {warehouse_path}")
                 )
-            suite = context.suites.add(suite)
-            batch = source.add_dataframe_asset(
-                definition.asset_name
-            ).add_batch_definition_whole_dataframe("whole")
-            validation = context.validation_definitions.add(
-                gx.ValidationDefinition(name=definition.name, data=batch, suite=suite)
-            )
-            key_columns = [c for c in definition.key_columns if c in frame.columns]
-            outcome = validation.run(
-                batch_parameters={"dataframe": frame},
-                expectation_parameters={RUN_DATE_PARAMETER: run_date},
-                result_format={
-                    "result_format": "SUMMARY",
-                    "partial_unexpected_count": MAX_ROWS_SHOWN,
-                    "unexpected_index_column_names": key_columns,
-                },
-                run_id=gx_run_id,
-            )
-            results.extend(_to_result(definition, item) for item in outcome.results)
+                continue
+            # The warehouse is open read-only just long enough to read each relation.
+            con = connect_reader(warehouse_path)
+            try:
+                frame = _read_frame(con, definition, run_date, window_start)
+            except duckdb.Error as error:
+                results.append(_unreadable(definition, f"reading {definition.relation}: {error}"))
+                continue
+            finally:
+                con.close()
+            results.extend(_validate(gx, context, source, definition, frame, run_date, gx_run_id))
+            del frame
         docs_dir.mkdir(parents=True, exist_ok=True)
         _clear_docs(docs_dir)
         try:
@@ -626,6 +635,43 @@ def validate_warehouse(
         len(summary.failed_raw),
     )
     return summary
+
+
+def _validate(
+    gx,
+    context,
+    source,
+    definition: SuiteDefinition,
+    frame: pd.DataFrame,
+    run_date: date,
+    gx_run_id,
+) -> list[ExpectationResult]:
+    """Run one suite on its frame (results also kept in the GX project for Data Docs)."""
+    suite = gx.ExpectationSuite(**definition.data)
+    if len(suite.expectations) != len(definition.data["expectations"]):
+        raise SuiteDefinitionError(
+            f"{definition.path}: GX accepted only {len(suite.expectations)} of "
+            f"{len(definition.data['expectations'])} expectations (its log says why)"
+        )
+    suite = context.suites.add(suite)
+    batch = source.add_dataframe_asset(definition.asset_name).add_batch_definition_whole_dataframe(
+        "whole"
+    )
+    validation = context.validation_definitions.add(
+        gx.ValidationDefinition(name=definition.name, data=batch, suite=suite)
+    )
+    key_columns = [c for c in definition.key_columns if c in frame.columns]
+    outcome = validation.run(
+        batch_parameters={"dataframe": frame},
+        expectation_parameters={RUN_DATE_PARAMETER: run_date},
+        result_format={
+            "result_format": "SUMMARY",
+            "partial_unexpected_count": MAX_ROWS_SHOWN,
+            "unexpected_index_column_names": key_columns,
+        },
+        run_id=gx_run_id,
+    )
+    return [_to_result(definition, item) for item in outcome.results]
 
 
 def store_results(con: duckdb.DuckDBPyConnection, summary: ValidationSummary) -> None:

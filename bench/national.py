@@ -1,0 +1,121 @@
+"""Benchmark: national scale with the commune-level export: time per day and peak memory.
+
+    .venv/bin/python bench/national.py [--days 90] [--timed 1,30,60,90]
+
+Simulates a national campaign (63 provinces, 707 districts, 1,336 reporting units) whose
+exports also carry all 10,614 communes, for N days. One warehouse is advanced through the
+campaign as the daily runs would leave it; on each timed day, the files that arrived
+since the previous run are delivered and the daily pipeline (ingest, dbt build, Great
+Expectations, publish, report) runs for that day in a fresh process, timed step by step
+with its peak memory (the largest process, dbt included). Between timed days, one run
+catches the warehouse up (its time and memory are reported too: the worst case of a run
+that follows an outage). DESIGN §8: the national daily run <= 1.5 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+from common import machine_line, measure, write_section
+from incremental import cutoff
+
+from bluezone_warehouse.simulate import deliver_until
+
+LIMIT_MIB = 1.5 * 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--timed", default="1,30,60,90", help="campaign days to time")
+    parser.add_argument("--keep", action="store_true", help="keep the campaign and warehouse")
+    args = parser.parse_args()
+    start = date(2020, 8, 1)
+    last = start + timedelta(days=args.days - 1)
+    timed = sorted({int(n) for n in args.timed.split(",") if 1 <= int(n) <= args.days})
+    root = Path(tempfile.mkdtemp(prefix="bench-national-"))
+    try:
+        simulated = root / "simulated"
+        made = measure(
+            "steps",
+            "simulate",
+            out=str(simulated),
+            start=str(start),
+            end=str(last),
+            commune_level=True,
+        )
+        print(f"simulated {made.result:,} files for {args.days} days in {made.seconds:.0f}s")
+        landing = root / "run" / "landing"
+        rows, done = [], 0
+        for n in timed:
+            day = start + timedelta(days=n - 1)
+            if n - 1 > done:  # catch up to the day before
+                before = day - timedelta(days=1)
+                deliver_until(simulated, landing, cutoff(before))
+                catch_up = daily(root, landing, before)
+                rows.append(("catch-up", n - 1, catch_up))
+            arrived = deliver_until(simulated, landing, cutoff(day))
+            run = daily(root, landing, day)
+            print(
+                f"day {n}: {arrived} new files, {run.seconds:.1f}s, "
+                f"peak {run.largest_process_mib:.0f} MiB, steps {run.result['steps']}"
+            )
+            rows.append(("daily", n, run))
+            done = n
+        body = report(args.days, made.result, rows)
+        write_section("national", body)
+        print(body)
+    finally:
+        if args.keep:
+            print(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def daily(root: Path, landing: Path, day: date):
+    return measure(
+        "steps", "direct_daily", root=str(root / "run"), landing=str(landing), day=str(day)
+    )
+
+
+def report(days: int, files: int, rows: list) -> str:
+    lines = [
+        "## National scale, commune-level export (`bench/national.py`)",
+        "",
+        f"{machine_line()}; national campaign of {days} days ({files:,} landing files); every",
+        "export carries 63 provinces, 707 districts and 10,614 communes. Each run in a fresh",
+        "process, all steps of `bluezone_daily`.",
+        "",
+        "| run | day | new files | seconds | ingest | build | check | publish | report "
+        "| peak memory |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for kind, n, m in rows:
+        steps = m.result["steps"]
+        lines.append(
+            f"| {kind} | {n} | {m.result['ingested']:,} | {m.seconds:.1f} | "
+            + " | ".join(
+                f"{steps[s]:.1f}" for s in ("ingest", "build", "check", "publish", "report")
+            )
+            + f" | {m.largest_process_mib:.0f} MiB |"
+        )
+    daily_runs = [m for kind, _, m in rows if kind == "daily"]
+    peak = max(m.largest_process_mib for _, _, m in rows)
+    first, final = daily_runs[0], daily_runs[-1]
+    lines += [
+        "",
+        f"**Time per day: {min(m.seconds for m in daily_runs):.1f}-"
+        f"{max(m.seconds for m in daily_runs):.1f} s; day {rows[-1][1]} / day {rows[0][1]}: "
+        f"{final.seconds / first.seconds:.2f}.** "
+        f"**Peak memory: {peak:.0f} MiB = {peak / LIMIT_MIB:.2f} of the 1.5 GB target** "
+        "(the largest process of any run, catch-ups included).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
