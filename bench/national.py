@@ -103,13 +103,14 @@ def report(days: int, files: int, rows: list) -> str:
             )
             + f" | {m.largest_process_mib:.0f} MiB |"
         )
+    daily_days = [n for kind, n, _ in rows if kind == "daily"]
     daily_runs = [m for kind, _, m in rows if kind == "daily"]
     peak = max(m.largest_process_mib for _, _, m in rows)
     first, final = daily_runs[0], daily_runs[-1]
     lines += [
         "",
         f"**Time per day: {min(m.seconds for m in daily_runs):.1f}-"
-        f"{max(m.seconds for m in daily_runs):.1f} s; day {rows[-1][1]} / day {rows[0][1]}: "
+        f"{max(m.seconds for m in daily_runs):.1f} s; day {daily_days[-1]} / day {daily_days[0]}: "
         f"{final.seconds / first.seconds:.2f}.** "
         f"**Peak memory: {peak:.0f} MiB = {peak / LIMIT_MIB:.2f} of the 1.5 GB target** "
         "(the largest process of any run, catch-ups included).",

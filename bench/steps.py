@@ -10,13 +10,9 @@ from pathlib import Path
 
 
 def environment(root: str, landing: str) -> dict[str, str]:
-    return {
-        "BLUEZONE_DATA_DIR": root,
-        "BLUEZONE_LANDING_URL": landing,
-        "BLUEZONE_WAREHOUSE_PATH": str(Path(root) / "warehouse" / "bluezone.duckdb"),
-        "BLUEZONE_PUBLISH_DIR": str(Path(root) / "publish"),
-        "BLUEZONE_OUTBOX_DIR": str(Path(root) / "outbox"),
-    }
+    from bluezone_warehouse.config import environment_under
+
+    return environment_under(Path(root), landing)
 
 
 def simulate(out: str, start: str, end: str, commune_level: bool = False) -> int:

@@ -2,22 +2,50 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from bluezone_warehouse.config import Settings, load_settings
+from bluezone_warehouse.config import Settings, environment_under, load_settings
 
 
 def environment_for(root: Path) -> dict[str, str]:
     """BLUEZONE_* variables that put every input and output of the pipeline under ``root``."""
-    return {
-        "BLUEZONE_DATA_DIR": str(root),
-        "BLUEZONE_LANDING_URL": str(root / "landing"),
-        "BLUEZONE_WAREHOUSE_PATH": str(root / "warehouse" / "bluezone.duckdb"),
-        "BLUEZONE_PUBLISH_DIR": str(root / "publish"),
-        "BLUEZONE_OUTBOX_DIR": str(root / "outbox"),
-    }
+    return environment_under(root)
+
+
+def table_rows(
+    warehouse: Path, tables: Iterable[str] | None = None, *, exclude: Collection[str] = ()
+) -> dict[str, list[tuple]]:
+    """Every row of each table ("schema.table"; by default every mart, keyed by its bare
+    name), in a stable order, without the columns named in ``exclude``."""
+    from bluezone_warehouse.warehouse import mart_tables
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        if tables is None:
+            tables = {table: f"marts.{table}" for table in mart_tables(con)}
+        else:
+            tables = {table: table for table in tables}
+        contents = {}
+        for key, table in tables.items():
+            columns = [
+                f'"{name}"'
+                for (name,) in con.execute(
+                    "select column_name from information_schema.columns "
+                    "where table_schema || '.' || table_name = ? order by ordinal_position",
+                    [table],
+                ).fetchall()
+                if name not in exclude
+            ]
+            contents[key] = con.execute(
+                f"select {', '.join(columns)} from {table} order by all"
+            ).fetchall()
+        return contents
+    finally:
+        con.close()
 
 
 @pytest.fixture

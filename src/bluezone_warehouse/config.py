@@ -104,6 +104,20 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     )
 
 
+def environment_under(root: Path, landing: Path | str | None = None) -> dict[str, str]:
+    """BLUEZONE_* variables that put every input and output of the pipeline under ``root``
+    (the landing zone at ``landing`` when given). Every path is spelled out, so that these
+    win over any BLUEZONE_* variable already set in the environment they are merged into."""
+    root = Path(root)
+    return {
+        "BLUEZONE_DATA_DIR": str(root),
+        "BLUEZONE_LANDING_URL": str(landing if landing is not None else root / "landing"),
+        "BLUEZONE_WAREHOUSE_PATH": str(root / "warehouse" / "bluezone.duckdb"),
+        "BLUEZONE_PUBLISH_DIR": str(root / "publish"),
+        "BLUEZONE_OUTBOX_DIR": str(root / "outbox"),
+    }
+
+
 def safe_run_id(run_id: str) -> str:
     """A run id usable as a folder name (Airflow run ids contain ':' and '+')."""
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in run_id)

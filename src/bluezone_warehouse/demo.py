@@ -14,19 +14,13 @@ import time
 from datetime import date
 from pathlib import Path
 
-from bluezone_warehouse.config import PROJECT_DIR, Settings, load_settings
+from bluezone_warehouse.config import PROJECT_DIR, Settings, environment_under, load_settings
 
 DEMO_DIR = PROJECT_DIR / "data" / "demo"
 
 
 def demo_environment() -> dict[str, str]:
-    return {
-        "BLUEZONE_DATA_DIR": str(DEMO_DIR),
-        "BLUEZONE_LANDING_URL": str(DEMO_DIR / "landing"),
-        "BLUEZONE_WAREHOUSE_PATH": str(DEMO_DIR / "warehouse" / "bluezone.duckdb"),
-        "BLUEZONE_PUBLISH_DIR": str(DEMO_DIR / "publish"),
-        "BLUEZONE_OUTBOX_DIR": str(DEMO_DIR / "outbox"),
-    }
+    return environment_under(DEMO_DIR)
 
 
 def ingestion_lines(settings: Settings) -> list[str]:

@@ -155,7 +155,9 @@ class Topology:
         self.root = Path(self.root)
         self.logs = self.root / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
-        self.pg_port, self.redis_port, self.api_port, self.s3_port = (free_port() for _ in range(4))
+        self.pg_port, self.redis_port, self.api_port, self.trigger_log_port = (
+            free_port() for _ in range(4)
+        )
         self.api_url = f"http://127.0.0.1:{self.api_port}"
         self.jwt_secret = secrets.token_urlsafe(32)
         self._pg_dir: Path | None = None
@@ -300,6 +302,11 @@ class Topology:
 
     # -- Airflow ---------------------------------------------------------------------------
 
+    @property
+    def passwords_file(self) -> Path:
+        """Where the API server writes the generated password of the user ``bluezone``."""
+        return self.root / "airflow" / "passwords.json"
+
     def airflow_env(self) -> dict[str, str]:
         pg = f"postgres@127.0.0.1:{self.pg_port}/airflow"
         env = {
@@ -316,13 +323,11 @@ class Topology:
             "AIRFLOW__API__PORT": str(self.api_port),
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__WORKERS": "1",
-            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(self.trigger_log_port),
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
             "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "1200",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(
-                self.root / "airflow" / "passwords.json"
-            ),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.passwords_file),
         }
         return airflow_environment(env)
 
@@ -403,13 +408,15 @@ class Topology:
     # -- REST API --------------------------------------------------------------------------
 
     def api(self, method: str, path: str, body: dict | None = None, *, auth: bool = True):
-        headers = {"Content-Type": "application/json"}
-        if auth:
-            headers["Authorization"] = f"Bearer {self._access_token()}"
+        """Call the REST API (as the user ``bluezone`` unless ``auth`` is False)."""
+        headers = {"Authorization": f"Bearer {self._access_token()}"} if auth else {}
+        return self._http(method, path, body, headers)
+
+    def _http(self, method: str, path: str, body: dict | None, headers: dict[str, str]):
         request = urllib.request.Request(
             self.api_url + path,
             data=json.dumps(body).encode() if body is not None else None,
-            headers=headers,
+            headers={"Content-Type": "application/json", **headers},
             method=method,
         )
         try:
@@ -421,17 +428,9 @@ class Topology:
 
     def _access_token(self) -> str:
         if self._token is None:
-            passwords = json.loads((self.root / "airflow" / "passwords.json").read_text())
-            request = urllib.request.Request(
-                self.api_url + "/auth/token",
-                data=json.dumps(
-                    {"username": "bluezone", "password": passwords["bluezone"]}
-                ).encode(),
-                headers={"Content-Type": "application/json"},
-                method="POST",
-            )
-            with urllib.request.urlopen(request, timeout=60) as response:
-                self._token = json.load(response)["access_token"]
+            passwords = json.loads(self.passwords_file.read_text())
+            credentials = {"username": "bluezone", "password": passwords["bluezone"]}
+            self._token = self._http("POST", "/auth/token", credentials, {})["access_token"]
         return self._token
 
     def trigger(self, dag_id: str, run_id: str, logical_date: datetime, conf: dict) -> None:
@@ -520,15 +519,16 @@ def drive_day(topology: Topology, day: date, alert_times: Iterable[str]) -> DayR
 
     Deadline runs are triggered with ``{"send": true}``, as the scheduled runs would send.
     """
-    from bluezone_warehouse.pipeline import logical_date_for
+    from bluezone_warehouse.pipeline import alert_moment, logical_date_for
 
     for dag_id in ("bluezone_report_deadlines", "bluezone_daily"):
         topology.api("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
     runs = []
     for hhmm in alert_times:
-        at = datetime.combine(day, datetime.strptime(hhmm, "%H:%M").time(), tzinfo=LOCAL_TZ)
         run_id = f"distributed__{day}T{hhmm.replace(':', '')}"
-        topology.trigger("bluezone_report_deadlines", run_id, at, {"send": True})
+        topology.trigger(
+            "bluezone_report_deadlines", run_id, alert_moment(day, hhmm), {"send": True}
+        )
         runs.append(("bluezone_report_deadlines", run_id))
     daily_id = f"distributed__{day}"
     topology.trigger("bluezone_daily", daily_id, logical_date_for(day), {"send": True})

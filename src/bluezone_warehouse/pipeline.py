@@ -122,6 +122,11 @@ def alert_times(settings: Settings) -> list[str]:
     return sorted(times)
 
 
+def alert_moment(day: date, hhmm: str) -> datetime:
+    """When a digest time of :func:`alert_times` (HH:MM) falls on ``day``, local time."""
+    return datetime.combine(day, time.fromisoformat(hhmm), tzinfo=LOCAL_TZ)
+
+
 def send_deadline_alerts(settings: Settings, at: datetime, run_id: str, *, send: bool) -> dict:
     """Ingest what has arrived, then send the digests due at ``at`` (local time) once."""
     from bluezone_warehouse.alerts.channels import configured_channels

@@ -9,49 +9,27 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from bluezone_warehouse.config import LOCAL_TZ, load_settings
+from bluezone_warehouse.config import load_settings
 from bluezone_warehouse.distributed import WORKERS, Topology, drive_day
 from bluezone_warehouse.pipeline import (
+    alert_moment,
     alert_times,
     run_daily,
     send_data_quality_alerts,
     send_deadline_alerts,
 )
 from bluezone_warehouse.simulate import simulate_campaign
-from bluezone_warehouse.warehouse import mart_tables
+from tests.conftest import table_rows
 
 pytestmark = pytest.mark.distributed
 
 DAY = date(2020, 8, 5)
 RUN_DEPENDENT = {"detected_at"}  # when an issue was first seen: wall-clock time of the run
-
-
-def marts(warehouse: Path) -> dict[str, list[tuple]]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        out = {}
-        for table in mart_tables(con):
-            columns = [
-                name
-                for (name,) in con.execute(
-                    "select column_name from information_schema.columns "
-                    "where table_schema = 'marts' and table_name = ? order by ordinal_position",
-                    [table],
-                ).fetchall()
-                if name not in RUN_DEPENDENT
-            ]
-            out[table] = con.execute(
-                f"select {', '.join(columns)} from marts.{table} order by all"
-            ).fetchall()
-        return out
-    finally:
-        con.close()
 
 
 def alerts(outbox: Path) -> tuple[list[tuple], dict[str, str]]:
@@ -96,15 +74,18 @@ def test_a_day_runs_on_celery_workers_through_the_scheduler(tmp_path: Path) -> N
     assert [pid for pid in started if alive(pid)] == []
 
     for hhmm in alert_times(settings):
-        at = datetime.combine(DAY, datetime.strptime(hhmm, "%H:%M").time(), tzinfo=LOCAL_TZ)
-        send_deadline_alerts(reference, at, f"reference-{hhmm}", send=True)
+        send_deadline_alerts(reference, alert_moment(DAY, hhmm), f"reference-{hhmm}", send=True)
     run_daily(reference, DAY, "reference-daily")
     send_data_quality_alerts(reference, DAY, "reference-daily", send=True)
 
-    assert marts(settings.warehouse_path) == marts(reference.warehouse_path)
+    assert table_rows(settings.warehouse_path, exclude=RUN_DEPENDENT) == table_rows(
+        reference.warehouse_path, exclude=RUN_DEPENDENT
+    )
     current = (settings.publish_dir / "current").resolve()
     assert current.name == "20200805-distributed__2020-08-05"
-    assert marts(current / "bluezone_marts.duckdb") == marts(reference.warehouse_path)
+    assert table_rows(current / "bluezone_marts.duckdb", exclude=RUN_DEPENDENT) == table_rows(
+        reference.warehouse_path, exclude=RUN_DEPENDENT
+    )
     assert (current / "report.html").is_file() or (settings.publish_dir / "report.html").is_file()
     distributed_alerts, reference_alerts = alerts(settings.outbox_dir), alerts(reference.outbox_dir)
     assert len(distributed_alerts[0]) > 63

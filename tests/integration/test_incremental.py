@@ -14,21 +14,9 @@ from bluezone_warehouse.config import LOCAL_TZ, load_settings
 from bluezone_warehouse.ingest import ingest_landing
 from bluezone_warehouse.pipeline import run_daily
 from bluezone_warehouse.simulate import FaultRates, deliver_until, simulate_campaign
-from bluezone_warehouse.warehouse import mart_tables
-from tests.conftest import environment_for
+from tests.conftest import environment_for, table_rows
 
 START, END = date(2020, 8, 1), date(2020, 8, 8)
-
-
-def marts(warehouse: Path) -> dict[str, list[tuple]]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return {
-            table: con.execute(f"select * from marts.{table} order by all").fetchall()
-            for table in mart_tables(con)
-        }
-    finally:
-        con.close()
 
 
 def test_daily_incremental_runs_equal_a_full_refresh(tmp_path: Path) -> None:
@@ -46,14 +34,14 @@ def test_daily_incremental_runs_equal_a_full_refresh(tmp_path: Path) -> None:
         ingest_landing(settings, run_id=f"daily-{day}")
         transform.build(settings, day, f"daily-{day}")
         day += timedelta(days=1)
-    incremental = marts(settings.warehouse_path)
+    incremental = table_rows(settings.warehouse_path)
     assert len(incremental["fct_coverage_daily"]) > 0
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     starts = [row[0] for row in con.execute("select rebuild_from from ops.builds").fetchall()]
     con.close()
     assert starts[-1] == END - timedelta(days=transform.LOOKBACK_DAYS)
     transform.build(settings, END, "full-refresh", full_refresh=True)
-    assert marts(settings.warehouse_path) == incremental
+    assert table_rows(settings.warehouse_path) == incremental
 
 
 def test_a_late_file_for_an_old_day_is_rebuilt(tmp_path: Path) -> None:

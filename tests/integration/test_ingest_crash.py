@@ -10,13 +10,12 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from bluezone_warehouse.config import load_settings
 from bluezone_warehouse.ingest import ingest_landing
 from bluezone_warehouse.simulate import FaultRates, simulate_campaign
-from tests.conftest import environment_for
+from tests.conftest import environment_for, table_rows
 
 VOLATILE = {"loaded_at", "first_seen_at", "detected_at", "run_id"}
 TABLES = ("raw.landing_files", "raw.install_exports", "raw.unit_reports", "raw.rejected_rows")
@@ -56,25 +55,7 @@ ingest.ingest_landing(load_settings(env), run_id="crashing")
 
 
 def table_contents(warehouse: Path) -> dict[str, list[tuple]]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        contents = {}
-        for table in TABLES:
-            columns = [
-                name
-                for (name,) in con.execute(
-                    "select column_name from information_schema.columns "
-                    "where table_schema || '.' || table_name = ? order by ordinal_position",
-                    [table],
-                ).fetchall()
-                if name not in VOLATILE
-            ]
-            contents[table] = con.execute(
-                f"select {', '.join(columns)} from {table} order by all"
-            ).fetchall()
-        return contents
-    finally:
-        con.close()
+    return table_rows(warehouse, TABLES, exclude=VOLATILE)
 
 
 def settings_env(root: Path, landing: Path) -> dict[str, str]:

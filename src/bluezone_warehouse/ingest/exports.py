@@ -164,21 +164,17 @@ class ExportChecker:
     def __init__(self, seeds_dir: Path) -> None:
         self.con = duckdb.connect()
         self.con.execute("set threads = 1")  # row numbers follow the file's order
-        self.con.execute(
-            "create table known_provinces as "
-            "select province_code as code from read_csv(?, all_varchar = true, header = true)",
-            [str(seeds_dir / "ref_provinces.csv")],
-        )
-        self.con.execute(
-            "create table known_districts as select district_code as code, province_code "
-            "from read_csv(?, all_varchar = true, header = true)",
-            [str(seeds_dir / "ref_districts.csv")],
-        )
-        self.con.execute(
-            "create table known_communes as select commune_code as code, province_code "
-            "from read_csv(?, all_varchar = true, header = true)",
-            [str(seeds_dir / "ref_communes.csv")],
-        )
+        # The codes an export may name, at each level, with their province.
+        for table, seed, code in (
+            ("known_provinces", "ref_provinces.csv", "province_code"),
+            ("known_districts", "ref_districts.csv", "district_code"),
+            ("known_communes", "ref_communes.csv", "commune_code"),
+        ):
+            self.con.execute(
+                f"create table {table} as select {code} as code, province_code "
+                "from read_csv(?, all_varchar = true, header = true)",
+                [str(seeds_dir / seed)],
+            )
 
     def close(self) -> None:
         self.con.close()
