@@ -58,18 +58,28 @@ lint: venv ## ruff and sqlfluff
 	$(BIN)/ruff format --check src dags tests bench scripts
 	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros
 
-.PHONY: chromium
-chromium: ## Install headless Chromium (Debian package) for the report tests, when missing
-	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
-		>/dev/null; }
+# Debian packages the tests and the distributed topology need: headless Chromium for the
+# report's page tests, PostgreSQL and Redis for the Celery topology.
+SYSTEM_PACKAGES := chromium postgresql redis-server
+SYSTEM_BINARIES := chromium /usr/lib/postgresql/*/bin/initdb redis-server
+
+.PHONY: system-packages
+system-packages: ## Install Chromium, PostgreSQL and Redis (Debian packages, as root) when missing
+	@missing=0; for binary in $(SYSTEM_BINARIES); do \
+		command -v $$binary >/dev/null 2>&1 || ls $$binary >/dev/null 2>&1 || missing=1; done; \
+	if [ $$missing = 1 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
+		service postgresql stop >/dev/null 2>&1 || true; \
+		service redis-server stop >/dev/null 2>&1 || true; \
+	fi
 
 .PHONY: test
-test: airflow-init lint chromium ## Lint, then every test (unit, DAG, integration, end to end)
+test: airflow-init lint system-packages ## Lint, then every test (unit, DAG, integration, end to end)
 	$(BIN)/python -m pytest
 
 .PHONY: distributed
-distributed: venv ## One day on PostgreSQL + Redis + Celery (2 workers) on localhost, no Docker
+distributed: venv system-packages ## One day on PostgreSQL + Redis + Celery (2 workers) on localhost, no Docker
 	$(BIN)/bluezone distributed --date $(DATE)
 
 .PHONY: bench

@@ -20,10 +20,10 @@ from pathlib import Path
 import duckdb
 from common import machine_line, write_section
 
+from bluezone_devtools.measure import misses, score, table
+from bluezone_devtools.simulate import FaultRates, simulate_campaign
 from bluezone_warehouse.config import load_settings
 from bluezone_warehouse.ingest import ingest_landing
-from bluezone_warehouse.quality.measure import misses, score, table
-from bluezone_warehouse.simulate import FaultRates, simulate_campaign
 from bluezone_warehouse.transform import build
 
 

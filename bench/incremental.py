@@ -20,8 +20,8 @@ from pathlib import Path
 
 from common import machine_line, measure, write_section
 
+from bluezone_devtools.simulate import deliver_until
 from bluezone_warehouse.config import LOCAL_TZ
-from bluezone_warehouse.simulate import deliver_until
 
 
 def cutoff(day: date) -> datetime:

@@ -23,7 +23,7 @@ from pathlib import Path
 from common import machine_line, measure, write_section
 from incremental import cutoff
 
-from bluezone_warehouse.simulate import deliver_until
+from bluezone_devtools.simulate import deliver_until
 
 LIMIT_MIB = 1.5 * 1024
 

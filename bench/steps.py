@@ -16,7 +16,7 @@ def environment(root: str, landing: str) -> dict[str, str]:
 
 
 def simulate(out: str, start: str, end: str, commune_level: bool = False) -> int:
-    from bluezone_warehouse.simulate import FaultRates, simulate_campaign
+    from bluezone_devtools.simulate import FaultRates, simulate_campaign
 
     result = simulate_campaign(
         Path(out),

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import duckdb
 
+from bluezone_devtools.simulate import FaultRates, simulate_campaign
 from bluezone_warehouse import transform
 from bluezone_warehouse.config import SEEDS_DIR, load_settings
 from bluezone_warehouse.ingest import ingest_landing
-from bluezone_warehouse.simulate import FaultRates, simulate_campaign
 from tests.conftest import environment_for
 
 END = date(2020, 8, 4)

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from bluezone_devtools.distributed import WORKERS, Topology, drive_day
+from bluezone_devtools.simulate import simulate_campaign
 from bluezone_warehouse.config import load_settings
-from bluezone_warehouse.distributed import WORKERS, Topology, drive_day
 from bluezone_warehouse.pipeline import (
     alert_moment,
     alert_times,
@@ -23,7 +24,6 @@ from bluezone_warehouse.pipeline import (
     send_data_quality_alerts,
     send_deadline_alerts,
 )
-from bluezone_warehouse.simulate import simulate_campaign
 from tests.conftest import table_rows
 
 pytestmark = pytest.mark.distributed

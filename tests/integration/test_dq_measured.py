@@ -9,10 +9,10 @@ from pathlib import Path
 
 import duckdb
 
+from bluezone_devtools.measure import CHECKS, score
+from bluezone_devtools.simulate import FaultRates, simulate_campaign
 from bluezone_warehouse.config import load_settings
 from bluezone_warehouse.ingest import ingest_landing
-from bluezone_warehouse.quality.measure import CHECKS, score
-from bluezone_warehouse.simulate import FaultRates, simulate_campaign
 from bluezone_warehouse.transform import build
 from tests.conftest import environment_for
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from bluezone_devtools.simulate import FaultRates, simulate_campaign
 from bluezone_warehouse.config import EXPECTATIONS_DIR, load_settings
 from bluezone_warehouse.pipeline import run_daily
 from bluezone_warehouse.quality.expectations import (
@@ -23,7 +24,6 @@ from bluezone_warehouse.quality.expectations import (
     store_results,
     validate_warehouse,
 )
-from bluezone_warehouse.simulate import FaultRates, simulate_campaign
 from tests.conftest import environment_for
 
 PROVINCES = ["30", "89"]

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import duckdb
 
+from bluezone_devtools.simulate import FaultRates, deliver_until, simulate_campaign
 from bluezone_warehouse import transform
 from bluezone_warehouse.config import LOCAL_TZ, load_settings
 from bluezone_warehouse.ingest import ingest_landing
 from bluezone_warehouse.pipeline import run_daily
-from bluezone_warehouse.simulate import FaultRates, deliver_until, simulate_campaign
 from tests.conftest import environment_for, table_rows
 
 START, END = date(2020, 8, 1), date(2020, 8, 8)

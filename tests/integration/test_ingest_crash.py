@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from bluezone_devtools.simulate import FaultRates, simulate_campaign
 from bluezone_warehouse.config import load_settings
 from bluezone_warehouse.ingest import ingest_landing
-from bluezone_warehouse.simulate import FaultRates, simulate_campaign
 from tests.conftest import environment_for, table_rows
 
 VOLATILE = {"loaded_at", "first_seen_at", "detected_at", "run_id"}

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from bluezone_devtools.simulate import FaultRates, simulate_campaign
 from bluezone_warehouse.config import load_settings
 from bluezone_warehouse.pipeline import run_daily
-from bluezone_warehouse.simulate import FaultRates, simulate_campaign
 from tests.conftest import environment_for
 
 CHROMIUM_FLAGS = [

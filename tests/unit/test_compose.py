@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bluezone_devtools.distributed import COMPONENTS, INIT_COMMANDS, celery_environment
 from bluezone_warehouse import config
 from bluezone_warehouse.alerts import channels
 from bluezone_warehouse.config import PROJECT_DIR, load_settings
-from bluezone_warehouse.distributed import COMPONENTS, INIT_COMMANDS, celery_environment
 
 COMPOSE = yaml.safe_load((PROJECT_DIR / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]

@@ -23,9 +23,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from bluezone_warehouse.config import LOCAL_TZ
-from bluezone_warehouse.names import ascii_fold, slug
-from bluezone_warehouse.simulate import (
+from bluezone_devtools.simulate import (
     EXPORT_COLUMNS,
     FAULT_KINDS,
     ExportSeries,
@@ -36,6 +34,8 @@ from bluezone_warehouse.simulate import (
     simulate_adoption,
     simulate_campaign,
 )
+from bluezone_warehouse.config import LOCAL_TZ
+from bluezone_warehouse.names import ascii_fold, slug
 
 SMALL = {"provinces": ["02", "04"], "start": date(2020, 8, 1), "end": date(2020, 8, 5)}
 TEN = ["01", "02", "04", "06", "08", "10", "11", "12", "14", "15"]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from bluezone_warehouse.simulate import FAULT_KINDS
+from bluezone_devtools.simulate import FAULT_KINDS
 
 # The DESIGN §5 check ids: every kind the simulator injects except re-deliveries, which are
 # not a fault.

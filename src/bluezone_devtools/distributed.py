@@ -100,23 +100,13 @@ def free_port() -> int:
 
 
 def ensure_packages() -> None:
-    """Install PostgreSQL and Redis from Debian's packages when they are missing (needs root)."""
+    """Refuse to start without PostgreSQL and Redis (``make system-packages`` installs them)."""
     missing = [pkg for pkg, binary in DEBIAN_PACKAGES.items() if not _find_binary(binary)]
-    if not missing:
-        return
-    if os.geteuid() != 0:
-        raise TopologyError(f"install {' '.join(missing)} (Debian packages) first; needs root")
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, **quiet)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
-        check=True,
-        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-        **quiet,
-    )
-    # Debian starts the packaged services; the topology runs its own, so stop those.
-    for service in ("postgresql", "redis-server"):
-        subprocess.run(["service", service, "stop"], check=False, **quiet)
+    if missing:
+        raise TopologyError(
+            f"missing Debian packages: {' '.join(missing)}; run `make system-packages` "
+            "(apt-get, as root) first"
+        )
 
 
 def _find_binary(name: str) -> str | None:
@@ -542,9 +532,9 @@ def run_distributed(
     day: date, *, provinces: list[str] | None, seed: int, root: Path | None = None
 ) -> int:
     """``bluezone distributed``: simulate up to ``day``, run it on the topology, report."""
+    from bluezone_devtools.simulate import simulate_campaign
     from bluezone_warehouse.config import load_settings
     from bluezone_warehouse.pipeline import alert_times
-    from bluezone_warehouse.simulate import simulate_campaign
 
     root = Path(root or tempfile.mkdtemp(prefix="bluezone-distributed-"))
     project_env = {"BLUEZONE_DATA_DIR": str(root / "data")}

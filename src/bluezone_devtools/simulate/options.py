@@ -1,0 +1,136 @@
+"""The campaign simulator: options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+
+def _option(default: float, help_text: str) -> Any:
+    return field(default=default, metadata={"help": help_text})
+
+
+@dataclass(frozen=True)
+class FaultRates:
+    """How often the simulator injects each kind of fault (and two benign irregularities).
+
+    Each field's ``metadata["help"]`` is its one-line description (for ``--help``). Rates
+    are shares of the opportunities named in the help text; every rate above zero places
+    at least one fault of its kind when the campaign has room for one, so a short campaign
+    still exercises every check. Fault kinds are the check ids of DESIGN §5.
+    """
+
+    late_report: float = _option(
+        0.06,
+        "Share of expected unit-days whose report arrives after the unit's deadline "
+        "(1 minute to 6 hours late, some after midnight).",
+    )
+    missing_report: float = _option(
+        0.03, "Share of expected unit-days for which the unit never sends a report."
+    )
+    conflicting_resubmission: float = _option(
+        0.01,
+        "Share of on-time unit-days the unit reports twice before its deadline with "
+        "different figures (the later submission wins).",
+    )
+    unknown_unit: float = _option(
+        0.003,
+        "Share of report rows accompanied by a row from a sender that is not in the "
+        "registry (its code and name match no unit).",
+    )
+    malformed_file: float = _option(
+        0.003,
+        "Share of report files that are broken (truncated, empty, a required column "
+        "missing, or an unparseable number); the sender resends a good file before its "
+        "deadline.",
+    )
+    out_of_range_date: float = _option(
+        0.002,
+        "Share of report rows accompanied by a row whose report date is after the day it "
+        "was sent or before the campaign.",
+    )
+    decreasing_cumulative: float = _option(
+        0.001,
+        "Share of exported district-days whose cumulative installs fall below the previous day's.",
+    )
+    district_sum_exceeds_province: float = _option(
+        0.005,
+        "Share of exported province-days whose district figures add up to more than the "
+        "official provincial total.",
+    )
+    unattributed_share: float = _option(
+        0.01,
+        "Share of exported province-days whose unattributed installs (province total "
+        "minus its districts) exceed 5%% of the total.",
+    )
+    report_export_mismatch: float = _option(
+        0.01,
+        "Share of district reports whose installs differ from the export's district "
+        "figure by 15-40%%.",
+    )
+    outlier_increment: float = _option(
+        0.002,
+        "Share of exported district-days whose daily increment spikes to 8-12x the "
+        "previous 7-day mean.",
+    )
+    coverage_over_100: int = _option(
+        2,
+        "Number of the smallest simulated districts whose exported installs grow past "
+        "their population.",
+    )
+    staff_installed_exceeds_total: float = _option(
+        0.005, "Share of agency reports with more staff installed than staff in total."
+    )
+    stale_export: float = _option(
+        0.04,
+        "Share of snapshot days whose install export never arrives (never the first or "
+        "the last day).",
+    )
+    redelivery: float = _option(
+        0.08,
+        "Share of snapshot days whose export is delivered twice: a first file with some "
+        "district figures wrong, then a corrected _v2 file a few hours later.",
+    )
+    benign_resubmission: float = _option(
+        0.02,
+        "Share of on-time unit-days the unit reports twice before its deadline with the "
+        "same figures (not a fault).",
+    )
+    blank_unit_code: float = _option(
+        0.08,
+        "Share of report rows that leave the unit code blank and give a variant of the "
+        "unit's name instead (not a fault).",
+    )
+
+    def __post_init__(self) -> None:
+        for option in fields(self):
+            value = getattr(self, option.name)
+            if option.name == "coverage_over_100":
+                if not isinstance(value, int) or value < 0:
+                    raise ValueError(f"coverage_over_100 must be a count >= 0, got {value!r}")
+            elif not 0.0 <= value <= 1.0:
+                raise ValueError(f"{option.name} must be a share in [0, 1], got {value!r}")
+
+    @classmethod
+    def none(cls) -> FaultRates:
+        """No faults and no irregularities: the clean campaign of exact end-to-end tests."""
+        return cls(**{option.name: 0 for option in fields(cls)})
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {option.name: getattr(self, option.name) for option in fields(self)}
+
+
+DEFAULT_FAULTS = FaultRates()
+
+
+@dataclass
+class SimulationResult:
+    """Where a simulated campaign was written and what it holds."""
+
+    landing_dir: Path
+    truth_dir: Path
+    files_written: int
+    faults: int
+    days: list[date]

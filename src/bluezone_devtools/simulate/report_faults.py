@@ -1,0 +1,98 @@
+"""The campaign simulator: report fault selection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bluezone_devtools.simulate.options import FaultRates
+from bluezone_devtools.simulate.rng import _stream
+from bluezone_devtools.simulate.unit_days import UnitDay
+from bluezone_devtools.simulate.units import COMMITTEE
+
+REPORT_FAULT_ORDER = (
+    "malformed_file",
+    "conflicting_resubmission",
+    "benign_resubmission",
+    "report_export_mismatch",
+    "staff_installed_exceeds_total",
+    "out_of_range_date",
+)
+
+
+def _is_report_candidate(kind: str, unit_day: UnitDay) -> bool:
+    if unit_day.fault is not None:
+        return False
+    sent = unit_day.status != "missing"
+    committee = unit_day.unit.kind == COMMITTEE
+    if kind == "malformed_file":
+        return unit_day.status == "on_time" and committee
+    if kind in ("conflicting_resubmission", "benign_resubmission"):
+        return unit_day.status == "on_time"
+    if kind == "report_export_mismatch":
+        return sent and committee and unit_day.export_fresh and unit_day.export_installs > 0
+    if kind == "staff_installed_exceeds_total":
+        return sent and not committee and (unit_day.staff_installed or 0) >= 2
+    return sent
+
+
+def select_report_faults(
+    unit_days_by_province: dict[str, list[UnitDay]],
+    agency_days: dict[tuple[str, int], list[UnitDay]],
+    seed: int,
+    rates: FaultRates,
+) -> set[tuple[str, int]]:
+    """Mark unit-days with their (exclusive) report fault; return malformed agency files.
+
+    Agency files (province, day index) are malformed as a whole; the other kinds mark one
+    unit-day each, Bernoulli(rate) per candidate from a per-province stream. Every kind
+    with a positive rate gets at least one instance when it has a candidate.
+    """
+    broken_agency_files: set[tuple[str, int]] = set()
+    for kind in REPORT_FAULT_ORDER:
+        rate = getattr(rates, kind)
+        best: tuple[float, Any, float] | None = None
+        placed = 0
+        for province, unit_days in unit_days_by_province.items():
+            candidates: list[Any] = [u for u in unit_days if _is_report_candidate(kind, u)]
+            if kind == "malformed_file":
+                candidates += _agency_file_candidates(province, agency_days, broken_agency_files)
+            rng = _stream(seed, "report-fault", kind, province)
+            draws, params = rng.random(len(candidates)), rng.random(len(candidates))
+            for candidate, u, param in zip(candidates, draws, params, strict=True):
+                if best is None or u < best[0]:
+                    best = (u, candidate, param)
+                if u < rate:
+                    placed += _mark(candidate, kind, param, broken_agency_files, agency_days)
+        if not placed and rate > 0 and best is not None:
+            _mark(best[1], kind, best[2], broken_agency_files, agency_days)
+    return broken_agency_files
+
+
+def _agency_file_candidates(
+    province: str, agency_days: dict[tuple[str, int], list[UnitDay]], broken: set
+) -> list[tuple[str, int]]:
+    return [
+        key
+        for key, unit_days in agency_days.items()
+        if key[0] == province
+        and key not in broken
+        and any(u.status == "on_time" and u.fault is None for u in unit_days)
+    ]
+
+
+def _mark(
+    candidate: Any,
+    kind: str,
+    param: float,
+    broken: set[tuple[str, int]],
+    agency_days: dict[tuple[str, int], list[UnitDay]],
+) -> int:
+    """Give a unit-day its fault; a broken agency file claims its on-time agencies."""
+    if isinstance(candidate, tuple):
+        broken.add(candidate)
+        for unit_day in agency_days[candidate]:
+            if unit_day.status == "on_time" and unit_day.fault is None:
+                unit_day.fault, unit_day.param = kind, param
+        return 1
+    candidate.fault, candidate.param = kind, param
+    return 1
