@@ -17,11 +17,9 @@ from pathlib import Path
 
 import duckdb
 
-from bluezone_devtools.simulate import FAULT_KINDS
+from bluezone_warehouse.checks import check_ids
 
-# The DESIGN §5 check ids: every kind the simulator injects except re-deliveries, which are
-# not a fault.
-CHECKS = tuple(kind for kind in FAULT_KINDS if kind != "redelivery")
+CHECKS = check_ids()
 BY_FILE = {"malformed_file", "unknown_unit", "out_of_range_date"}
 
 
