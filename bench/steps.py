@@ -46,7 +46,7 @@ def direct_daily(root: str, landing: str, day: str) -> dict:
 def airflow_daily(root: str, landing: str, day: str) -> int:
     """The same day as a real Airflow run (airflow dags test)."""
     from bluezone_warehouse.config import airflow_environment
-    from bluezone_warehouse.pipeline import logical_date_for
+    from bluezone_warehouse.schedule import logical_date_for
 
     airflow = str(Path(sys.executable).with_name("airflow"))
     env = airflow_environment({**os.environ, **environment(root, landing)})

@@ -5,17 +5,16 @@ Wiring only; every step is a function in ``bluezone_warehouse.pipeline``.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 import pendulum
 from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from bluezone_warehouse.alerts.notifier import PipelineFailureNotifier
-from bluezone_warehouse.config import load_settings
+from bluezone_warehouse.config import LOCAL_TZ_NAME, load_settings
+from bluezone_warehouse.schedule import DAILY_CRON, DAILY_RUN_LOCAL_TIME, WRITER_POOL
 
-LOCAL_TZ = "Asia/Ho_Chi_Minh"
-WRITER_POOL = "warehouse_writer"
 SETTINGS = load_settings()
 
 DOC_MD = """
@@ -44,8 +43,7 @@ Run one day by hand: `make run DATE=YYYY-MM-DD`.
 
 
 def _context() -> tuple[object, str, object]:
-    from bluezone_warehouse.config import load_settings
-    from bluezone_warehouse.pipeline import run_date_for
+    from bluezone_warehouse.schedule import run_date_for
 
     context = get_current_context()
     run_date = run_date_for(context["data_interval_start"])
@@ -54,11 +52,12 @@ def _context() -> tuple[object, str, object]:
 
 @dag(
     dag_id="bluezone_daily",
-    schedule=CronDataIntervalTimetable("0 2 * * *", timezone=LOCAL_TZ),
-    start_date=pendulum.datetime(2020, 8, 1, tz=LOCAL_TZ),
+    schedule=CronDataIntervalTimetable(DAILY_CRON, timezone=LOCAL_TZ_NAME),
+    start_date=pendulum.datetime(2020, 8, 1, tz=LOCAL_TZ_NAME),
     # The last run is for the campaign's last day, early on the day after; none after that.
     end_date=pendulum.instance(
-        datetime.combine(SETTINGS.campaign_end + timedelta(days=1), time(2)), tz=LOCAL_TZ
+        datetime.combine(SETTINGS.campaign_end + timedelta(days=1), DAILY_RUN_LOCAL_TIME),
+        tz=LOCAL_TZ_NAME,
     ),
     catchup=False,
     max_active_runs=1,

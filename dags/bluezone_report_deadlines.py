@@ -11,11 +11,8 @@ import pendulum
 from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.trigger import MultipleCronTriggerTimetable
 
-from bluezone_warehouse.config import load_settings
-from bluezone_warehouse.pipeline import alert_times
-
-LOCAL_TZ = "Asia/Ho_Chi_Minh"
-WRITER_POOL = "warehouse_writer"
+from bluezone_warehouse.config import LOCAL_TZ_NAME, load_settings
+from bluezone_warehouse.schedule import WRITER_POOL, alert_times, cron_at
 
 DOC_MD = """
 ### bluezone_report_deadlines
@@ -40,12 +37,14 @@ SETTINGS = load_settings()
 @dag(
     dag_id="bluezone_report_deadlines",
     schedule=MultipleCronTriggerTimetable(
-        *(f"{int(t[3:])} {int(t[:2])} * * *" for t in alert_times(SETTINGS)),
-        timezone=LOCAL_TZ,
+        *(cron_at(time.fromisoformat(t)) for t in alert_times(SETTINGS)),
+        timezone=LOCAL_TZ_NAME,
     ),
-    start_date=pendulum.datetime(2020, 8, 1, tz=LOCAL_TZ),
+    start_date=pendulum.datetime(2020, 8, 1, tz=LOCAL_TZ_NAME),
     # No deadline runs after the campaign's last day.
-    end_date=pendulum.instance(datetime.combine(SETTINGS.campaign_end, time(23, 59)), tz=LOCAL_TZ),
+    end_date=pendulum.instance(
+        datetime.combine(SETTINGS.campaign_end, time(23, 59)), tz=LOCAL_TZ_NAME
+    ),
     catchup=False,
     max_active_runs=1,
     tags=["bluezone", "alerts"],

@@ -71,7 +71,7 @@ def _latest(folder: Path, relative: str) -> Path | str:
 def run_demo(_: Settings, *, end: date, seed: int) -> int:
     from bluezone_devtools.simulate import FaultRates, simulate_campaign
     from bluezone_warehouse.cli import airflow_dags_test
-    from bluezone_warehouse.pipeline import logical_date_for
+    from bluezone_warehouse.schedule import logical_date_for
     from bluezone_warehouse.summary import print_summary
 
     started = time.perf_counter()

@@ -40,8 +40,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bluezone_warehouse.config import LOCAL_TZ, airflow_environment
+from bluezone_warehouse.schedule import WRITER_POOL, WRITER_POOL_DESCRIPTION, WRITER_POOL_SLOTS
 
-WRITER_POOL = "warehouse_writer"
 WORKERS = ("worker-1", "worker-2")
 WORKER_CONCURRENCY = 2
 
@@ -57,7 +57,7 @@ COMPONENTS: dict[str, tuple[str, ...]] = {
 # The init step: migrations, the writer pool (connections come from AIRFLOW_CONN_* variables).
 INIT_COMMANDS: tuple[tuple[str, ...], ...] = (
     ("db", "migrate"),
-    ("pools", "set", WRITER_POOL, "1", "Single writer of the DuckDB warehouse"),
+    ("pools", "set", WRITER_POOL, str(WRITER_POOL_SLOTS), WRITER_POOL_DESCRIPTION),
 )
 
 DEBIAN_PACKAGES = {"postgresql": "initdb", "redis-server": "redis-server"}
@@ -509,7 +509,7 @@ def drive_day(topology: Topology, day: date, alert_times: Iterable[str]) -> DayR
 
     Deadline runs are triggered with ``{"send": true}``, as the scheduled runs would send.
     """
-    from bluezone_warehouse.pipeline import alert_moment, logical_date_for
+    from bluezone_warehouse.schedule import alert_moment, logical_date_for
 
     for dag_id in ("bluezone_report_deadlines", "bluezone_daily"):
         topology.api("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
@@ -534,7 +534,7 @@ def run_distributed(
     """``bluezone distributed``: simulate up to ``day``, run it on the topology, report."""
     from bluezone_devtools.simulate import simulate_campaign
     from bluezone_warehouse.config import load_settings
-    from bluezone_warehouse.pipeline import alert_times
+    from bluezone_warehouse.schedule import alert_times
 
     root = Path(root or tempfile.mkdtemp(prefix="bluezone-distributed-"))
     project_env = {"BLUEZONE_DATA_DIR": str(root / "data")}

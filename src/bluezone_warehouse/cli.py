@@ -16,6 +16,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from bluezone_warehouse.config import airflow_environment, load_settings
+from bluezone_warehouse.schedule import WRITER_POOL, WRITER_POOL_DESCRIPTION, WRITER_POOL_SLOTS
 
 
 def parse_date(text: str) -> date:
@@ -31,12 +32,14 @@ def cmd_airflow_init(_: argparse.Namespace) -> int:
     airflow = str(Path(sys.executable).with_name("airflow"))
     subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
     subprocess.run(
-        [airflow, "pools", "set", "warehouse_writer", "1", "Single writer of the DuckDB warehouse"],
+        [airflow, "pools", "set", WRITER_POOL, str(WRITER_POOL_SLOTS), WRITER_POOL_DESCRIPTION],
         env=env,
         check=True,
         capture_output=True,
     )
-    print(f"Airflow home ready: {env['AIRFLOW_HOME']} (pool warehouse_writer, 1 slot)")
+    print(
+        f"Airflow home ready: {env['AIRFLOW_HOME']} (pool {WRITER_POOL}, {WRITER_POOL_SLOTS} slot)"
+    )
     return 0
 
 
@@ -70,7 +73,7 @@ def airflow_dags_test(
 
 
 def cmd_airflow_run(args: argparse.Namespace) -> int:
-    from bluezone_warehouse.pipeline import logical_date_for
+    from bluezone_warehouse.schedule import logical_date_for
 
     logical = logical_date_for(args.date).isoformat()
     print(f"airflow dags test bluezone_daily {logical}  (business day {args.date})")

@@ -1,7 +1,7 @@
 """The daily pipeline's steps as plain functions, so Airflow tasks, the CLI and benchmarks
 all run exactly the same code (DESIGN §2): ingest → build → check → publish → report.
 
-The business day a run is for comes from the Airflow data interval (see :func:`run_date_for`)
+The business day a run is for comes from the Airflow data interval (``schedule.run_date_for``)
 and is the only date any step uses; nothing reads the wall clock for business logic.
 """
 
@@ -9,26 +9,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from time import perf_counter
 
-from bluezone_warehouse.config import LOCAL_TZ, Settings, safe_run_id
+from bluezone_warehouse.config import Settings, safe_run_id
 
 log = logging.getLogger(__name__)
-
-# The daily run for day D starts at this local time on D+1, once D's export can have arrived.
-DAILY_RUN_LOCAL_TIME = time(2, 0)
-
-
-def run_date_for(data_interval_start: datetime) -> date:
-    """The business day of a ``bluezone_daily`` run: the local day its interval starts on."""
-    return data_interval_start.astimezone(LOCAL_TZ).date()
-
-
-def logical_date_for(run_date: date) -> datetime:
-    """The logical date to give ``airflow dags test`` so that the run is for ``run_date``."""
-    return datetime.combine(run_date + timedelta(days=1), DAILY_RUN_LOCAL_TIME, tzinfo=LOCAL_TZ)
 
 
 def ingest(settings: Settings, run_id: str) -> dict[str, object]:
@@ -105,26 +92,6 @@ def run_daily(settings: Settings, run_date: date, run_id: str | None = None) -> 
     snapshot = timed("publish", publish, settings, run_date, run_id)
     page = timed("report", report, settings, run_date, run_id, snapshot)
     return DailyRun(run_date, ingested, built, checked, snapshot, page, seconds)
-
-
-def alert_times(settings: Settings) -> list[str]:
-    """Every local time of day (HH:MM) a deadline, escalation or reminder digest is due."""
-    from bluezone_warehouse.alerts.registry import deadline_times
-
-    times: set[str] = set()
-    for deadline in deadline_times():
-        moment = datetime.combine(date(2020, 1, 1), time.fromisoformat(deadline))
-        times.add(deadline)
-        times.add((moment + timedelta(minutes=settings.escalation_after_minutes)).strftime("%H:%M"))
-        if settings.reminder_before_minutes:
-            before = moment - timedelta(minutes=settings.reminder_before_minutes)
-            times.add(before.strftime("%H:%M"))
-    return sorted(times)
-
-
-def alert_moment(day: date, hhmm: str) -> datetime:
-    """When a digest time of :func:`alert_times` (HH:MM) falls on ``day``, local time."""
-    return datetime.combine(day, time.fromisoformat(hhmm), tzinfo=LOCAL_TZ)
 
 
 def send_deadline_alerts(settings: Settings, at: datetime, run_id: str, *, send: bool) -> dict:

@@ -116,7 +116,7 @@ def test_the_deadline_dag_runs_at_every_deadline_and_escalation(dagbag: dict) ->
     tasks = dagbag["dags"]["bluezone_report_deadlines"]["tasks"]
     assert {task["pool"] for task in tasks.values()} == {"warehouse_writer"}
     from bluezone_warehouse.config import load_settings
-    from bluezone_warehouse.pipeline import alert_times
+    from bluezone_warehouse.schedule import alert_times
 
     assert alert_times(load_settings({})) == ["15:00", "16:00", "17:00", "18:00"]
     assert alert_times(load_settings({"BLUEZONE_REMINDER_BEFORE_MINUTES": "60"})) == [

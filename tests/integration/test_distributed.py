@@ -18,12 +18,11 @@ from bluezone_devtools.distributed import WORKERS, Topology, drive_day
 from bluezone_devtools.simulate import simulate_campaign
 from bluezone_warehouse.config import load_settings
 from bluezone_warehouse.pipeline import (
-    alert_moment,
-    alert_times,
     run_daily,
     send_data_quality_alerts,
     send_deadline_alerts,
 )
+from bluezone_warehouse.schedule import alert_moment, alert_times
 from tests.conftest import table_rows
 
 pytestmark = pytest.mark.distributed

@@ -18,7 +18,7 @@ import pytest
 
 from bluezone_devtools.simulate import FaultRates, simulate_campaign
 from bluezone_warehouse.config import SEEDS_DIR, airflow_environment
-from bluezone_warehouse.pipeline import logical_date_for
+from bluezone_warehouse.schedule import logical_date_for
 from tests.conftest import environment_for
 
 PROVINCES = ["30", "89"]  # Hải Dương (16:00 deadline) and An Giang (15:00)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bluezone_warehouse.config import SEEDS_DIR
-from bluezone_warehouse.ingest.units import Registry
+from bluezone_warehouse.ingest.units import UnitMatcher
 
 
 @pytest.fixture(scope="module")
-def registry() -> Registry:
-    return Registry.from_seed(SEEDS_DIR / "reporting_units.csv")
+def registry() -> UnitMatcher:
+    return UnitMatcher.from_registry()
 
 
 @pytest.mark.parametrize(
@@ -30,25 +29,25 @@ def registry() -> Registry:
         (None, "H. Châu Thành", {"89"}, "892", "name"),
     ],
 )
-def test_matches(registry: Registry, code, name, provinces, unit_code, method) -> None:
+def test_matches(registry: UnitMatcher, code, name, provinces, unit_code, method) -> None:
     match = registry.match(code, name, provinces)
     assert match.unit is not None, match.reason
     assert (match.unit.unit_code, match.method) == (unit_code, method)
 
 
-def test_ambiguous_name_without_context_is_unknown_with_candidates(registry: Registry) -> None:
+def test_ambiguous_name_without_context_is_unknown_with_candidates(registry: UnitMatcher) -> None:
     match = registry.match(None, "Huyện Châu Thành", set())
     assert match.unit is None
     assert "ambiguous" in match.reason and "Châu Thành" in match.reason
 
 
-def test_unknown_code_and_name(registry: Registry) -> None:
+def test_unknown_code_and_name(registry: UnitMatcher) -> None:
     assert registry.match("999", None, set()).reason == "unit code '999' is not in the registry"
     unknown = registry.match(None, "Huyện Không Tồn Tại", set())
     assert unknown.unit is None and "matches no registry unit" in unknown.reason
 
 
-def test_fuzzy_match_only_when_unique_and_close(registry: Registry) -> None:
+def test_fuzzy_match_only_when_unique_and_close(registry: UnitMatcher) -> None:
     match = registry.match(None, "Quận Hoàn Kiêm", set())  # one diacritic off: folds equal
     assert match.unit is not None and match.unit.unit_code == "002"
     typo = registry.match(None, "Quan Hoan Kiemm", set())

@@ -15,8 +15,8 @@ from datetime import date, datetime, time, timedelta
 import duckdb
 
 from bluezone_warehouse.alerts.model import Alert, MissingUnit
-from bluezone_warehouse.alerts.registry import Province, Unit, load_registry
 from bluezone_warehouse.config import LOCAL_TZ
+from bluezone_warehouse.registry import Province, Unit, load_registry
 
 
 def _first_submissions(
@@ -156,7 +156,8 @@ def missing_report_alerts(
 ) -> list[Alert]:
     """The digests due at local time ``at``: for each province whose deadline, escalation
     time or reminder time it is, the units with no report for the day as of ``at``."""
-    provinces, units = load_registry()
+    registry = load_registry()
+    provinces, units = registry.provinces, registry.units
     local = at.astimezone(LOCAL_TZ)
     day, clock = local.date(), local.strftime("%H:%M")
     due: list[tuple[str, Province]] = []
@@ -279,7 +280,7 @@ def data_quality_alerts(
         """,
         [run_id],
     ).fetchall()
-    provinces, _ = load_registry()
+    provinces = load_registry().provinces
     grouped: dict[str, list[tuple]] = defaultdict(list)
     for province_code, *rest in rows:
         grouped[province_code or "VN"].append(tuple(rest))

@@ -19,7 +19,7 @@ class PipelineFailureNotifier(BaseNotifier):
         from bluezone_warehouse.alerts.dispatch import dispatch
         from bluezone_warehouse.alerts.model import Alert
         from bluezone_warehouse.config import load_settings
-        from bluezone_warehouse.pipeline import run_date_for
+        from bluezone_warehouse.schedule import run_date_for
         from bluezone_warehouse.warehouse import writer
 
         settings = load_settings()

@@ -24,7 +24,7 @@ from bluezone_warehouse.ingest.events import EventsRejected, events_day
 from bluezone_warehouse.ingest.exports import ExportChecker, ExportRejected, export_day
 from bluezone_warehouse.ingest.readers import FileRejected, read_report
 from bluezone_warehouse.ingest.reports import Rejection, check_report_rows
-from bluezone_warehouse.ingest.units import Registry
+from bluezone_warehouse.ingest.units import UnitMatcher
 from bluezone_warehouse.landing import LandedFile, LandingZone, quarantine_file
 from bluezone_warehouse.warehouse import writer
 
@@ -165,7 +165,7 @@ class _Ingestor:
         self.run_id = run_id
         self.loaded_at = loaded_at
         self.zone = LandingZone(settings.landing_url)
-        self.registry = Registry.from_seed(SEEDS_DIR / "reporting_units.csv")
+        self.registry = UnitMatcher.from_registry()
         self.checker = ExportChecker(SEEDS_DIR)
         rows = con.execute(
             "select path, size_bytes, arrived_at, checksum, file_id, status "

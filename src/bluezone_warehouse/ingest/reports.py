@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from bluezone_warehouse.config import LOCAL_TZ
 from bluezone_warehouse.ingest.readers import ParsedFile
-from bluezone_warehouse.ingest.units import Registry
+from bluezone_warehouse.ingest.units import UnitMatcher
 from bluezone_warehouse.ingest.values import (
     ValueRejected,
     parse_count,
@@ -54,7 +54,7 @@ def _raw(value: object) -> str | None:
     return None if value is None else str(value)[:200]
 
 
-def _province_context(parsed: ParsedFile, registry: Registry, file_name: str) -> set[str]:
+def _province_context(parsed: ParsedFile, registry: UnitMatcher, file_name: str) -> set[str]:
     """Provinces the file is evidently about: from rows with codes, else from its name."""
     provinces = {
         registry.by_code[str(values["unit_code"]).strip()].province_code
@@ -70,7 +70,7 @@ def _province_context(parsed: ParsedFile, registry: Registry, file_name: str) ->
 
 def check_report_rows(
     parsed: ParsedFile,
-    registry: Registry,
+    registry: UnitMatcher,
     *,
     file_name: str,
     arrived_at: datetime,

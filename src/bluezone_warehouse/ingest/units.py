@@ -9,13 +9,12 @@ when it is unique and close. Anything else is an ``unknown_unit`` with the best 
 
 from __future__ import annotations
 
-import csv
 import difflib
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from bluezone_warehouse.names import ascii_fold
+from bluezone_warehouse.registry import Unit, UnitRegistry, load_registry
 
 _TYPE_PREFIXES = (
     ("thanh pho", "thanh pho"),
@@ -31,18 +30,8 @@ _FUZZY_CUTOFF = 0.9
 
 
 @dataclass(frozen=True)
-class RegistryUnit:
-    unit_code: str
-    unit_name: str
-    unit_kind: str
-    province_code: str
-    district_code: str
-    deadline_local: str
-
-
-@dataclass(frozen=True)
 class UnitMatch:
-    unit: RegistryUnit | None
+    unit: Unit | None
     method: str  # code | name | fuzzy | unknown
     reason: str = ""
 
@@ -63,34 +52,21 @@ def name_key(text: str) -> tuple[str | None, str]:
     return None, folded
 
 
-class Registry:
+class UnitMatcher:
     """The reporting-unit registry, indexed for matching report rows."""
 
-    def __init__(self, units: list[RegistryUnit]) -> None:
+    def __init__(self, units: list[Unit]) -> None:
         self.units = units
         self.by_code = {unit.unit_code: unit for unit in units}
-        self._by_base: dict[str, list[tuple[str | None, RegistryUnit]]] = {}
+        self._by_base: dict[str, list[tuple[str | None, Unit]]] = {}
         for unit in units:
             kind, base = name_key(unit.unit_name)
             self._by_base.setdefault(base, []).append((kind, unit))
 
     @classmethod
-    def from_seed(cls, path: Path) -> Registry:
-        with path.open(encoding="utf-8", newline="") as handle:
-            rows = list(csv.DictReader(handle))
-        return cls(
-            [
-                RegistryUnit(
-                    unit_code=row["unit_code"],
-                    unit_name=row["unit_name"],
-                    unit_kind=row["unit_kind"],
-                    province_code=row["province_code"],
-                    district_code=row["district_code"],
-                    deadline_local=row["deadline_local"],
-                )
-                for row in rows
-            ]
-        )
+    def from_registry(cls, registry: UnitRegistry | None = None) -> UnitMatcher:
+        """A matcher over the registry in the seeds (or ``registry``)."""
+        return cls(list((registry or load_registry()).units))
 
     def match(self, code: str | None, name: str | None, provinces: set[str]) -> UnitMatch:
         """Match a row's code (preferred) or name; ``provinces`` is the file's context."""
@@ -136,7 +112,7 @@ class Registry:
         )
 
     @staticmethod
-    def _narrow(candidates: list[RegistryUnit], provinces: set[str]) -> RegistryUnit | None:
+    def _narrow(candidates: list[Unit], provinces: set[str]) -> Unit | None:
         if len(candidates) == 1:
             return candidates[0]
         in_context = [unit for unit in candidates if unit.province_code in provinces]

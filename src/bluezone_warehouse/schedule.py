@@ -1,0 +1,62 @@
+"""When things run and where writers queue: the one home of the schedule constants.
+
+Both DAG files, the CLI, the pipeline and the test bench read these: the daily run's local
+time, the writer pool, and the times of day the deadline digests are due. The time zone is
+``config.LOCAL_TZ``. Imports nothing heavy, so DAG files can use it at parse time.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from bluezone_warehouse.config import LOCAL_TZ, Settings
+
+# Every task that writes the DuckDB warehouse runs in this pool, which has one slot.
+WRITER_POOL = "warehouse_writer"
+WRITER_POOL_SLOTS = 1
+WRITER_POOL_DESCRIPTION = "Single writer of the DuckDB warehouse"
+
+# The daily run for day D starts at this local time on D+1, once D's export can have arrived.
+DAILY_RUN_LOCAL_TIME = time(2, 0)
+
+
+def cron_at(moment: time) -> str:
+    """A daily cron expression at ``moment`` (local time of day)."""
+    return f"{moment.minute} {moment.hour} * * *"
+
+
+DAILY_CRON = cron_at(DAILY_RUN_LOCAL_TIME)
+
+
+def run_date_for(data_interval_start: datetime) -> date:
+    """The business day of a ``bluezone_daily`` run: the local day its interval starts on."""
+    return data_interval_start.astimezone(LOCAL_TZ).date()
+
+
+def logical_date_for(run_date: date) -> datetime:
+    """The logical date to give ``airflow dags test`` so that the run is for ``run_date``."""
+    return datetime.combine(run_date + timedelta(days=1), DAILY_RUN_LOCAL_TIME, tzinfo=LOCAL_TZ)
+
+
+def alert_times(settings: Settings, deadlines: list[str] | None = None) -> list[str]:
+    """Every local time of day (HH:MM) a deadline, escalation or reminder digest is due:
+    each registry deadline (or ``deadlines``), each deadline plus the escalation delay and,
+    when set, each deadline minus the reminder lead."""
+    if deadlines is None:
+        from bluezone_warehouse.registry import load_registry
+
+        deadlines = load_registry().deadline_times()
+    times: set[str] = set()
+    for deadline in deadlines:
+        moment = datetime.combine(date(2020, 1, 1), time.fromisoformat(deadline))
+        times.add(deadline)
+        times.add((moment + timedelta(minutes=settings.escalation_after_minutes)).strftime("%H:%M"))
+        if settings.reminder_before_minutes:
+            before = moment - timedelta(minutes=settings.reminder_before_minutes)
+            times.add(before.strftime("%H:%M"))
+    return sorted(times)
+
+
+def alert_moment(day: date, hhmm: str) -> datetime:
+    """When a digest time of :func:`alert_times` (HH:MM) falls on ``day``, local time."""
+    return datetime.combine(day, time.fromisoformat(hhmm), tzinfo=LOCAL_TZ)
