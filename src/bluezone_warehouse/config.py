@@ -120,7 +120,9 @@ def environment_under(root: Path, landing: Path | str | None = None) -> dict[str
 
 def safe_run_id(run_id: str) -> str:
     """A run id usable as a folder name (Airflow run ids contain ':' and '+')."""
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in run_id)
+    from bluezone_warehouse.names import safe_file_name
+
+    return safe_file_name(run_id)
 
 
 def airflow_environment(env: dict[str, str] | None = None) -> dict[str, str]:

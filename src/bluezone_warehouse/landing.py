@@ -19,6 +19,8 @@ from pathlib import Path
 
 import fsspec
 
+from bluezone_warehouse.names import safe_file_name
+
 SOURCES = ("installs", "reports")
 
 
@@ -100,16 +102,10 @@ def _is_local(fs: fsspec.AbstractFileSystem) -> bool:
     return "file" in protocols or "local" in protocols
 
 
-def safe_name(name: str) -> str:
-    """A file name that cannot escape a folder: no separators, no leading dots."""
-    cleaned = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name)
-    return cleaned.lstrip(".")[:120] or "unnamed"
-
-
 def quarantine_file(zone: LandingZone, landed: LandedFile, checksum: str, url: str) -> str:
     """Copy a rejected file, untouched, to the quarantine area; returns its URL or path."""
     fs, root = fsspec.core.url_to_fs(url)
-    target = f"{root.rstrip('/')}/{landed.source}/{checksum[:16]}_{safe_name(landed.name)}"
+    target = f"{root.rstrip('/')}/{landed.source}/{checksum[:16]}_{safe_file_name(landed.name)}"
     if not fs.exists(target):
         fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
         with zone.fs.open(zone.full_path(landed.path), "rb") as src, fs.open(target, "wb") as dst:

@@ -1,7 +1,8 @@
-"""Small helpers for Vietnamese text: folding diacritics away and making file-name slugs.
+"""Small text helpers, each the one home of its rule: folding Vietnamese diacritics away,
+file-name slugs, names safe as a file or folder, and percentages as people read them.
 
-Shared by the simulator (file names, name variants) and ingestion (matching unit names
-written with or without diacritics). Kept dependency-free and deliberately small.
+Shared by ingestion (matching unit names written with or without diacritics), the alerts,
+the report, the summary and the test bench. Kept dependency-free and deliberately small.
 """
 
 from __future__ import annotations
@@ -28,3 +29,20 @@ def ascii_fold(text: str) -> str:
 def slug(text: str) -> str:
     """A lowercase ASCII slug for file names: ``"Thị xã Kỳ Anh"`` → ``"thi-xa-ky-anh"``."""
     return _NOT_SLUG.sub("-", ascii_fold(text).lower()).strip("-")
+
+
+def safe_file_name(name: str, *, limit: int = 120) -> str:
+    """A name usable as one file or folder name that cannot escape its folder: letters,
+    digits, ``.``, ``_`` and ``-`` kept, anything else (``/``, ``:``, ``+``...) as ``_``, no
+    leading dots. Airflow run ids and landed file names go through it."""
+    cleaned = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name)
+    return cleaned.lstrip(".")[:limit] or "unnamed"
+
+
+def percent(value: float | None, language: str = "en", *, missing: str = "–") -> str:
+    """A share (0.0895) as people read it: ``8.9 %`` in English, ``8,9 %`` in Vietnamese
+    (decimal comma); ``missing`` when there is no value."""
+    if value is None:
+        return missing
+    text = f"{100 * value:.1f} %"
+    return text.replace(".", ",") if language == "vi" else text

@@ -13,7 +13,8 @@ from datetime import date, datetime
 from pathlib import Path
 from time import perf_counter
 
-from bluezone_warehouse.config import Settings, safe_run_id
+from bluezone_warehouse.config import Settings
+from bluezone_warehouse.names import safe_file_name
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def check(settings: Settings, run_date: date, run_id: str) -> dict[str, object]:
         settings.warehouse_path,
         run_id=run_id,
         run_date=run_date,
-        docs_dir=settings.run_artifacts_dir / safe_run_id(run_id) / "gx_docs",
+        docs_dir=settings.run_artifacts_dir / safe_file_name(run_id) / "gx_docs",
     )
     with writer(settings.warehouse_path) as con:
         store_results(con, summary)
@@ -60,7 +61,7 @@ def check(settings: Settings, run_date: date, run_id: str) -> dict[str, object]:
 def publish(settings: Settings, run_date: date, run_id: str) -> str:
     from bluezone_warehouse.warehouse import publish as publish_snapshot
 
-    snapshot_id = f"{run_date:%Y%m%d}-{safe_run_id(run_id)}"
+    snapshot_id = f"{run_date:%Y%m%d}-{safe_file_name(run_id)}"
     return str(publish_snapshot(settings.warehouse_path, settings.publish_dir, snapshot_id))
 
 
@@ -153,7 +154,7 @@ def report(settings: Settings, run_date: date, run_id: str, snapshot: str) -> st
     from bluezone_warehouse.warehouse import CURRENT_LINK
 
     docs = settings.publish_dir / "docs"
-    artifacts = settings.run_artifacts_dir / safe_run_id(run_id)
+    artifacts = settings.run_artifacts_dir / safe_file_name(run_id)
     dbt_page = generate_docs(settings, run_date, artifacts / "dbt_docs")
     docs.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(dbt_page, docs / "dbt.html")

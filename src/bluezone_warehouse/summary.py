@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from bluezone_warehouse.config import Settings
+from bluezone_warehouse.names import percent
 from bluezone_warehouse.warehouse import CURRENT_LINK, SNAPSHOT_FILE
 
 
@@ -17,7 +18,7 @@ def snapshot_path(settings: Settings) -> Path:
 
 
 def _pct(value: float | None) -> str:
-    return "   n/a" if value is None else f"{100 * value:5.1f}%"
+    return percent(value, missing="n/a").rjust(7)
 
 
 def summary_lines(con: duckdb.DuckDBPyConnection, day: date | None = None) -> list[str]:

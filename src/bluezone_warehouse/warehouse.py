@@ -15,92 +15,9 @@ from pathlib import Path
 
 import duckdb
 
-RAW_DDL = """
-create schema if not exists raw;
+from bluezone_warehouse.tables import RAW_TABLES, ddl
 
-create table if not exists raw.landing_files (
-    file_id varchar primary key,
-    source varchar not null,
-    path varchar not null,
-    file_name varchar not null,
-    size_bytes bigint not null,
-    checksum varchar not null,
-    arrived_at timestamptz not null,
-    first_seen_at timestamptz not null,
-    run_id varchar not null,
-    status varchar not null,
-    rows_loaded integer not null,
-    rows_rejected integer not null,
-    reason varchar,
-    snapshot_date date,
-    quarantined_to varchar
-);
-
-create table if not exists raw.install_exports (
-    snapshot_date date not null,
-    level varchar not null,
-    unit_code varchar not null,
-    installs bigint not null,
-    installs_with_phone bigint,
-    file_id varchar not null,
-    source_file varchar not null,
-    checksum varchar not null,
-    row_number integer not null,
-    arrived_at timestamptz not null,
-    loaded_at timestamptz not null
-);
-
-create table if not exists raw.install_event_counts (
-    event_date date not null,
-    district_code varchar,
-    installs bigint not null,
-    uninstalls bigint not null,
-    installs_with_phone bigint not null,
-    uninstalls_with_phone bigint not null,
-    events bigint not null,
-    file_id varchar not null,
-    source_file varchar not null,
-    checksum varchar not null,
-    arrived_at timestamptz not null,
-    loaded_at timestamptz not null
-);
-
-create table if not exists raw.unit_reports (
-    report_date date not null,
-    unit_code varchar not null,
-    unit_code_raw varchar,
-    unit_name_raw varchar,
-    match_method varchar not null,
-    submitted_at timestamptz not null,
-    submitted_at_source varchar not null,
-    installs_reported bigint,
-    staff_total bigint,
-    staff_installed bigint,
-    households_visited bigint,
-    note varchar,
-    file_id varchar not null,
-    source_file varchar not null,
-    checksum varchar not null,
-    row_number integer not null,
-    arrived_at timestamptz not null,
-    loaded_at timestamptz not null
-);
-
-create table if not exists raw.rejected_rows (
-    file_id varchar not null,
-    source varchar not null,
-    source_file varchar not null,
-    row_number integer,
-    column_name varchar,
-    raw_value varchar,
-    check_id varchar not null,
-    reason varchar not null,
-    unit_code varchar,
-    province_code varchar,
-    day date,
-    detected_at timestamptz not null
-);
-"""
+RAW_DDL = ddl(*RAW_TABLES)
 
 
 def connect_writer(path: Path) -> duckdb.DuckDBPyConnection:

@@ -27,7 +27,7 @@ import pytest
 
 from bluezone_warehouse.config import LOCAL_TZ, Settings, load_settings
 from bluezone_warehouse.ingest import ingest_landing
-from bluezone_warehouse.landing import safe_name
+from bluezone_warehouse.names import safe_file_name
 from tests.conftest import environment_for
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
@@ -1023,7 +1023,7 @@ def check_outcome(settings: Settings, name: str, run_id: str = "corpus") -> None
         quarantine_root = Path(settings.quarantine_url).resolve()
         copy = Path(quarantined_to).resolve()
         assert copy.is_relative_to(quarantine_root / source), quarantined_to
-        assert copy.name == f"{checksum[:16]}_{safe_name(file_name)}"
+        assert copy.name == f"{checksum[:16]}_{safe_file_name(file_name)}"
         assert copy.read_bytes() == data
     else:
         assert quarantined_to is None

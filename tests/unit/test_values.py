@@ -111,3 +111,47 @@ def test_local_timestamps(raw: str) -> None:
 )
 def test_headers_in_vietnamese_or_english(header: str, column: str | None) -> None:
     assert canonical_column(header) == column
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "70264",
+        "70.264",
+        "70,264",
+        "70 264",
+        "70\u00a0264",
+        " 1\u202f234\u2009567 ",
+        "0",
+        "007",
+        "70.26",
+        "0.264",
+        "1.234,5",
+        "70 26",
+        "70  264",
+        "7O.264",
+        "1.234.56",
+        "",
+        "-5",
+        "12'345",
+    ],
+)
+def test_reports_and_exports_share_one_count_grammar(text: str) -> None:
+    """The SQL the export check runs in DuckDB accepts exactly what parse_count accepts."""
+    import duckdb
+
+    from bluezone_warehouse.ingest.values import COUNT_PATTERN, count_text_sql
+
+    sql_accepts = (
+        duckdb.connect()
+        .execute(
+            f"select regexp_full_match({count_text_sql('$text')}, '{COUNT_PATTERN}')",
+            {"text": text},
+        )
+        .fetchone()[0]
+    )
+    try:
+        python_value = parse_count(text)
+    except ValueRejected:
+        python_value = None
+    assert sql_accepts == (python_value is not None)

@@ -16,7 +16,7 @@ from typing import Protocol
 
 from bluezone_warehouse.alerts.model import Alert
 from bluezone_warehouse.config import Settings, connection_uri
-from bluezone_warehouse.landing import safe_name
+from bluezone_warehouse.names import safe_file_name
 
 SENDER = "bluezone-warehouse@example.org"
 SMTP_POLICY = email.policy.SMTP.clone(max_line_length=998)
@@ -89,7 +89,7 @@ class OutboxChannel:
 
     def path_for(self, alert: Alert) -> Path:
         scope, day, kind = alert.key
-        return self.outbox_dir / day / safe_name(f"{scope}_{kind}.md")
+        return self.outbox_dir / day / safe_file_name(f"{scope}_{kind}.md")
 
     def send(self, alert: Alert) -> None:
         readable = self.path_for(alert)

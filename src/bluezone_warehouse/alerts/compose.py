@@ -16,6 +16,7 @@ import duckdb
 
 from bluezone_warehouse.alerts.model import Alert, MissingUnit
 from bluezone_warehouse.config import LOCAL_TZ
+from bluezone_warehouse.names import percent
 from bluezone_warehouse.registry import Province, Unit, load_registry
 
 
@@ -74,11 +75,6 @@ TEXTS = {
 }
 
 
-def _percent(value: float, language: str) -> str:
-    text = f"{100 * value:.1f} %"
-    return text.replace(".", ",") if language == "vi" else text
-
-
 def _after(minutes: int, words: dict[str, str]) -> str:
     if minutes % 60 == 0:
         return words["hours"].format(hours=minutes // 60)
@@ -107,7 +103,7 @@ def render_missing(
     subject = words[kind].format(**values)
     intro = words[f"intro_{kind}"].format(**values)
     rate = (
-        words["rate"].format(rate=_percent(on_time_rate, language))
+        words["rate"].format(rate=percent(on_time_rate, language))
         if on_time_rate is not None
         else words["no_rate"]
     )

@@ -15,26 +15,11 @@ import duckdb
 
 from bluezone_warehouse.alerts.channels import Channel
 from bluezone_warehouse.alerts.model import Alert
+from bluezone_warehouse.tables import ALERT_LOG
 
 log = logging.getLogger(__name__)
 
-ALERT_LOG_DDL = """
-create schema if not exists ops;
-create table if not exists ops.alert_log (
-    scope_code varchar not null,
-    day date not null,
-    kind varchar not null,
-    channel varchar not null,
-    status varchar not null,          -- sent | recorded (backfill, not sent) | failed
-    attempts integer not null,
-    error varchar,
-    subject varchar not null,
-    message_id varchar not null,
-    recipients varchar,
-    run_id varchar not null,
-    logged_at timestamptz not null
-);
-"""
+ALERT_LOG_DDL = ALERT_LOG.ddl()
 ATTEMPTS = 3
 BACKOFF_SECONDS = (0.5, 2.0)
 

@@ -6,6 +6,11 @@ same bytes at another path are recorded as a duplicate and load nothing; changed
 path, or a corrected export under a new name, are a new version (staging picks the newest).
 Files are processed in batches, each batch one transaction, so a crash leaves no partial file
 behind and the next run picks the batch up again.
+
+This module is the one run loop: listing, ordering, hashing, deduplication, size limits,
+the manifest, lineage, quarantine and the writes are the same for every source. What a
+source knows (which files are its, how to turn one into rows) is behind the small interface
+of ``ingest/source.py``, implemented in ``ingest/sources.py``.
 """
 
 from __future__ import annotations
@@ -19,104 +24,25 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
-from bluezone_warehouse.config import SEEDS_DIR, Settings
-from bluezone_warehouse.ingest.events import EventsRejected, events_day
-from bluezone_warehouse.ingest.exports import ExportChecker, ExportRejected, export_day
-from bluezone_warehouse.ingest.readers import FileRejected, read_report
-from bluezone_warehouse.ingest.reports import Rejection, check_report_rows
-from bluezone_warehouse.ingest.units import UnitMatcher
+from bluezone_warehouse import tables
+from bluezone_warehouse.config import Settings
+from bluezone_warehouse.ingest.reports import Rejection
+from bluezone_warehouse.ingest.source import Content, InputRejected, Loaded, Source, iter_claimed
+from bluezone_warehouse.ingest.sources import open_sources
 from bluezone_warehouse.landing import LandedFile, LandingZone, quarantine_file
+from bluezone_warehouse.tables import Table
 from bluezone_warehouse.warehouse import writer
 
 log = logging.getLogger(__name__)
 
 ACCEPTED_STATUSES = ("loaded", "partial")
-
-_TS = pa.timestamp("us", tz="UTC")
-# The lineage every loaded row carries (DESIGN §2): the delivery, its file and checksum,
-# when it arrived and when it was loaded.
-LINEAGE = [
-    ("file_id", pa.string()),
-    ("source_file", pa.string()),
-    ("checksum", pa.string()),
-    ("arrived_at", _TS),
-    ("loaded_at", _TS),
-]
-REPORT_SCHEMA = pa.schema(
-    [
-        ("report_date", pa.date32()),
-        ("unit_code", pa.string()),
-        ("unit_code_raw", pa.string()),
-        ("unit_name_raw", pa.string()),
-        ("match_method", pa.string()),
-        ("submitted_at", _TS),
-        ("submitted_at_source", pa.string()),
-        ("installs_reported", pa.int64()),
-        ("staff_total", pa.int64()),
-        ("staff_installed", pa.int64()),
-        ("households_visited", pa.int64()),
-        ("note", pa.string()),
-        ("row_number", pa.int32()),
-        *LINEAGE,
-    ]
-)
-REJECTED_SCHEMA = pa.schema(
-    [
-        ("file_id", pa.string()),
-        ("source", pa.string()),
-        ("source_file", pa.string()),
-        ("row_number", pa.int32()),
-        ("column_name", pa.string()),
-        ("raw_value", pa.string()),
-        ("check_id", pa.string()),
-        ("reason", pa.string()),
-        ("unit_code", pa.string()),
-        ("province_code", pa.string()),
-        ("day", pa.date32()),
-        ("detected_at", _TS),
-    ]
-)
-EXPORT_SCHEMA = pa.schema(
-    [
-        ("snapshot_date", pa.date32()),
-        ("level", pa.string()),
-        ("unit_code", pa.string()),
-        ("installs", pa.int64()),
-        ("installs_with_phone", pa.int64()),
-        ("row_number", pa.int32()),
-        *LINEAGE,
-    ]
-)
-EVENT_COUNTS_SCHEMA = pa.schema(
-    [
-        ("event_date", pa.date32()),
-        ("district_code", pa.string()),
-        ("installs", pa.int64()),
-        ("uninstalls", pa.int64()),
-        ("installs_with_phone", pa.int64()),
-        ("uninstalls_with_phone", pa.int64()),
-        ("events", pa.int64()),
-        *LINEAGE,
-    ]
-)
-MANIFEST_SCHEMA = pa.schema(
-    [
-        ("file_id", pa.string()),
-        ("source", pa.string()),
-        ("path", pa.string()),
-        ("file_name", pa.string()),
-        ("size_bytes", pa.int64()),
-        ("checksum", pa.string()),
-        ("arrived_at", _TS),
-        ("first_seen_at", _TS),
-        ("run_id", pa.string()),
-        ("status", pa.string()),
-        ("rows_loaded", pa.int32()),
-        ("rows_rejected", pa.int32()),
-        ("reason", pa.string()),
-        ("snapshot_date", pa.date32()),
-        ("quarantined_to", pa.string()),
-    ]
+# The raw tables a batch writes, the manifest last.
+_WRITE_ORDER = (
+    tables.INSTALL_EXPORTS,
+    tables.INSTALL_EVENT_COUNTS,
+    tables.UNIT_REPORTS,
+    tables.REJECTED_ROWS,
+    tables.LANDING_FILES,
 )
 
 
@@ -141,11 +67,15 @@ class IngestSummary:
 
 @dataclass
 class _Batch:
-    manifest: list[dict] = field(default_factory=list)
-    exports: list[dict] = field(default_factory=list)
-    event_counts: list[dict] = field(default_factory=list)
-    reports: list[dict] = field(default_factory=list)
-    rejected: list[dict] = field(default_factory=list)
+    rows: dict[Table, list[dict]] = field(default_factory=lambda: {t: [] for t in _WRITE_ORDER})
+
+    @property
+    def manifest(self) -> list[dict]:
+        return self.rows[tables.LANDING_FILES]
+
+    @property
+    def rejected(self) -> list[dict]:
+        return self.rows[tables.REJECTED_ROWS]
 
 
 def _sha256(data: bytes) -> str:
@@ -158,15 +88,19 @@ def file_id_for(path: str, checksum: str) -> str:
 
 class _Ingestor:
     def __init__(
-        self, con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, loaded_at: datetime
+        self,
+        con: duckdb.DuckDBPyConnection,
+        settings: Settings,
+        run_id: str,
+        loaded_at: datetime,
+        sources: list[Source],
     ) -> None:
         self.con = con
         self.settings = settings
         self.run_id = run_id
         self.loaded_at = loaded_at
         self.zone = LandingZone(settings.landing_url)
-        self.registry = UnitMatcher.from_registry()
-        self.checker = ExportChecker(SEEDS_DIR)
+        self.sources = sources
         rows = con.execute(
             "select path, size_bytes, arrived_at, checksum, file_id, status "
             "from raw.landing_files order by arrived_at, path"
@@ -182,8 +116,9 @@ class _Ingestor:
         }
 
     def pending(self) -> tuple[int, list[LandedFile]]:
+        folders = sorted({source.folder for source in self.sources})
         listed = sorted(
-            self.zone.list("installs") + self.zone.list("reports"),
+            (landed for folder in folders for landed in self.zone.list(folder)),
             key=lambda landed: (landed.arrived_at, landed.path),
         )
         new = [f for f in listed if (f.path, f.size_bytes, f.arrived_at) not in self.seen]
@@ -214,6 +149,7 @@ class _Ingestor:
             summary.rows_rejected += entry["rows_rejected"]
 
     def _ingest_file(self, landed: LandedFile, batch: _Batch) -> None:
+        source = next(iter_claimed(self.sources, landed))
         entry = {
             "source": landed.source,
             "path": landed.path,
@@ -228,11 +164,7 @@ class _Ingestor:
             "snapshot_date": None,
             "quarantined_to": None,
         }
-        limit = (
-            self.settings.max_export_bytes
-            if landed.source == "installs"
-            else self.settings.max_file_bytes
-        )
+        limit = source.size_limit(self.settings)
         if landed.size_bytes > limit:
             checksum = self._stream_checksum(landed)
             if file_id_for(landed.path, checksum) in self.seen_ids:
@@ -245,9 +177,9 @@ class _Ingestor:
                 f"file is {landed.size_bytes} bytes, over the limit of {limit}",
             )
             return
-        # Exports can be large: they are hashed as a stream and read by DuckDB from disk.
-        data = b"" if landed.source == "installs" else self.zone.read_bytes(landed.path)
-        checksum = self._stream_checksum(landed) if landed.source == "installs" else _sha256(data)
+        # Large sources are hashed as a stream and read from disk, never held in memory.
+        data = b"" if source.streamed else self.zone.read_bytes(landed.path)
+        checksum = self._stream_checksum(landed) if source.streamed else _sha256(data)
         file_id = file_id_for(landed.path, checksum)
         if file_id in self.seen_ids:  # same bytes, only the timestamp moved: nothing new
             return
@@ -262,21 +194,33 @@ class _Ingestor:
             )
             return
         try:
-            if landed.source == "installs":
-                loaded, rejected = self._load_export(landed, entry, file_id, checksum, batch)
-            else:
-                loaded, rejected = self._load_report(landed, data, file_id, checksum, batch)
-        except (ExportRejected, EventsRejected, FileRejected) as err:
-            rows = getattr(err, "rejected", [])  # rows rejected one by one, all of them
+            entry["snapshot_date"] = source.day_of(landed.name)
+            loaded = source.load(Content(self.zone, landed, data))
+        except InputRejected as err:
+            rows = err.rejected  # rows rejected one by one, all of them
             entry["rows_rejected"] = len(rows)
             batch.rejected.extend(self._with_lineage(rows, entry, checksum))
             self._record(entry, checksum, batch, "quarantined", str(err), flag_file=not rows)
             return
-        entry.update(rows_loaded=loaded, rows_rejected=rejected)
+        self._add_rows(loaded, entry, file_id, checksum, batch)
+        entry.update(rows_loaded=loaded.rows_loaded, rows_rejected=loaded.rows_rejected)
         self.accepted[checksum] = landed.path
-        self._record(
-            entry, checksum, batch, "partial" if rejected else "loaded", None, quarantine=False
-        )
+        status = "partial" if loaded.rows_rejected else "loaded"
+        self._record(entry, checksum, batch, status, None, quarantine=False)
+
+    def _add_rows(
+        self, loaded: Loaded, entry: dict, file_id: str, checksum: str, batch: _Batch
+    ) -> None:
+        lineage = {
+            "file_id": file_id,
+            "source_file": entry["path"],
+            "checksum": checksum,
+            "arrived_at": entry["arrived_at"],
+            "loaded_at": self.loaded_at,
+        }
+        for table, rows in loaded.rows.items():
+            batch.rows[table].extend({**row, **lineage} for row in rows)
+        batch.rejected.extend(self._with_lineage(loaded.rejected, entry, checksum))
 
     def _stream_checksum(self, landed: LandedFile) -> str:
         digest = hashlib.sha256()
@@ -320,35 +264,6 @@ class _Ingestor:
         self.seen_ids.add(file_id)
         batch.manifest.append(entry)
 
-    def _load_export(
-        self, landed: LandedFile, entry: dict, file_id: str, checksum: str, batch: _Batch
-    ) -> tuple[int, int]:
-        lineage = {
-            "file_id": file_id,
-            "source_file": landed.path,
-            "checksum": checksum,
-            "arrived_at": landed.arrived_at,
-            "loaded_at": self.loaded_at,
-        }
-        event_day = events_day(landed.name)
-        day = event_day if event_day is not None else export_day(landed.name)
-        entry["snapshot_date"] = day
-        with self.zone.local_copy(landed.path) as local:
-            if event_day is not None:
-                events = self.checker.check_events(local, day)
-                batch.event_counts.extend({**row, **lineage} for row in events.counts)
-                rejected, loaded, bad = (
-                    events.rejected,
-                    events.events_loaded,
-                    events.events_rejected,
-                )
-            else:
-                checked = self.checker.check(local, day)
-                batch.exports.extend({**row, **lineage} for row in checked.rows)
-                rejected, loaded, bad = checked.rejected, len(checked.rows), len(checked.rejected)
-        batch.rejected.extend(self._with_lineage(rejected, entry, checksum))
-        return loaded, bad
-
     def _with_lineage(self, rejected: list[dict], entry: dict, checksum: str) -> list[dict]:
         return [
             {
@@ -361,57 +276,20 @@ class _Ingestor:
             for row in rejected
         ]
 
-    def _load_report(
-        self, landed: LandedFile, data: bytes, file_id: str, checksum: str, batch: _Batch
-    ) -> tuple[int, int]:
-        parsed = read_report(landed.name, data, self.settings.max_xlsx_uncompressed_bytes)
-        if not parsed.rows:
-            raise FileRejected("the file has a header but no data rows")
-        rows = check_report_rows(
-            parsed,
-            self.registry,
-            file_name=landed.name,
-            arrived_at=landed.arrived_at,
-            campaign=(self.settings.campaign_start, self.settings.campaign_end),
-        )
-        entry = {"path": landed.path, "source": landed.source}
-        rejected = [asdict(rejection) for rejection in rows.rejected]
-        if not rows.good:
-            reasons = Counter(r.check_id for r in rows.rejected)
-            detail = ", ".join(f"{n} {kind}" for kind, n in reasons.most_common())
-            raise FileRejected(
-                f"no usable row: {detail}; first: {rows.rejected[0].reason}", rejected=rejected
-            )
-        for record in rows.good:
-            batch.reports.append(
-                {
-                    **{name: record.get(name) for name in REPORT_SCHEMA.names},
-                    "file_id": file_id,
-                    "source_file": landed.path,
-                    "checksum": checksum,
-                    "arrived_at": landed.arrived_at,
-                    "loaded_at": self.loaded_at,
-                }
-            )
-        batch.rejected.extend(self._with_lineage(rejected, entry, checksum))
-        return len(rows.good), len(rows.rejected)
-
     def _flush(self, batch: _Batch) -> None:
-        for table, rows, schema in (
-            ("raw.install_exports", batch.exports, EXPORT_SCHEMA),
-            ("raw.install_event_counts", batch.event_counts, EVENT_COUNTS_SCHEMA),
-            ("raw.unit_reports", batch.reports, REPORT_SCHEMA),
-            ("raw.rejected_rows", batch.rejected, REJECTED_SCHEMA),
-            ("raw.landing_files", batch.manifest, MANIFEST_SCHEMA),
-        ):
+        for table in _WRITE_ORDER:
+            rows = batch.rows[table]
             if not rows:
                 continue
+            schema = table.arrow_schema()
             arrow_rows = pa.Table.from_pylist(
                 [{name: row.get(name) for name in schema.names} for row in rows], schema=schema
             )
             self.con.register("incoming_rows", arrow_rows)
             try:
-                self.con.execute(f"insert into {table} by name select * from incoming_rows")
+                self.con.execute(
+                    f"insert into {table.qualified} by name select * from incoming_rows"
+                )
             finally:
                 self.con.unregister("incoming_rows")
 
@@ -422,11 +300,12 @@ def ingest_landing(
     """Ingest every file that has arrived and is not yet in the manifest."""
     loaded_at = loaded_at or datetime.now(UTC)
     summary = IngestSummary()
-    with writer(settings.warehouse_path) as con:
-        ingestor = _Ingestor(con, settings, run_id, loaded_at)
-        try:
-            ingestor.run(summary)
-        finally:
-            ingestor.checker.close()
+    sources = open_sources(settings)
+    try:
+        with writer(settings.warehouse_path) as con:
+            _Ingestor(con, settings, run_id, loaded_at, sources).run(summary)
+    finally:
+        for source in sources:
+            source.close()
     log.info("ingested landing zone %s: %s", settings.landing_url, summary.as_dict())
     return summary

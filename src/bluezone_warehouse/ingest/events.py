@@ -19,12 +19,13 @@ from pathlib import Path
 import duckdb
 
 from bluezone_warehouse.config import LOCAL_TZ_NAME
+from bluezone_warehouse.ingest.source import InputRejected
 
 EVENTS_NAME = re.compile(r"^install_events_(\d{8})(?:_[^/]*)?\.parquet$", re.IGNORECASE)
 REQUIRED_COLUMNS = ("event_time", "device_id", "event", "district_code", "has_phone")
 
 
-class EventsRejected(ValueError):
+class EventsRejected(InputRejected):
     """An event export that cannot be loaded at all."""
 
 

@@ -17,26 +17,17 @@ from pathlib import Path
 import duckdb
 
 from bluezone_warehouse.ingest.events import CheckedEvents, check_events
+from bluezone_warehouse.ingest.source import InputRejected
+from bluezone_warehouse.ingest.values import COUNT_PATTERN, count_text_sql, parse_count
 
 EXPORT_NAME = re.compile(r"^installs_(\d{8})(?:_[^/]*)?\.(csv|csv\.gz|parquet)$", re.IGNORECASE)
 EXPORT_COLUMNS = ("snapshot_date", "level", "unit_code", "installs", "installs_with_phone")
 REQUIRED_COLUMNS = ("snapshot_date", "level", "unit_code", "installs")
 ROW = "bz_source_row"  # lineage column of the staging tables; never a name an input has
 
-# A count: plain digits, or groups of three after a first group that does not start with 0,
-# separated consistently by '.' or ','. "0.500" or "1.234,5" are decimals: rejected.
-COUNT_PATTERN = r"[0-9]+|[1-9][0-9]{0,2}(\.[0-9]{3})+|[1-9][0-9]{0,2}(,[0-9]{3})+"
 
-
-class ExportRejected(ValueError):
-    """An export file that cannot be loaded at all.
-
-    ``rejected`` holds the row-level rejections when every row was bad, so they are kept.
-    """
-
-    def __init__(self, message: str, rejected: list[dict] | None = None) -> None:
-        super().__init__(message)
-        self.rejected = rejected or []
+class ExportRejected(InputRejected):
+    """An export file that cannot be loaded at all."""
 
 
 @dataclass
@@ -86,9 +77,10 @@ with typed as (
                 and length(unit_code) < 5 then lpad(unit_code, 5, '0')
             else unit_code
         end as unit_code_typed,
-        regexp_full_match(installs, '{COUNT_PATTERN}') as installs_ok,
+        regexp_full_match({count_text_sql("installs")}, '{COUNT_PATTERN}') as installs_ok,
         coalesce(installs_with_phone, '') = ''
-            or regexp_full_match(installs_with_phone, '{COUNT_PATTERN}') as phone_ok,
+            or regexp_full_match({count_text_sql("installs_with_phone")}, '{COUNT_PATTERN}')
+            as phone_ok,
     from export_rows
 ),
 flagged as (
@@ -231,10 +223,8 @@ class ExportChecker:
                 "snapshot_date": snapshot_date,
                 "level": level,
                 "unit_code": code,
-                "installs": int(installs.replace(".", "").replace(",", "")),
-                "installs_with_phone": int(phone.replace(".", "").replace(",", ""))
-                if phone
-                else None,
+                "installs": parse_count(installs),
+                "installs_with_phone": parse_count(phone),
                 "row_number": row,
             }
             for snapshot_date, level, code, installs, phone, row in self.con.execute(

@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from bluezone_warehouse.ingest.source import InputRejected
 from bluezone_warehouse.ingest.values import (
     IGNORED_HEADERS,
     VIETNAMESE_HEADERS,
@@ -28,16 +29,8 @@ _MAX_HEADER_SEARCH = 15
 _TOTAL_MARKERS = ("tong cong", "tong so", "cong", "total", "tong")
 
 
-class FileRejected(ValueError):
-    """A whole file that cannot be loaded; the message says why.
-
-    ``rejected`` holds the row-level rejections when every row was rejected with its own
-    reason: those are kept, and the file needs no separate flag.
-    """
-
-    def __init__(self, message: str, *, rejected: list[dict] | None = None) -> None:
-        super().__init__(message)
-        self.rejected = rejected or []
+class FileRejected(InputRejected):
+    """A report file that cannot be loaded; the message says why."""
 
 
 @dataclass

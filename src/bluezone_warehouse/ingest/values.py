@@ -19,13 +19,34 @@ class ValueRejected(ValueError):
     """A cell that cannot be read unambiguously; the message says why."""
 
 
-_SPACES = re.compile(r"[\u00a0\u202f\u2009']")
-_PLAIN = re.compile(r"^\d+$")
-# Groups of three after a first group that does not start with 0, one separator throughout:
-# "70.264", "70,264", "70 264". "0.264" or "0,895" can only be decimals.
-_GROUPED = re.compile(r"^[1-9]\d{0,2}(?P<sep>[., ])\d{3}(?:(?P=sep)\d{3})*$")
+# Characters that people and spreadsheets put between groups of digits, read as a space.
+GROUP_SPACES = "\u00a0\u202f\u2009'"
+_SPACES = re.compile(f"[{GROUP_SPACES}]")
+# The one grammar of a count, for reports (here) and exports (in SQL, ingest/exports.py), in
+# RE2 syntax so DuckDB runs it too: plain digits, or groups of three after a first group that
+# does not start with 0, with one separator throughout ("70.264", "70,264", "70 264").
+# "0.264" or "0,895" can only be decimals.
+COUNT_PATTERN = (
+    r"[0-9]+"
+    r"|[1-9][0-9]{0,2}(?:\.[0-9]{3})+"
+    r"|[1-9][0-9]{0,2}(?:,[0-9]{3})+"
+    r"|[1-9][0-9]{0,2}(?: [0-9]{3})+"
+)
+_COUNT = re.compile(f"^(?:{COUNT_PATTERN})$")
 _DECIMAL = re.compile(r"^\d+(?:[.,]\d+)?$")
 _FORMULA_START = ("=", "+", "@")
+
+
+def normalise_count_text(text: str) -> str:
+    """Group spaces of any kind as one plain space, no leading or trailing space."""
+    return re.sub(r" +", " ", _SPACES.sub(" ", text)).strip()
+
+
+def count_text_sql(expression: str) -> str:
+    """SQL (DuckDB) doing what :func:`normalise_count_text` does to a text ``expression``."""
+    spaces = GROUP_SPACES.replace("'", "''")
+    spaced = f"regexp_replace({expression}, '[{spaces}]', ' ', 'g')"
+    return f"trim(regexp_replace({spaced}, ' +', ' ', 'g'))"
 
 
 def parse_count(value: object) -> int | None:
@@ -46,17 +67,14 @@ def parse_count(value: object) -> int | None:
         if value < 0:
             raise ValueRejected(f"a count cannot be negative: {value:g}")
         return int(value)
-    text = _SPACES.sub(" ", str(value)).strip()
-    text = re.sub(r" +", " ", text)
+    text = normalise_count_text(str(value))
     if text == "":
         return None
     if text.startswith(_FORMULA_START):
         raise ValueRejected(f"a formula or expression, not a number: {str(value)[:40]!r}")
     if text.startswith("-"):
         raise ValueRejected(f"a count cannot be negative: {value!r}")
-    if _PLAIN.match(text):
-        return int(text)
-    if _GROUPED.match(text):
+    if _COUNT.match(text):
         return int(re.sub(r"[., ]", "", text))
     if text.endswith("%"):
         raise ValueRejected(f"a percentage where a count was expected: {value!r}")

@@ -32,7 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from bluezone_warehouse.config import EXPECTATIONS_DIR, safe_run_id
+from bluezone_warehouse.config import EXPECTATIONS_DIR
+from bluezone_warehouse.names import safe_file_name
+from bluezone_warehouse.tables import GX_RESULTS
 from bluezone_warehouse.warehouse import connect_reader
 
 if TYPE_CHECKING:
@@ -206,21 +208,7 @@ DERIVED_QUERIES: dict[str, str] = {
     """,
 }
 
-GX_RESULTS_DDL = """
-create schema if not exists ops;
-create table if not exists ops.gx_results (
-    run_id varchar not null,
-    run_date date not null,
-    suite varchar not null,
-    relation varchar not null,
-    expectation varchar not null,
-    column_name varchar,
-    success boolean not null,
-    observed_value varchar,
-    details varchar,
-    validated_at timestamptz not null
-);
-"""
+GX_RESULTS_DDL = GX_RESULTS.ddl()
 
 
 class SuiteDefinitionError(ValueError):
@@ -600,7 +588,7 @@ def validate_warehouse(
         }
         context.variables.save()
         source = context.data_sources.add_pandas("bluezone_warehouse")
-        gx_run_id = RunIdentifier(run_name=safe_run_id(run_id), run_time=validated_at)
+        gx_run_id = RunIdentifier(run_name=safe_file_name(run_id), run_time=validated_at)
         # One relation in memory at a time: read, validate, let go.
         for definition in definitions:
             if definition.relation not in existing:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from bluezone_warehouse.names import ascii_fold
+from bluezone_warehouse.names import ascii_fold, percent
 
 GEOJSON = Path(__file__).with_name("vn_provinces_2020.geojson")
 
@@ -29,7 +29,7 @@ class Section:
 
 
 def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.1f} %".replace(".", ",")
+    return percent(value, "vi")
 
 
 def _figure_html(figure, div_id: str) -> str:

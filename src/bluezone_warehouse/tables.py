@@ -1,0 +1,225 @@
+"""The warehouse's own tables (``raw.*`` and ``ops.*``): one spec per table.
+
+Each ``Table`` generates its DuckDB DDL and its Arrow schema, so the raw layer written by
+ingestion, the operational logs written by the build, the checks and the alerts, and the
+batches handed to DuckDB cannot disagree about a column. dbt reads ``raw.*`` as sources
+(``dbt_project/models/staging/_staging__sources.yml``); the marts are dbt's.
+
+Adding a column: add it here (and, for a raw table, to the source and its staging model).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# SQL type -> Arrow type name (timestamps are UTC instants, microseconds).
+_ARROW_TYPES = {
+    "varchar": "string",
+    "bigint": "int64",
+    "integer": "int32",
+    "double": "float64",
+    "boolean": "bool_",
+    "date": "date32",
+    "timestamptz": "timestamp",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    nullable: bool = True
+    primary_key: bool = False
+    doc: str = ""
+
+    def ddl(self) -> str:
+        constraint = " primary key" if self.primary_key else "" if self.nullable else " not null"
+        return f"{self.name} {self.type}{constraint}"
+
+
+def col(name: str, type_: str, *, null: bool = True, key: bool = False, doc: str = "") -> Column:
+    if type_ not in _ARROW_TYPES:
+        raise ValueError(f"column {name}: unknown type {type_!r}")
+    return Column(name, type_, nullable=null and not key, primary_key=key, doc=doc)
+
+
+@dataclass(frozen=True)
+class Table:
+    schema: str
+    name: str
+    columns: tuple[Column, ...]
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+    def ddl(self) -> str:
+        body = ",\n".join(f"    {column.ddl()}" for column in self.columns)
+        return (
+            f"create schema if not exists {self.schema};\n"
+            f"create table if not exists {self.qualified} (\n{body}\n);\n"
+        )
+
+    def arrow_schema(self) -> pa.Schema:
+        import pyarrow as pa
+
+        def arrow_type(type_: str) -> pa.DataType:
+            if type_ == "timestamptz":
+                return pa.timestamp("us", tz="UTC")
+            return getattr(pa, _ARROW_TYPES[type_])()
+
+        return pa.schema(
+            [pa.field(c.name, arrow_type(c.type), nullable=c.nullable) for c in self.columns]
+        )
+
+
+# The lineage every loaded row carries (DESIGN §2): the delivery, its file and checksum,
+# when it arrived and when it was loaded.
+LINEAGE = (
+    col("file_id", "varchar", null=False),
+    col("source_file", "varchar", null=False),
+    col("checksum", "varchar", null=False),
+    col("arrived_at", "timestamptz", null=False),
+    col("loaded_at", "timestamptz", null=False),
+)
+
+LANDING_FILES = Table(
+    "raw",
+    "landing_files",
+    (
+        col("file_id", "varchar", key=True),
+        col("source", "varchar", null=False),
+        col("path", "varchar", null=False),
+        col("file_name", "varchar", null=False),
+        col("size_bytes", "bigint", null=False),
+        col("checksum", "varchar", null=False),
+        col("arrived_at", "timestamptz", null=False),
+        col("first_seen_at", "timestamptz", null=False),
+        col("run_id", "varchar", null=False),
+        col("status", "varchar", null=False),
+        col("rows_loaded", "integer", null=False),
+        col("rows_rejected", "integer", null=False),
+        col("reason", "varchar"),
+        col("snapshot_date", "date"),
+        col("quarantined_to", "varchar"),
+    ),
+)
+
+INSTALL_EXPORTS = Table(
+    "raw",
+    "install_exports",
+    (
+        col("snapshot_date", "date", null=False),
+        col("level", "varchar", null=False),
+        col("unit_code", "varchar", null=False),
+        col("installs", "bigint", null=False),
+        col("installs_with_phone", "bigint"),
+        col("row_number", "integer", null=False),
+        *LINEAGE,
+    ),
+)
+
+INSTALL_EVENT_COUNTS = Table(
+    "raw",
+    "install_event_counts",
+    (
+        col("event_date", "date", null=False),
+        col("district_code", "varchar"),
+        col("installs", "bigint", null=False),
+        col("uninstalls", "bigint", null=False),
+        col("installs_with_phone", "bigint", null=False),
+        col("uninstalls_with_phone", "bigint", null=False),
+        col("events", "bigint", null=False),
+        *LINEAGE,
+    ),
+)
+
+UNIT_REPORTS = Table(
+    "raw",
+    "unit_reports",
+    (
+        col("report_date", "date", null=False),
+        col("unit_code", "varchar", null=False),
+        col("unit_code_raw", "varchar"),
+        col("unit_name_raw", "varchar"),
+        col("match_method", "varchar", null=False),
+        col("submitted_at", "timestamptz", null=False),
+        col("submitted_at_source", "varchar", null=False),
+        col("installs_reported", "bigint"),
+        col("staff_total", "bigint"),
+        col("staff_installed", "bigint"),
+        col("households_visited", "bigint"),
+        col("note", "varchar"),
+        col("row_number", "integer", null=False),
+        *LINEAGE,
+    ),
+)
+
+REJECTED_ROWS = Table(
+    "raw",
+    "rejected_rows",
+    (
+        col("file_id", "varchar", null=False),
+        col("source", "varchar", null=False),
+        col("source_file", "varchar", null=False),
+        col("row_number", "integer"),
+        col("column_name", "varchar"),
+        col("raw_value", "varchar"),
+        col("check_id", "varchar", null=False),
+        col("reason", "varchar", null=False),
+        col("unit_code", "varchar"),
+        col("province_code", "varchar"),
+        col("day", "date"),
+        col("detected_at", "timestamptz", null=False),
+    ),
+)
+
+GX_RESULTS = Table(
+    "ops",
+    "gx_results",
+    (
+        col("run_id", "varchar", null=False),
+        col("run_date", "date", null=False),
+        col("suite", "varchar", null=False),
+        col("relation", "varchar", null=False),
+        col("expectation", "varchar", null=False),
+        col("column_name", "varchar"),
+        col("success", "boolean", null=False),
+        col("observed_value", "varchar"),
+        col("details", "varchar"),
+        col("validated_at", "timestamptz", null=False),
+    ),
+)
+
+ALERT_LOG = Table(
+    "ops",
+    "alert_log",
+    (
+        col("scope_code", "varchar", null=False),
+        col("day", "date", null=False),
+        col("kind", "varchar", null=False),
+        col("channel", "varchar", null=False),
+        col("status", "varchar", null=False, doc="sent | recorded (not sent) | failed"),
+        col("attempts", "integer", null=False),
+        col("error", "varchar"),
+        col("subject", "varchar", null=False),
+        col("message_id", "varchar", null=False),
+        col("recipients", "varchar"),
+        col("run_id", "varchar", null=False),
+        col("logged_at", "timestamptz", null=False),
+    ),
+)
+
+RAW_TABLES = (LANDING_FILES, INSTALL_EXPORTS, INSTALL_EVENT_COUNTS, UNIT_REPORTS, REJECTED_ROWS)
+
+
+def ddl(*tables: Table) -> str:
+    return "".join(table.ddl() for table in tables)
