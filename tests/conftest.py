@@ -12,8 +12,9 @@ from bluezone_warehouse.config import Settings, environment_under, load_settings
 
 
 def environment_for(root: Path) -> dict[str, str]:
-    """BLUEZONE_* variables that put every input and output of the pipeline under ``root``."""
-    return environment_under(root)
+    """BLUEZONE_* variables that put every input and output of the pipeline under ``root``;
+    files are read as soon as they land (tests write them just before ingesting)."""
+    return {**environment_under(root), "BLUEZONE_SETTLE_SECONDS": "0"}
 
 
 def table_rows(

@@ -50,6 +50,8 @@ class Settings:
     max_export_bytes: int = 8 * 1024**3
     max_xlsx_uncompressed_bytes: int = 100 * 1024 * 1024
     ingest_batch_files: int = 500
+    # A file is read only once it has not changed for this long (DESIGN §3.3).
+    settle_seconds: int = 60
     campaign_start: date = date(2020, 8, 1)
     campaign_end: date = date(2020, 12, 31)
     alert_channels: tuple[str, ...] = ("outbox",)
@@ -91,6 +93,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             env.get("BLUEZONE_MAX_XLSX_UNCOMPRESSED_BYTES", 100 * 1024 * 1024)
         ),
         ingest_batch_files=int(env.get("BLUEZONE_INGEST_BATCH_FILES", 500)),
+        settle_seconds=int(env.get("BLUEZONE_SETTLE_SECONDS", 60)),
         campaign_start=date.fromisoformat(env.get("BLUEZONE_CAMPAIGN_START", "2020-08-01")),
         campaign_end=date.fromisoformat(env.get("BLUEZONE_CAMPAIGN_END", "2020-12-31")),
         alert_channels=tuple(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,13 +30,32 @@ class LandedFile:
     """One file in the landing zone as listed (not yet read)."""
 
     source: str  # "installs" or "reports"
-    path: str  # relative to the landing root, always with "/" separators
+    path: str  # relative to the landing root, "/" separators: what the manifest records
     size_bytes: int
     arrived_at: datetime  # UTC; the file's modification time in the landing zone
+    # The path as the filesystem spells it, when that differs from ``path`` (a name that is
+    # not UTF-8, from a legacy Windows encoding).
+    storage_path: str | None = None
 
     @property
     def name(self) -> str:
         return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def read_path(self) -> str:
+        return self.storage_path or self.path
+
+
+def readable_path(path: str) -> str:
+    """A path as valid text. Names that are not UTF-8 (they reach Python with surrogate
+    escapes) are read as Windows-1258, the legacy Vietnamese encoding, which maps every
+    byte a name can hold; the file itself is still read under its real name."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        raw = path.encode("utf-8", "surrogateescape")
+        return unicodedata.normalize("NFC", raw.decode("cp1258", "replace"))
 
 
 def _mtime(info: dict) -> datetime:
@@ -69,12 +89,14 @@ class LandingZone:
             if info.get("type") != "file":
                 continue
             relative = full[len(self.root) + 1 :] if full.startswith(self.root) else full
+            readable = readable_path(relative)
             files.append(
                 LandedFile(
                     source=source,
-                    path=relative,
+                    path=readable,
                     size_bytes=int(info.get("size") or 0),
                     arrived_at=_mtime(info),
+                    storage_path=relative if readable != relative else None,
                 )
             )
         return sorted(files, key=lambda f: (f.arrived_at, f.path))
@@ -108,6 +130,7 @@ def quarantine_file(zone: LandingZone, landed: LandedFile, checksum: str, url: s
     target = f"{root.rstrip('/')}/{landed.source}/{checksum[:16]}_{safe_file_name(landed.name)}"
     if not fs.exists(target):
         fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
-        with zone.fs.open(zone.full_path(landed.path), "rb") as src, fs.open(target, "wb") as dst:
+        source = zone.full_path(landed.read_path)
+        with zone.fs.open(source, "rb") as src, fs.open(target, "wb") as dst:
             shutil.copyfileobj(src, dst)
     return target if _is_local(fs) else fs.unstrip_protocol(target)

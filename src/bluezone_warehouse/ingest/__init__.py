@@ -19,7 +19,7 @@ import hashlib
 import logging
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pyarrow as pa
@@ -116,12 +116,26 @@ class _Ingestor:
         }
 
     def pending(self) -> tuple[int, list[LandedFile]]:
+        """Files not yet in the manifest that have settled: a file modified less than
+        ``settle_seconds`` ago may still be being written, and waits for the next run."""
         folders = sorted({source.folder for source in self.sources})
         listed = sorted(
             (landed for folder in folders for landed in self.zone.list(folder)),
             key=lambda landed: (landed.arrived_at, landed.path),
         )
-        new = [f for f in listed if (f.path, f.size_bytes, f.arrived_at) not in self.seen]
+        settled_by = datetime.now(UTC) - timedelta(seconds=self.settings.settle_seconds)
+        new = [
+            f
+            for f in listed
+            if (f.path, f.size_bytes, f.arrived_at) not in self.seen and f.arrived_at <= settled_by
+        ]
+        unsettled = sum(f.arrived_at > settled_by for f in listed)
+        if unsettled:
+            log.info(
+                "%d file(s) changed in the last %ss: read next run",
+                unsettled,
+                self.settings.settle_seconds,
+            )
         return len(listed), new
 
     def run(self, summary: IngestSummary) -> None:
@@ -151,6 +165,7 @@ class _Ingestor:
     def _ingest_file(self, landed: LandedFile, batch: _Batch) -> None:
         source = next(iter_claimed(self.sources, landed))
         entry = {
+            "landed": landed,
             "source": landed.source,
             "path": landed.path,
             "file_name": landed.name,
@@ -178,7 +193,11 @@ class _Ingestor:
             )
             return
         # Large sources are hashed as a stream and read from disk, never held in memory.
-        data = b"" if source.streamed else self.zone.read_bytes(landed.path)
+        try:
+            data = b"" if source.streamed else self.zone.read_bytes(landed.read_path)
+        except FileNotFoundError:
+            log.warning("%s disappeared before it could be read; skipped", landed.path)
+            return
         checksum = self._stream_checksum(landed) if source.streamed else _sha256(data)
         file_id = file_id_for(landed.path, checksum)
         if file_id in self.seen_ids:  # same bytes, only the timestamp moved: nothing new
@@ -202,6 +221,14 @@ class _Ingestor:
             batch.rejected.extend(self._with_lineage(rows, entry, checksum))
             self._record(entry, checksum, batch, "quarantined", str(err), flag_file=not rows)
             return
+        except Exception as err:  # one file never stops the others (DESIGN §5)
+            log.exception("%s could not be read; quarantined", landed.path)
+            reason = (
+                f"the file could not be read ({type(err).__name__}: {str(err)[:300]}); "
+                "it is kept in quarantine for the data team"
+            )
+            self._record(entry, checksum, batch, "quarantined", reason)
+            return
         self._add_rows(loaded, entry, file_id, checksum, batch)
         entry.update(rows_loaded=loaded.rows_loaded, rows_rejected=loaded.rows_rejected)
         self.accepted[checksum] = landed.path
@@ -224,7 +251,7 @@ class _Ingestor:
 
     def _stream_checksum(self, landed: LandedFile) -> str:
         digest = hashlib.sha256()
-        with self.zone.fs.open(self.zone.full_path(landed.path), "rb") as handle:
+        with self.zone.fs.open(self.zone.full_path(landed.read_path), "rb") as handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
         return digest.hexdigest()
@@ -243,9 +270,7 @@ class _Ingestor:
         entry.update(file_id=file_id, checksum=checksum, status=status, reason=reason)
         if status in ("quarantined", "refused"):
             if quarantine and status == "quarantined":
-                landed = LandedFile(
-                    entry["source"], entry["path"], entry["size_bytes"], entry["arrived_at"]
-                )
+                landed = entry["landed"]
                 entry["quarantined_to"] = quarantine_file(
                     self.zone, landed, checksum, self.settings.quarantine_url
                 )

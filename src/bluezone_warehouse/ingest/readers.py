@@ -113,6 +113,8 @@ def read_csv(data: bytes) -> ParsedFile:
     text = _decode(data)
     first_line = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first_line.count)
+    # A cell may be as long as the file (a pasted note): no field-size limit below that.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     grid = [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
     return _rows_from_grid(grid, "CSV")
 

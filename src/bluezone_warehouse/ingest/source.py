@@ -53,7 +53,7 @@ class Content:
     data: bytes
 
     def local_copy(self) -> AbstractContextManager[Path]:
-        return self.zone.local_copy(self.landed.path)
+        return self.zone.local_copy(self.landed.read_path)
 
 
 class Source(Protocol):
