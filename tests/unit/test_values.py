@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import pytest
 
@@ -13,6 +13,7 @@ from bluezone_warehouse.ingest.values import (
     parse_count,
     parse_date,
     parse_local_timestamp,
+    parse_time_of_day,
 )
 
 
@@ -155,3 +156,52 @@ def test_reports_and_exports_share_one_count_grammar(text: str) -> None:
     except ValueRejected:
         python_value = None
     assert sql_accepts == (python_value is not None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("16:00", time(16, 0)),
+        ("16:00:59", time(16, 0, 59)),
+        ("16h00", time(16, 0)),
+        ("16h", time(16, 0)),
+        ("16H30", time(16, 30)),
+        ("16g00", time(16, 0)),
+        ("16 giờ 00", time(16, 0)),
+        ("16 giờ", time(16, 0)),
+        ("16 giờ 05 phút", time(16, 5)),
+        ("4:00 PM", time(16, 0)),
+        ("4 pm", time(16, 0)),
+        ("12:30 AM", time(0, 30)),
+        ("12:30 PM", time(12, 30)),
+        ("4:00 CH", time(16, 0)),
+        ("8h sáng", time(8, 0)),
+        ("4h chiều", time(16, 0)),
+        ("0h05", time(0, 5)),
+    ],
+)
+def test_times_of_day_as_people_write_them(raw: str, expected: time) -> None:
+    assert parse_time_of_day(raw) == expected
+    arrival_day = date(2020, 8, 5)
+    assert parse_local_timestamp(raw, default_day=arrival_day) == datetime.combine(
+        arrival_day, expected, tzinfo=LOCAL_TZ
+    )
+    for with_date in (f"05/08/2020 {raw}", f"{raw} ngày 05/08/2020", f"2020-08-05, {raw}"):
+        assert parse_local_timestamp(with_date) == datetime.combine(
+            date(2020, 8, 5), expected, tzinfo=LOCAL_TZ
+        )
+
+
+@pytest.mark.parametrize(
+    "raw", ["16", "25:00", "16:60", "13 PM", "0 AM", "16h0", "chiều", "16:00 tomorrow", "4.00"]
+)
+def test_impossible_times_of_day_are_rejected(raw: str) -> None:
+    with pytest.raises(ValueRejected):
+        parse_local_timestamp(raw, default_day=date(2020, 8, 5))
+
+
+def test_a_date_alone_or_a_time_without_a_day_is_rejected_with_what_to_write() -> None:
+    with pytest.raises(ValueRejected, match="no time of day"):
+        parse_local_timestamp("05/08/2020")
+    with pytest.raises(ValueRejected, match="DD/MM/YYYY HH:MM"):
+        parse_local_timestamp("16:00")

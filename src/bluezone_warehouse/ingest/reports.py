@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 
 from bluezone_warehouse.config import LOCAL_TZ
 from bluezone_warehouse.ingest.readers import ParsedFile
@@ -79,12 +80,14 @@ def check_report_rows(
     """Validate every row of a parsed report file."""
     result = ReportRows()
     context = _province_context(parsed, registry, file_name)
+    arrival_day = arrived_at.astimezone(LOCAL_TZ).date()
     for row_number, values in parsed.rows:
         record: dict[str, object] = {"row_number": row_number}
         problem: Rejection | None = None
         parsers = {
             "report_date": parse_date,
-            "submitted_at": parse_local_timestamp,
+            # A time of day alone was written on the day the file arrived.
+            "submitted_at": partial(parse_local_timestamp, default_day=arrival_day),
             **{column: parse_count for column in COUNT_COLUMNS},
         }
         for column, parse in parsers.items():

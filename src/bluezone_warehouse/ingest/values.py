@@ -9,7 +9,7 @@ rejected rather than misread.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from bluezone_warehouse.config import LOCAL_TZ
 from bluezone_warehouse.names import ascii_fold
@@ -115,35 +115,98 @@ def parse_date(value: object) -> date | None:
     raise ValueRejected(f"expected a date as YYYY-MM-DD or DD/MM/YYYY, got {text[:40]!r}")
 
 
-_TIME = r"(\d{1,2}):(\d{2})(?::(\d{2}))?"
-_ISO_TS = re.compile(rf"^(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})[ T]{_TIME}$")
-_DMY_TS = re.compile(rf"^(\d{{1,2}})[/.-](\d{{1,2}})[/.-](\d{{4}})[ ,]+{_TIME}$")
-_TIME_DMY = re.compile(rf"^{_TIME}[ ,]+(\d{{1,2}})[/.-](\d{{1,2}})[/.-](\d{{4}})$")
+# A date inside a timestamp: YYYY-MM-DD or DD/MM/YYYY (also with "-" or ".").
+_DATE_IN_TS = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+# A time of day as people write it, after folding diacritics and case (DESIGN §3.3):
+# 16:00, 16:00:59, 16h00, 16h, 16g00, 16 gio 00 (giờ), 16 gio 00 phut, 4:00 pm, 4 pm,
+# 4:00 ch (chiều) / sa (sáng), 8h sang, 4h chieu, 8h toi.
+_TIME_OF_DAY = re.compile(
+    r"^(?P<h>\d{1,2})\s*"
+    r"(?:(?::\s*(?P<m1>\d{2})(?:\s*:\s*(?P<s>\d{2}))?)"
+    r"|(?:(?:h|g|gio)\s*(?P<m2>\d{2})?\s*(?:phut|p)?)"
+    r"|(?=\s*(?:am|pm|sa|ch|sang|chieu|toi)\b))"
+    r"\s*(?P<half>am|pm|sa|ch|sang|chieu|toi)?$"
+)
+_UTC_OFFSET = re.compile(r"(?<=\d)\s*(?:z|(?P<sign>[+-])(?P<hours>\d{2}):?(?P<minutes>\d{2}))$")
+_AFTERNOON = {"pm", "ch", "chieu", "toi"}
+_CONNECTORS = re.compile(r"(?:^|\s)(?:ngay|luc|vao|at|on)(?=\s|$)|[,;]")
 
 
-def parse_local_timestamp(value: object) -> datetime | None:
-    """A local (Asia/Ho_Chi_Minh) date and time of day, returned as an aware datetime."""
+def parse_time_of_day(text: str, *, written: str | None = None) -> time:
+    """A local time of day in any of the forms of DESIGN §3.3; raises ValueRejected.
+    ``written`` is the whole cell, for the message, when ``text`` is part of it."""
+    written = text if written is None else written
+    folded = re.sub(r"\s+", " ", ascii_fold(text).lower()).strip()
+    match = _TIME_OF_DAY.match(folded)
+    if not match:
+        raise ValueRejected(
+            f"expected a local time such as 16:00, 16h00 or 4:00 PM, alone or with a date "
+            f"(DD/MM/YYYY), got {written[:40]!r}"
+        )
+    hour = int(match["h"])
+    minute = int(match["m1"] or match["m2"] or 0)
+    second = int(match["s"] or 0)
+    if half := match["half"]:
+        if not 1 <= hour <= 12:
+            raise ValueRejected(
+                f"not a valid time of day: {written!r} (with {half.upper()} the hour is 1 to 12)"
+            )
+        hour = hour % 12 + (12 if half in _AFTERNOON else 0)
+    for value, unit, top in ((hour, "hour", 23), (minute, "minute", 59), (second, "second", 59)):
+        if value > top:
+            raise ValueRejected(
+                f"not a valid time of day: {written!r} ({unit} must be in 0..{top})"
+            )
+    return time(hour, minute, second)
+
+
+def parse_local_timestamp(value: object, *, default_day: date | None = None) -> datetime | None:
+    """A local (Asia/Ho_Chi_Minh) moment, returned as an aware datetime: a date and a time of
+    day in either order ("05/08/2020 16:00", "16h00 ngày 05/08/2020", "2020-08-05T16:00"),
+    or a time of day alone, which is on ``default_day`` (the day the file arrived)."""
     if value is None:
         return None
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=LOCAL_TZ)
+    if isinstance(value, time):
+        if default_day is None:
+            raise ValueRejected(f"a time of day without a date: {value}")
+        return datetime.combine(default_day, value, tzinfo=LOCAL_TZ)
     text = str(value).strip()
     if text == "":
         return None
-    try:
-        if match := _ISO_TS.match(text):
-            y, mo, d, h, mi, s = match.groups()
-        elif match := _DMY_TS.match(text):
-            d, mo, y, h, mi, s = match.groups()
-        elif match := _TIME_DMY.match(text):
-            h, mi, s, d, mo, y = match.groups()
-        else:
+    found = _DATE_IN_TS.search(text)
+    if found:
+        y, mo, d = (found[1], found[2], found[3]) if found[1] else (found[6], found[5], found[4])
+        try:
+            day = date(int(y), int(mo), int(d))
+        except ValueError as err:
+            raise ValueRejected(f"not a valid date and time: {text!r} ({err})") from None
+        rest = (text[: found.start()] + " " + text[found.end() :]).strip()
+        rest = re.sub(r"^[tT](?=\d)", "", rest)  # ISO's "T" separator
+        rest = _CONNECTORS.sub(" ", ascii_fold(rest).lower()).strip()
+        if not rest:
             raise ValueRejected(
-                f"expected a local time as DD/MM/YYYY HH:MM or YYYY-MM-DD HH:MM, got {text[:40]!r}"
+                f"{text[:40]!r} has a date but no time of day (write e.g. 05/08/2020 16:00)"
             )
-        return datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0), tzinfo=LOCAL_TZ)
-    except ValueError as err:
-        raise ValueRejected(f"not a valid date and time: {text!r} ({err})") from None
+    elif default_day is not None:
+        day, rest = default_day, text
+    else:
+        raise ValueRejected(
+            f"expected a local time as DD/MM/YYYY HH:MM or YYYY-MM-DD HH:MM, got {text[:40]!r}"
+        )
+    offset = _UTC_OFFSET.search(rest) if found else None
+    if offset:  # an explicit offset ("...T08:10:00Z", "+07:00"): an instant, not local time
+        rest = rest[: offset.start()].strip()
+    moment = parse_time_of_day(rest, written=text)
+    if offset:
+        sign, hours, minutes = offset["sign"], offset["hours"], offset["minutes"]
+        zone = UTC
+        if sign:
+            delta = timedelta(hours=int(hours), minutes=int(minutes))
+            zone = timezone(delta if sign == "+" else -delta)
+        return datetime.combine(day, moment, tzinfo=zone).astimezone(LOCAL_TZ)
+    return datetime.combine(day, moment, tzinfo=LOCAL_TZ)
 
 
 def text_cell(value: object) -> str | None:
