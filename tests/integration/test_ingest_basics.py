@@ -3,6 +3,7 @@ row, column and reason, quarantine, duplicates, and reruns that change nothing."
 
 from __future__ import annotations
 
+import io
 import os
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -170,3 +171,68 @@ def test_unreadable_files_are_quarantined_untouched_and_good_files_still_load(
         ("reports/broken.xlsx", "malformed_file"),
         ("reports/no_header.csv", "malformed_file"),
     ]
+
+
+def two_row_header_workbook() -> bytes:
+    """The common government layout: title rows, then a header band of two rows where
+    "Số người đã cài đặt" is merged over "Tổng số | Trong đó có SĐT" and the other headers
+    are merged down both rows; a totals row and a signature below the data."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet["A1"] = "UBND TỈNH HẢI DƯƠNG"
+    sheet["A2"] = "BÁO CÁO SỐ LƯỢNG CÀI ĐẶT BLUEZONE"
+    sheet.merge_cells("A2:G2")
+    for column, header in zip(
+        "ABCD", ("STT", "Mã đơn vị", "Tên đơn vị", "Ngày báo cáo"), strict=True
+    ):
+        sheet[f"{column}4"] = header
+        sheet.merge_cells(f"{column}4:{column}5")
+    sheet["E4"] = "Số người đã cài đặt"
+    sheet.merge_cells("E4:F4")
+    sheet["E5"], sheet["F5"] = "Tổng số", "Trong đó có SĐT"
+    sheet["G4"] = "Ghi chú"
+    sheet.merge_cells("G4:G5")
+    sheet.append([1, "288", "TP. Hải Dương", "04/08/2020", 70264, 51000, None])
+    sheet.append([2, None, "Huyện Nam Sách", "04/08/2020", "31.500", 20000, "đủ"])
+    sheet.append([None, None, "Tổng cộng", None, 101764, 71000, None])
+    sheet.append([None, None, "Người lập biểu", None, None, None, None])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_two_row_merged_header_band_loads(settings: Settings) -> None:
+    land(settings, "reports/hai_duong_two_row_header.xlsx", two_row_header_workbook())
+    csv_twin = (
+        "STT,Mã đơn vị,Tên đơn vị,Ngày báo cáo,Số người đã cài đặt,,Ghi chú\n"
+        ",,,,Tổng số,Trong đó có SĐT,\n"
+        "1,290,,04/08/2020,1.200,900,\n"
+        "Tổng cộng,,,,1.200,900,\n"
+    ).encode()
+    land(settings, "reports/two_row_header.csv", csv_twin)
+    summary = ingest_landing(settings, run_id="r1")
+    assert summary.statuses == {"loaded": 2}
+    assert query(
+        settings,
+        "select source_file, row_number, unit_code, installs_reported, note "
+        "from raw.unit_reports order by source_file, row_number",
+    ) == [
+        ("reports/hai_duong_two_row_header.xlsx", 6, "288", 70264, None),
+        ("reports/hai_duong_two_row_header.xlsx", 7, "291", 31500, "đủ"),
+        ("reports/two_row_header.csv", 3, "290", 1200, None),
+    ]
+    assert query(settings, "select count(*) from raw.rejected_rows") == [(0,)]
+
+
+def test_a_row_of_numbers_under_the_header_is_data_not_a_second_header(
+    settings: Settings,
+) -> None:
+    content = (
+        "Ngày báo cáo,Mã đơn vị,Số lượng cài đặt\n04/08/2020,288,100\n04/08/2020,290,200\n"
+    ).encode()
+    land(settings, "reports/plain.csv", content)
+    ingest_landing(settings, run_id="r1")
+    assert query(
+        settings,
+        "select row_number, unit_code, installs_reported from raw.unit_reports order by row_number",
+    ) == [(2, "288", 100), (3, "290", 200)]

@@ -71,6 +71,65 @@ def _is_total_row(cells: list[object]) -> bool:
     return False
 
 
+_SUBTOTAL_HEADERS = {"tong so", "tong", "total", "so luong", "tong cong"}
+_IDENTIFYING = {"report_date", "unit_code", "unit_name"}
+
+
+def _blank(cell: object) -> bool:
+    return cell is None or str(cell).strip() == ""
+
+
+def _is_sub_header(cells: list[object], mapping: dict[int, str]) -> bool:
+    """The second row of a two-row header band: text under a merged group header (e.g.
+    "Tổng số | Trong đó có SĐT" under "Số người đã cài đặt"), nothing in the columns that
+    identify a report, and no number anywhere."""
+    filled = [cell for cell in cells if not _blank(cell)]
+    if not filled or any(isinstance(cell, int | float) for cell in filled):
+        return False
+    if any(
+        not _blank(cells[i]) for i, col in mapping.items() if col in _IDENTIFYING and i < len(cells)
+    ):
+        return False
+    return all(not normalise_header(cell).replace(" ", "").isdigit() for cell in filled)
+
+
+def _two_row_header(
+    top: list[object], sub: list[object]
+) -> tuple[dict[int, str], dict[str, str], list[str]]:
+    """Column mapping, headers as written ("group / sub") and unknown headers of a header
+    band of two rows, the group header spanning the sub-headers to its right."""
+    width = max(len(top), len(sub))
+    mapping: dict[int, str] = {}
+    written: dict[str, str] = {}
+    unknown: list[str] = []
+    group: object = None
+    for index in range(width):
+        upper = top[index] if index < len(top) else None
+        lower = sub[index] if index < len(sub) else None
+        if not _blank(upper):
+            group = upper
+        elif _blank(lower):
+            group = None  # a gap ends the group
+        if _blank(lower):
+            label, column = upper, canonical_column(upper) if not _blank(upper) else None
+        else:
+            label = f"{str(group).strip()} / {str(lower).strip()}" if group is not None else lower
+            column = (
+                canonical_column(group)
+                if group is not None and normalise_header(lower) in _SUBTOTAL_HEADERS
+                else canonical_column(lower)
+                or (canonical_column(f"{group} {lower}") if group is not None else None)
+            )
+        if _blank(label):
+            continue
+        if column is not None and column not in mapping.values():
+            mapping[index] = column
+            written[column] = str(label).strip()
+        elif normalise_header(label) not in IGNORED_HEADERS and column is None:
+            unknown.append(str(label).strip())
+    return mapping, written, unknown
+
+
 def _rows_from_grid(grid: list[list[object]], kind: str) -> ParsedFile:
     for index, cells in enumerate(grid[:_MAX_HEADER_SEARCH]):
         mapping, unknown = _map_header(cells)
@@ -82,11 +141,13 @@ def _rows_from_grid(grid: list[list[object]], kind: str) -> ParsedFile:
             f"no header row found in the first {_MAX_HEADER_SEARCH} rows of this {kind} file "
             "(expected report_date/Ngày báo cáo and unit_code/Mã đơn vị or unit_name/Tên đơn vị)"
         )
-    parsed = ParsedFile(
-        columns={column: str(grid[header_index][i]).strip() for i, column in mapping.items()},
-        unknown_headers=unknown,
-    )
-    for offset, cells in enumerate(grid[header_index + 1 :], start=header_index + 2):
+    columns = {column: str(grid[header_index][i]).strip() for i, column in mapping.items()}
+    first_data = header_index + 1
+    if first_data < len(grid) and _is_sub_header(grid[first_data], mapping):
+        mapping, columns, unknown = _two_row_header(grid[header_index], grid[first_data])
+        first_data += 1
+    parsed = ParsedFile(columns=columns, unknown_headers=unknown)
+    for offset, cells in enumerate(grid[first_data:], start=first_data + 1):
         if _is_total_row(cells):
             break  # the table ends with its totals; below come signatures and notes
         values = {column: cells[i] if i < len(cells) else None for i, column in mapping.items()}

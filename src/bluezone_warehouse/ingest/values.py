@@ -240,12 +240,21 @@ REPORT_HEADERS: dict[str, tuple[str, ...]] = {
         "so nguoi da cai dat",
         "so luot cai dat",
     ),
-    "staff_total": ("staff_total", "staff total", "tong so cbccvc", "tong so can bo"),
+    "staff_total": (
+        "staff_total",
+        "staff total",
+        "tong so cbccvc",
+        "tong so can bo",
+        # the sub-header "Tổng số" under a group header "Số CBCCVC"
+        "so cbccvc tong so",
+        "cbccvc tong so",
+    ),
     "staff_installed": (
         "staff_installed",
         "staff installed",
         "so cbccvc da cai dat",
         "so can bo da cai dat",
+        "cbccvc da cai dat",
     ),
     "households_visited": (
         "households_visited",
