@@ -1,7 +1,8 @@
 {#-
-    The rows of the newest delivery of each day in a raw relation with lineage: a corrected
-    re-delivery (a new file, or new bytes at the same path) replaces the earlier one for its
-    day, while every delivery stays in raw for audit. Adds deliveries_count.
+    The rows of the newest delivery of each day in a relation of every delivery with lineage
+    (a stg_raw__ model): a corrected re-delivery (a new file, or new bytes at the same path)
+    replaces the earlier one for its day, while every delivery stays in raw for audit. Adds
+    deliveries_count.
 -#}
 {% macro newest_delivery(relation, day_column) %}
     with deliveries as (

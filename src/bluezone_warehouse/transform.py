@@ -41,11 +41,6 @@ create table if not exists ops.files_built (
     file_id varchar not null,
     run_id varchar not null
 );
-create table if not exists ops.dq_first_seen (
-    issue_id varchar not null,
-    detected_at timestamptz not null,
-    run_id varchar not null
-);
 create table if not exists ops.dbt_results (
     run_id varchar not null,
     run_date date not null,
@@ -130,12 +125,6 @@ def record_build(
             [run_id],
         )
         con.execute(
-            "insert into ops.dq_first_seen select issue_id, detected_at, ? "
-            "from marts.fct_data_quality_issues "
-            "where issue_id not in (select issue_id from ops.dq_first_seen)",
-            [run_id],
-        )
-        con.execute(
             "insert into ops.builds values (?, ?, ?, ?, now())",
             [run_id, run_date, start, full_refresh],
         )
@@ -148,13 +137,20 @@ def run_dbt(
     run_date: date,
     artifacts_dir: Path,
     rebuild_from: date | None = None,
+    run_id: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run one dbt command for ``run_date`` with its artifacts in ``artifacts_dir``."""
+    """Run one dbt command for ``run_date`` with its artifacts in ``artifacts_dir``.
+
+    ``run_started_at`` and ``run_id`` stamp the data-quality flags this run is the first to
+    find (dbt keeps them in ``ops.dq_first_seen``, model ``int_dq_issues_first_seen``).
+    """
     artifacts_dir.mkdir(parents=True, exist_ok=True)
     dbt_vars = {
         "run_date": run_date.isoformat(),
         "run_started_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    if run_id is not None:
+        dbt_vars["run_id"] = run_id
     if rebuild_from is not None:
         dbt_vars["rebuild_from"] = rebuild_from.isoformat()
     command = [
@@ -191,7 +187,7 @@ def build(
     if artifacts_dir.exists():
         shutil.rmtree(artifacts_dir)
     args = ["build", "--fail-fast"] if not full_refresh else ["build", "--full-refresh"]
-    completed = run_dbt(settings, args, run_date, artifacts_dir, rebuild_from=start)
+    completed = run_dbt(settings, args, run_date, artifacts_dir, rebuild_from=start, run_id=run_id)
     (artifacts_dir / "dbt_build.log").write_text(completed.stdout + completed.stderr)
     results_path = artifacts_dir / "target" / "run_results.json"
     if not results_path.exists():

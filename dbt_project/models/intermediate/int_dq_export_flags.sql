@@ -12,7 +12,7 @@ filled as (
 ),
 
 units as (
-    select * from {{ ref('dim_admin_units') }}
+    select * from {{ ref('int_admin_units_unioned') }}
 ),
 
 named as (
@@ -40,7 +40,7 @@ with_previous as (
 decreasing as (
     select
         'decreasing_cumulative' as check_id,
-        'error' as severity,
+        {{ dq_severity('decreasing_cumulative') }} as severity,
         unit_code,
         province_code,
         snapshot_date as day,
@@ -73,7 +73,7 @@ province_sums as (
 sum_exceeds as (
     select
         'district_sum_exceeds_province' as check_id,
-        'error' as severity,
+        {{ dq_severity('district_sum_exceeds_province') }} as severity,
         province_code as unit_code,
         province_code,
         snapshot_date as day,
@@ -89,7 +89,7 @@ sum_exceeds as (
 unattributed as (
     select
         'unattributed_share' as check_id,
-        'warn' as severity,
+        {{ dq_severity('unattributed_share') }} as severity,
         province_code as unit_code,
         province_code,
         snapshot_date as day,
@@ -114,7 +114,7 @@ unattributed as (
 over_100 as (
     select
         'coverage_over_100' as check_id,
-        'warn' as severity,
+        {{ dq_severity('coverage_over_100') }} as severity,
         unit_code,
         province_code,
         snapshot_date as day,
@@ -167,7 +167,7 @@ with_mad as (
 outliers as (
     select
         'outlier_increment' as check_id,
-        'warn' as severity,
+        {{ dq_severity('outlier_increment') }} as severity,
         with_mad.unit_code,
         units.province_code,
         with_mad.snapshot_date as day,
@@ -218,7 +218,7 @@ expected_days as (
 stale as (
     select
         'stale_export' as check_id,
-        'error' as severity,
+        {{ dq_severity('stale_export') }} as severity,
         'VN' as unit_code,
         cast(null as varchar) as province_code,
         expected_days.snapshot_date as day,

@@ -1,5 +1,6 @@
 -- Flags raised at ingestion: quarantined files and rows (malformed_file, unknown_unit,
--- out_of_range_date), each with the file, row, column and reason.
+-- out_of_range_date), each with the file, row, column and reason, and the severity the
+-- check catalogue (var dq_checks) gives its check.
 with
 
 rejected as (
@@ -9,7 +10,11 @@ rejected as (
 final as (
     select
         check_id,
-        'error' as severity,
+        case check_id
+            {%- for catalogued_check in var('dq_checks') %}
+                when '{{ catalogued_check }}' then {{ dq_severity(catalogued_check) }}
+            {%- endfor %}
+        end as severity,
         unit_code,
         province_code,
         day,

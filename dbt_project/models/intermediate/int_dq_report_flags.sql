@@ -3,11 +3,11 @@
 with
 
 compliance as (
-    select * from {{ ref('fct_reporting_compliance') }}
+    select * from {{ ref('int_reports_assessed') }}
 ),
 
 submissions as (
-    select * from {{ ref('stg_raw__unit_reports') }}
+    select * from {{ ref('int_reports_ranked') }}
 ),
 
 exports as (
@@ -34,7 +34,7 @@ missing as (
 late as (
     select
         'late_report' as check_id,
-        'warn' as severity,
+        {{ dq_severity('late_report') }} as severity,
         unit_code,
         province_code,
         report_date as day,
@@ -50,7 +50,7 @@ late as (
 conflicting as (
     select
         'conflicting_resubmission' as check_id,
-        'warn' as severity,
+        {{ dq_severity('conflicting_resubmission') }} as severity,
         unit_code,
         province_code,
         report_date as day,
@@ -67,7 +67,7 @@ conflicting as (
 staff_over_total as (
     select
         'staff_installed_exceeds_total' as check_id,
-        'error' as severity,
+        {{ dq_severity('staff_installed_exceeds_total') }} as severity,
         submissions.unit_code,
         compliance.province_code,
         submissions.report_date as day,
@@ -88,7 +88,7 @@ staff_over_total as (
 mismatch as (
     select
         'report_export_mismatch' as check_id,
-        'warn' as severity,
+        {{ dq_severity('report_export_mismatch') }} as severity,
         compliance.unit_code,
         compliance.province_code,
         compliance.report_date as day,

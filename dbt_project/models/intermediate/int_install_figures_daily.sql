@@ -4,7 +4,7 @@
 with
 
 file_exports as (
-    select * from {{ ref('stg_raw__install_exports') }}
+    select * from {{ ref('int_install_exports_deduplicated') }}
     where level in ('province', 'district')
 ),
 

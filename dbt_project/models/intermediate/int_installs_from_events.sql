@@ -4,7 +4,7 @@
 with
 
 counts as (
-    select * from {{ ref('stg_raw__install_event_counts') }}
+    select * from {{ ref('int_install_event_counts_deduplicated') }}
 ),
 
 districts as (

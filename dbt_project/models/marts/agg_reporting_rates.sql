@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='append_new_columns',
-        pre_hook="{{ delete_rebuild_window('report_date') }}",
-    )
-}}
+{{ config(unique_key=['report_date', 'scope_code'], event_time='report_date') }}
 
 -- Reporting and on-time rates per province and for the nation, per report day, with the WHO
 -- data-quality thresholds (completeness >= 90 %, timeliness >= 75 %).
@@ -70,4 +63,4 @@ final as (
 )
 
 select * from final
-{{ in_rebuild_window('report_date') }}
+{{ rebuild_window() }}

@@ -1,115 +1,14 @@
+{{ config(materialized='table') }}
+
 -- Nation, regions, provinces and district-level units with every denominator.
 with
 
-provinces as (
-    select * from {{ ref('stg_seeds__provinces') }}
-),
-
-districts as (
-    select * from {{ ref('stg_seeds__districts') }}
-),
-
-regions as (
-    select * from {{ ref('ref_regions') }}
-),
-
-nation as (
-    select
-        'VN' as unit_code,
-        'nation' as level,
-        cast(null as varchar) as parent_code,
-        'Việt Nam' as name,
-        'Viet Nam' as name_ascii,
-        cast(null as varchar) as region_code,
-        cast(null as varchar) as province_code,
-        sum(population_total) as population_total,
-        sum(population_15plus) as population_15plus,
-        sum(population_18plus) as population_18plus,
-        sum(smartphone_owners_est) as smartphone_owners_est,
-        max(smartphone_owners_vintage) as smartphone_owners_vintage,
-    from provinces
-),
-
-region_rows as (
-    select
-        regions.region_code as unit_code,
-        'region' as level,
-        'VN' as parent_code,
-        regions.region_name as name,
-        regions.region_name_ascii as name_ascii,
-        regions.region_code,
-        cast(null as varchar) as province_code,
-        sum(provinces.population_total) as population_total,
-        sum(provinces.population_15plus) as population_15plus,
-        sum(provinces.population_18plus) as population_18plus,
-        sum(provinces.smartphone_owners_est) as smartphone_owners_est,
-        max(provinces.smartphone_owners_vintage) as smartphone_owners_vintage,
-    from regions
-    inner join provinces on regions.region_code = provinces.region_code
-    group by all
-),
-
-province_rows as (
-    select
-        province_code as unit_code,
-        'province' as level,
-        region_code as parent_code,
-        province_name as name,
-        province_name_ascii as name_ascii,
-        region_code,
-        province_code,
-        population_total,
-        population_15plus,
-        population_18plus,
-        cast(smartphone_owners_est as double) as smartphone_owners_est,
-        smartphone_owners_vintage,
-    from provinces
-),
-
-district_rows as (
-    select
-        districts.district_code as unit_code,
-        'district' as level,
-        districts.province_code as parent_code,
-        districts.district_name_full as name,
-        districts.district_name_full_ascii as name_ascii,
-        provinces.region_code,
-        districts.province_code,
-        districts.population_total,
-        districts.population_15plus,
-        districts.population_18plus,
-        districts.smartphone_owners_est,
-        districts.smartphone_owners_vintage,
-    from districts
-    inner join provinces on districts.province_code = provinces.province_code
-),
-
-unioned as (
-    select * from nation
-    union all by name
-    select * from region_rows
-    union all by name
-    select * from province_rows
-    union all by name
-    select * from district_rows
+units as (
+    select * from {{ ref('int_admin_units_unioned') }}
 ),
 
 final as (
-    select
-        unit_code,
-        level,
-        parent_code,
-        name,
-        name_ascii,
-        region_code,
-        province_code,
-        population_total,
-        population_15plus,
-        population_18plus,
-        smartphone_owners_est,
-        'census_2019' as denominator_vintage,
-        smartphone_owners_vintage,
-    from unioned
+    select * from units
 )
 
 select * from final

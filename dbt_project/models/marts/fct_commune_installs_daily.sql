@@ -1,16 +1,17 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='append_new_columns',
-        pre_hook="{{ delete_rebuild_window('snapshot_date') }}",
-    )
-}}
+{{ config(unique_key=['snapshot_date', 'commune_code'], event_time='snapshot_date') }}
 
 -- Cumulative installs per commune and snapshot day, from the commune-level export variant.
 -- Communes have no census population in the reference data, so no coverage: the figures
 -- are installs, new installs and the commune's share of its district's attributed installs.
 with
+
+exports as (
+    select * from {{ ref('int_install_exports_deduplicated') }}
+),
+
+reference_communes as (
+    select * from {{ ref('stg_seeds__communes') }}
+),
 
 communes as (
     select
@@ -19,7 +20,7 @@ communes as (
         installs,
         installs_with_phone,
         source_file,
-    from {{ ref('stg_raw__install_exports') }}
+    from exports
     where level = 'commune'
 ),
 
@@ -28,20 +29,20 @@ districts as (
         snapshot_date,
         unit_code as district_code,
         installs as district_installs,
-    from {{ ref('stg_raw__install_exports') }}
+    from exports
     where level = 'district'
 ),
 
 named as (
     select
         communes.*,
-        ref_communes.district_code,
-        ref_communes.province_code,
-        ref_communes.commune_name_full as commune_name,
-        ref_communes.commune_type,
+        reference_communes.district_code,
+        reference_communes.province_code,
+        reference_communes.commune_name_full as commune_name,
+        reference_communes.commune_type,
     from communes
-    inner join {{ ref('ref_communes') }} as ref_communes
-        on communes.commune_code = ref_communes.commune_code
+    inner join reference_communes
+        on communes.commune_code = reference_communes.commune_code
 ),
 
 final as (
@@ -69,4 +70,4 @@ final as (
 )
 
 select * from final
-{{ in_rebuild_window('snapshot_date') }}
+{{ rebuild_window() }}

@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='append_new_columns',
-        pre_hook="{{ delete_rebuild_window('snapshot_date') }}",
-    )
-}}
+{{ config(unique_key=['snapshot_date', 'unit_code', 'level'], event_time='snapshot_date') }}
 
 -- Cumulative installs and coverage of every denominator, per unit and snapshot day.
 with
@@ -61,4 +54,4 @@ final as (
 )
 
 select * from final
-{{ in_rebuild_window('snapshot_date') }}
+{{ rebuild_window() }}

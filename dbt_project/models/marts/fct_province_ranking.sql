@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='append_new_columns',
-        pre_hook="{{ delete_rebuild_window('snapshot_date') }}",
-    )
-}}
+{{ config(unique_key=['snapshot_date', 'province_code'], event_time='snapshot_date') }}
 
 -- Each province's rank among the provinces with figures that day, by coverage of population
 -- and by number of installs (ties share a rank), the change since the previous day
@@ -58,4 +51,4 @@ final as (
 )
 
 select * from final
-{{ in_rebuild_window('snapshot_date') }}
+{{ rebuild_window() }}

@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='append_new_columns',
-        pre_hook="{{ delete_rebuild_window('snapshot_date') }}",
-    )
-}}
+{{ config(unique_key=['snapshot_date', 'target_id'], event_time='snapshot_date') }}
 
 -- Progress toward every campaign target on every snapshot day from its start: current
 -- value, the gap in installs, days left, installs per day needed, the date the target is
@@ -177,4 +170,4 @@ final as (
 )
 
 select * from final
-{{ in_rebuild_window('snapshot_date') }}
+{{ rebuild_window() }}

@@ -1,12 +1,12 @@
--- Daily install and uninstall counts per district from the newest delivery of each day's
--- event-level export.
+-- Daily install and uninstall counts per district, from every delivery of the event-level
+-- export.
 with
 
-newest as (
-    {{ newest_delivery(source('raw', 'install_event_counts'), 'event_date') }}
+source as (
+    select * from {{ source('raw', 'install_event_counts') }}
 ),
 
-final as (
+renamed as (
     select
         event_date,
         district_code,
@@ -17,8 +17,9 @@ final as (
         events,
         source_file,
         file_id,
-    from newest
-    where event_date <= cast('{{ var("run_date") }}' as date)
+        arrived_at,
+        loaded_at,
+    from source
 )
 
-select * from final
+select * from renamed

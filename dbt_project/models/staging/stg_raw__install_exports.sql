@@ -1,23 +1,23 @@
--- One row per unit and snapshot day, from the newest delivery of that day's export.
+-- Every row of every delivery of the install export, as loaded (DESIGN §3.2).
 with
 
-newest as (
-    {{ newest_delivery(source('raw', 'install_exports'), 'snapshot_date') }}
+source as (
+    select * from {{ source('raw', 'install_exports') }}
 ),
 
-final as (
+renamed as (
     select
         snapshot_date,
         level,
         unit_code,
         installs,
         installs_with_phone,
+        row_number as source_row_number,
         source_file,
         file_id,
         arrived_at,
-        deliveries_count,
-    from newest
-    where snapshot_date <= cast('{{ var("run_date") }}' as date)
+        loaded_at,
+    from source
 )
 
-select * from final
+select * from renamed

@@ -1,11 +1,11 @@
--- Every valid submission of a unit report, ranked within its unit and day.
+-- Every valid submission of a unit report, as loaded (DESIGN §3.3).
 with
 
 source as (
     select * from {{ source('raw', 'unit_reports') }}
 ),
 
-ranked as (
+renamed as (
     select
         report_date,
         unit_code,
@@ -19,17 +19,10 @@ ranked as (
         match_method,
         source_file,
         row_number as source_row_number,
+        file_id,
         arrived_at,
-        row_number() over (
-            partition by unit_code, report_date
-            order by submitted_at desc, arrived_at desc, source_file desc, row_number desc
-        ) = 1 as is_latest,
-        row_number() over (
-            partition by unit_code, report_date
-            order by submitted_at, arrived_at, source_file, row_number
-        ) = 1 as is_first,
+        loaded_at,
     from source
-    where report_date <= cast('{{ var("run_date") }}' as date)
 )
 
-select * from ranked
+select * from renamed

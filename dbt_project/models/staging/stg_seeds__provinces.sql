@@ -1,28 +1,24 @@
+-- Provinces with their 2019-census populations (seeds/ref_provinces.csv).
 with
 
 provinces as (
     select * from {{ ref('ref_provinces') }}
 ),
 
-smartphones as (
-    select * from {{ ref('ref_smartphone_owners') }}
+renamed as (
+    select
+        province_code,
+        province_name,
+        province_name_full,
+        province_name_ascii,
+        province_type,
+        region_code,
+        population_total,
+        population_urban,
+        urban_share,
+        population_15plus,
+        population_18plus,
+    from provinces
 )
 
-select
-    provinces.province_code,
-    provinces.province_name,
-    provinces.province_name_full,
-    provinces.province_name_ascii,
-    provinces.province_type,
-    provinces.region_code,
-    provinces.population_total,
-    provinces.population_urban,
-    provinces.urban_share,
-    provinces.population_15plus,
-    provinces.population_18plus,
-    smartphones.smartphone_owners_est,
-    smartphones.propensity_intercept,
-    smartphones.propensity_slope,
-    smartphones.vintage as smartphone_owners_vintage,
-from provinces
-left join smartphones on provinces.province_code = smartphones.province_code
+select * from renamed
