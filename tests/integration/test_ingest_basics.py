@@ -160,7 +160,10 @@ def test_unreadable_files_are_quarantined_untouched_and_good_files_still_load(
         "where status = 'quarantined' order by path",
     )
     assert [row[0] for row in quarantined] == ["reports/broken.xlsx", "reports/no_header.csv"]
-    assert quarantined[0][1] == "not a valid XLSX file (the zip container cannot be opened)"
+    assert quarantined[0][1] == (
+        "the workbook is damaged (its zip container cannot be opened): open it in Excel and "
+        "save it as Excel Workbook (.xlsx) or CSV UTF-8, then send it again"
+    )
     assert quarantined[1][1].startswith("no header row found")
     for path, _, target in quarantined:
         assert Path(target).read_bytes() == (Path(settings.landing_url) / path).read_bytes()
@@ -236,3 +239,72 @@ def test_a_row_of_numbers_under_the_header_is_data_not_a_second_header(
         settings,
         "select row_number, unit_code, installs_reported from raw.unit_reports order by row_number",
     ) == [(2, "288", 100), (3, "290", 200)]
+
+
+def ole2_file(streams: list[str]) -> bytes:
+    """A minimal OLE2 compound file header followed by directory names (UTF-16), the shape
+    of a legacy .xls or of a password-protected workbook (an "EncryptedPackage" stream)."""
+    header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+    return header + b"".join(name.encode("utf-16-le") + b"\x00\x00" for name in streams)
+
+
+def workbook_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for title, rows in sheets.items():
+        sheet = workbook.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+REPORT_ROWS = [["Ngày báo cáo", "Mã đơn vị", "Số lượng cài đặt"], ["04/08/2020", "288", 10]]
+SAVE_AS = "open it in Excel and save it as Excel Workbook (.xlsx) or CSV UTF-8, then send it again"
+
+
+def test_files_that_are_not_workbooks_say_what_they_are(settings: Settings) -> None:
+    land(settings, "reports/legacy.xlsx", ole2_file(["Root Entry", "Workbook"]))
+    land(settings, "reports/legacy.xls", ole2_file(["Root Entry", "Workbook"]))
+    land(settings, "reports/locked.xlsx", ole2_file(["Root Entry", "EncryptedPackage"]))
+    land(settings, "reports/page.xls", b"<html><body><table><tr><td>1</td></tr></table>")
+    land(settings, "reports/text.xlsx", "Ngày báo cáo,Mã đơn vị\n".encode())
+    land(settings, "reports/renamed.xls", workbook_bytes({"Sheet1": REPORT_ROWS}))
+    summary = ingest_landing(settings, run_id="r1")
+    assert summary.statuses == {"quarantined": 5, "loaded": 1}
+    assert dict(
+        query(settings, "select file_name, reason from raw.landing_files where reason is not null")
+    ) == {
+        "legacy.xlsx": f"this is an old Excel 97-2003 workbook (.xls): {SAVE_AS}",
+        "legacy.xls": f"this is an old Excel 97-2003 workbook (.xls): {SAVE_AS}",
+        "locked.xlsx": "the workbook is protected with a password, so it cannot be read: remove "
+        "the password (File > Info > Protect Workbook) and send it again",
+        "page.xls": f"this is a web page (HTML) saved with a spreadsheet name: {SAVE_AS}",
+        "text.xlsx": f"this is not an Excel workbook (the file's content is not .xlsx): {SAVE_AS}",
+    }
+    assert query(settings, "select source_file, unit_code from raw.unit_reports") == [
+        ("reports/renamed.xls", "288")
+    ]
+
+
+def test_the_first_sheet_with_the_table_is_read_and_a_workbook_without_one_says_why(
+    settings: Settings,
+) -> None:
+    land(
+        settings,
+        "reports/second_sheet.xlsx",
+        workbook_bytes({"Hướng dẫn": [["Điền số liệu vào sheet Báo cáo"]], "Báo cáo": REPORT_ROWS}),
+    )
+    land(settings, "reports/no_table.xlsx", workbook_bytes({"Trống": [], "Ghi chú": [["x"]]}))
+    summary = ingest_landing(settings, run_id="r1")
+    assert summary.statuses == {"loaded": 1, "quarantined": 1}
+    assert query(settings, "select source_file, row_number from raw.unit_reports") == [
+        ("reports/second_sheet.xlsx", 2)
+    ]
+    assert query(settings, "select reason from raw.landing_files where status = 'quarantined'") == [
+        (
+            "no sheet holds the report table: 'Trống' (empty), 'Ghi chú' (no header row in its "
+            "first 15 rows) (expected a header row with Ngày báo cáo and Mã đơn vị or Tên đơn vị)",
+        )
+    ]

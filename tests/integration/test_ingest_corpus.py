@@ -161,7 +161,8 @@ NO_HEADER = (
     "no header row found in the first 15 rows of this CSV file (expected report_date/Ngày báo "
     "cáo and unit_code/Mã đơn vị or unit_name/Tên đơn vị)"
 )
-NOT_XLSX = "not a valid XLSX file (the zip container cannot be opened)"
+SAVE_AS = "open it in Excel and save it as Excel Workbook (.xlsx) or CSV UTF-8, then send it again"
+DAMAGED_XLSX = f"the workbook is damaged (its zip container cannot be opened): {SAVE_AS}"
 UNSUPPORTED = "unsupported file type: reports are .csv, .xlsx or .json"
 NO_ROWS = "the file has a header but no data rows"
 CHAU_THANH = (
@@ -753,11 +754,23 @@ EXPECTED: dict[str, Expect] = {
         ),
     ),
     "reports/code_vs_name_30.csv": Expect(
-        "loaded",
+        "partial",
         reports=(
-            report(2, "288", D4, 100, name_raw="Huyện Nam Sách"),
             report(3, "001", D4, 200, code_raw="1", name_raw="Quận Ba Đình"),
             report(4, "290", D4, 300),
+        ),
+        # DESIGN §3.3: a code and a name that point to different units are rejected with
+        # both candidates, never resolved silently.
+        rejected=(
+            (
+                2,
+                "unit_code",
+                "288",
+                "code_name_mismatch",
+                "the code '288' is 288 UBND Thành phố Hải Dương but the name 'Huyện Nam Sách' "
+                "is 291 UBND Huyện Nam Sách: correct the code or the name so that both point "
+                "to the unit this row is for",
+            ),
         ),
     ),
     "reports/agency_staff_30.csv": Expect(
@@ -821,8 +834,12 @@ EXPECTED: dict[str, Expect] = {
     "reports/windows_1258.csv": Expect(
         "quarantined", "not UTF-8 text (byte 2): save the file as CSV UTF-8 or XLSX"
     ),
-    "reports/truncated.xlsx": Expect("quarantined", NOT_XLSX),
-    "reports/~$template_30.xlsx": Expect("quarantined", NOT_XLSX),
+    "reports/truncated.xlsx": Expect("quarantined", DAMAGED_XLSX),
+    "reports/~$template_30.xlsx": Expect(
+        "quarantined",
+        "this is Excel's lock file (~$...), left beside an open workbook, not a report: "
+        "send the workbook itself",
+    ),
     "reports/invalid.json": Expect(
         "quarantined", "invalid JSON at line 3 column 1: Expecting value"
     ),

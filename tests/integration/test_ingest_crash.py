@@ -4,10 +4,11 @@ middle of one; a normal rerun then leaves exactly what an uninterrupted run leav
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,20 @@ from bluezone_warehouse.config import load_settings
 
 env, crash_at, where = json.loads(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 count = {"files": 0}
-if where == "between_files":
+if where == "inside_a_large_file":
+    # Rows are written and committed in chunks of 40: die after the third chunk's commit,
+    # half-way through the large report (rows committed, no manifest entry yet).
+    ingest.FLUSH_ROWS = 40
+    original = ingest._Ingestor._flush
+    def patched(self, batch):
+        result = original(self, batch)
+        count["files"] += 1
+        if count["files"] == crash_at:
+            self.con.commit()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return result
+    ingest._Ingestor._flush = patched
+elif where == "between_files":
     original = ingest._Ingestor._ingest_file
     def patched(self, landed, batch):
         if count["files"] == crash_at:
@@ -117,3 +131,40 @@ def test_three_runs_leave_identical_tables(landing: Path, reference: dict, tmp_p
     for run in range(3):
         ingest_landing(settings, run_id=f"run-{run}")
         assert table_contents(settings.warehouse_path) == reference
+
+
+def test_a_run_killed_inside_a_large_file_leaves_nothing_the_next_run_keeps(
+    tmp_path: Path,
+) -> None:
+    landing = tmp_path / "landing"
+    report = landing / "reports" / "large.csv"
+    report.parent.mkdir(parents=True)
+    lines = [
+        f"05/08/2020,{code},05/08/2020 15:{n % 60:02d},{n}"
+        for n, code in enumerate(["288", "290", "291"] * 100)
+    ]
+    report.write_text(
+        "Ngày báo cáo,Mã đơn vị,Thời gian gửi,Số lượng cài đặt\n" + "\n".join(lines) + "\n",
+        encoding="utf-8",
+    )
+    stamp = datetime(2020, 8, 5, 9, tzinfo=UTC).timestamp()
+    os.utime(report, (stamp, stamp))
+    env = settings_env(tmp_path / "crashed", landing)
+    crashed = subprocess.run(
+        [sys.executable, "-c", _CRASHING_INGEST, json.dumps(env), "3", "inside_a_large_file"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert crashed.returncode == -9, crashed.stderr[-2000:]
+    warehouse = Path(env["BLUEZONE_WAREHOUSE_PATH"])
+    partial = table_contents(warehouse)
+    assert partial["raw.landing_files"] == []
+    assert 0 < len(partial["raw.unit_reports"]) < 300  # chunks committed, file unfinished
+    ingest_landing(load_settings(env), run_id="after-crash")
+    reference_env = settings_env(tmp_path / "reference", landing)
+    ingest_landing(load_settings(reference_env), run_id="reference")
+    after = table_contents(warehouse)
+    assert len(after["raw.unit_reports"]) == 300
+    assert after == table_contents(Path(reference_env["BLUEZONE_WAREHOUSE_PATH"]))

@@ -21,6 +21,7 @@ final as (
         raw_value as observed,
         case check_id
             when 'unknown_unit' then 'a registry unit'
+            when 'code_name_mismatch' then 'a code and a name of the same unit'
             when 'out_of_range_date' then 'a day in the campaign, not after the send date'
             else 'a readable value'
         end as expected,

@@ -5,7 +5,9 @@ rows loaded and rejected, reason). The same bytes at the same path are never rea
 same bytes at another path are recorded as a duplicate and load nothing; changed bytes at a
 path, or a corrected export under a new name, are a new version (staging picks the newest).
 Files are processed in batches, each batch one transaction, so a crash leaves no partial file
-behind and the next run picks the batch up again.
+behind and the next run picks the batch up again. A large file is written in committed chunks
+to keep memory bounded; its rows count only once its manifest entry is written, and a run
+that died half-way through one leaves rows that the next run removes before it starts.
 
 This module is the one run loop: listing, ordering, hashing, deduplication, size limits,
 the manifest, lineage, quarantine and the writes are the same for every source. What a
@@ -27,7 +29,7 @@ import pyarrow as pa
 from bluezone_warehouse import tables
 from bluezone_warehouse.config import Settings
 from bluezone_warehouse.ingest.reports import Rejection
-from bluezone_warehouse.ingest.source import Content, InputRejected, Loaded, Source, iter_claimed
+from bluezone_warehouse.ingest.source import Content, InputRejected, Source, iter_claimed
 from bluezone_warehouse.ingest.sources import open_sources
 from bluezone_warehouse.landing import LandedFile, LandingZone, quarantine_file
 from bluezone_warehouse.tables import Table
@@ -36,6 +38,8 @@ from bluezone_warehouse.warehouse import writer
 log = logging.getLogger(__name__)
 
 ACCEPTED_STATUSES = ("loaded", "partial")
+# Rows held before they are written and committed: bounds the memory of Python and DuckDB.
+FLUSH_ROWS = 50_000
 # The raw tables a batch writes, the manifest last.
 _WRITE_ORDER = (
     tables.INSTALL_EXPORTS,
@@ -68,6 +72,14 @@ class IngestSummary:
 @dataclass
 class _Batch:
     rows: dict[Table, list[dict]] = field(default_factory=lambda: {t: [] for t in _WRITE_ORDER})
+    recorded: list[dict] = field(default_factory=list)  # every manifest entry, kept past flushes
+
+    def add(self, table: Table, row: dict) -> None:
+        self.rows[table].append(row)
+
+    @property
+    def pending(self) -> int:
+        return sum(len(rows) for rows in self.rows.values())
 
     @property
     def manifest(self) -> list[dict]:
@@ -76,10 +88,6 @@ class _Batch:
     @property
     def rejected(self) -> list[dict]:
         return self.rows[tables.REJECTED_ROWS]
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def file_id_for(path: str, checksum: str) -> str:
@@ -138,7 +146,25 @@ class _Ingestor:
             )
         return len(listed), new
 
+    def remove_orphans(self) -> int:
+        """Rows of a file whose manifest entry was never written: a run died while it was
+        writing a large file in chunks. The file is still pending and is read again."""
+        removed = 0
+        self.con.begin()
+        for table in _WRITE_ORDER:
+            if table is tables.LANDING_FILES:
+                continue
+            removed += self.con.execute(
+                f"delete from {table.qualified} "
+                "where file_id not in (select file_id from raw.landing_files)"
+            ).fetchone()[0]
+        self.con.commit()
+        if removed:
+            log.warning("removed %d rows of files a previous run did not finish", removed)
+        return removed
+
     def run(self, summary: IngestSummary) -> None:
+        self.remove_orphans()
         listed, pending = self.pending()
         summary.files_listed = listed
         size = max(1, self.settings.ingest_batch_files)
@@ -156,7 +182,7 @@ class _Ingestor:
         except BaseException:
             self.con.rollback()
             raise
-        for entry in batch.manifest:
+        for entry in batch.recorded:
             self.seen.add((entry["path"], entry["size_bytes"], entry["arrived_at"]))
             summary.statuses[entry["status"]] += 1
             summary.rows_loaded += entry["rows_loaded"]
@@ -192,13 +218,12 @@ class _Ingestor:
                 f"file is {landed.size_bytes} bytes, over the limit of {limit}",
             )
             return
-        # Large sources are hashed as a stream and read from disk, never held in memory.
+        # Every file is hashed as a stream and read from disk, never held in memory whole.
         try:
-            data = b"" if source.streamed else self.zone.read_bytes(landed.read_path)
+            checksum = self._stream_checksum(landed)
         except FileNotFoundError:
             log.warning("%s disappeared before it could be read; skipped", landed.path)
             return
-        checksum = self._stream_checksum(landed) if source.streamed else _sha256(data)
         file_id = file_id_for(landed.path, checksum)
         if file_id in self.seen_ids:  # same bytes, only the timestamp moved: nothing new
             return
@@ -212,42 +237,65 @@ class _Ingestor:
                 quarantine=False,
             )
             return
+        lineage = {
+            "file_id": file_id,
+            "source_file": landed.path,
+            "checksum": checksum,
+            "arrived_at": landed.arrived_at,
+            "loaded_at": self.loaded_at,
+        }
+        rejection_lineage = {
+            "file_id": file_id,
+            "source": landed.source,
+            "source_file": landed.path,
+            "detected_at": self.loaded_at,
+        }
+        counted = Counter()
         try:
             entry["snapshot_date"] = source.day_of(landed.name)
-            loaded = source.load(Content(self.zone, landed, data))
+            loaded = source.load(Content(self.zone, landed))
+            for table, row in loaded.records:
+                is_rejection = table is tables.REJECTED_ROWS
+                batch.add(table, {**row, **(rejection_lineage if is_rejection else lineage)})
+                counted["rejected" if is_rejection else "loaded"] += 1
+                if batch.pending >= FLUSH_ROWS:
+                    # A large file goes in in chunks, each committed, so that memory stays
+                    # bounded; until its manifest entry is written its rows are orphans,
+                    # which the next run removes if this one dies (remove_orphans).
+                    self._flush(batch)
+                    self.con.commit()
+                    self.con.begin()
         except InputRejected as err:
-            rows = err.rejected  # rows rejected one by one, all of them
-            entry["rows_rejected"] = len(rows)
-            batch.rejected.extend(self._with_lineage(rows, entry, checksum))
-            self._record(entry, checksum, batch, "quarantined", str(err), flag_file=not rows)
+            self._discard(batch, file_id, keep_rejections=True)
+            batch.rejected.extend({**row, **rejection_lineage} for row in err.rejected)
+            rejected = counted["rejected"] + len(err.rejected)
+            entry["rows_rejected"] = rejected
+            self._record(entry, checksum, batch, "quarantined", str(err), flag_file=not rejected)
             return
         except Exception as err:  # one file never stops the others (DESIGN §5)
             log.exception("%s could not be read; quarantined", landed.path)
+            self._discard(batch, file_id, keep_rejections=False)
             reason = (
                 f"the file could not be read ({type(err).__name__}: {str(err)[:300]}); "
                 "it is kept in quarantine for the data team"
             )
             self._record(entry, checksum, batch, "quarantined", reason)
             return
-        self._add_rows(loaded, entry, file_id, checksum, batch)
-        entry.update(rows_loaded=loaded.rows_loaded, rows_rejected=loaded.rows_rejected)
+        loaded_rows = counted["loaded"] if loaded.rows_loaded is None else loaded.rows_loaded
+        rejected = counted["rejected"] if loaded.rows_rejected is None else loaded.rows_rejected
+        entry.update(rows_loaded=loaded_rows, rows_rejected=rejected)
         self.accepted[checksum] = landed.path
-        status = "partial" if loaded.rows_rejected else "loaded"
+        status = "partial" if rejected else "loaded"
         self._record(entry, checksum, batch, status, None, quarantine=False)
 
-    def _add_rows(
-        self, loaded: Loaded, entry: dict, file_id: str, checksum: str, batch: _Batch
-    ) -> None:
-        lineage = {
-            "file_id": file_id,
-            "source_file": entry["path"],
-            "checksum": checksum,
-            "arrived_at": entry["arrived_at"],
-            "loaded_at": self.loaded_at,
-        }
-        for table, rows in loaded.rows.items():
-            batch.rows[table].extend({**row, **lineage} for row in rows)
-        batch.rejected.extend(self._with_lineage(loaded.rejected, entry, checksum))
+    def _discard(self, batch: _Batch, file_id: str, *, keep_rejections: bool) -> None:
+        """Take back what a file that turned out unreadable had added to the batch, pending
+        or already written in this transaction (row rejections stay when asked)."""
+        for table in _WRITE_ORDER:
+            if table is tables.LANDING_FILES or (keep_rejections and table is tables.REJECTED_ROWS):
+                continue
+            batch.rows[table] = [row for row in batch.rows[table] if row["file_id"] != file_id]
+            self.con.execute(f"delete from {table.qualified} where file_id = ?", [file_id])
 
     def _stream_checksum(self, landed: LandedFile) -> str:
         digest = hashlib.sha256()
@@ -288,6 +336,7 @@ class _Ingestor:
                 batch.rejected.extend(self._with_lineage([file_flag], entry, checksum))
         self.seen_ids.add(file_id)
         batch.manifest.append(entry)
+        batch.recorded.append(entry)
 
     def _with_lineage(self, rejected: list[dict], entry: dict, checksum: str) -> list[dict]:
         return [
@@ -302,10 +351,12 @@ class _Ingestor:
         ]
 
     def _flush(self, batch: _Batch) -> None:
+        """Write every pending row (the manifest too) and empty the batch's lists."""
         for table in _WRITE_ORDER:
             rows = batch.rows[table]
             if not rows:
                 continue
+            batch.rows[table] = []
             schema = table.arrow_schema()
             arrow_rows = pa.Table.from_pylist(
                 [{name: row.get(name) for name in schema.names} for row in rows], schema=schema

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import json
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain, islice
+from pathlib import Path
 
 from bluezone_warehouse.ingest.source import InputRejected
 from bluezone_warehouse.ingest.values import (
@@ -33,10 +34,36 @@ class FileRejected(InputRejected):
     """A report file that cannot be loaded; the message says why."""
 
 
+class Rows:
+    """A file's data rows, read lazily: ``(row number, values by canonical column)``.
+
+    The first rows are kept (``head``) so that a reader can look at them (the file's
+    province context, whether there is any row at all) without holding the whole file."""
+
+    def __init__(self, rows: Iterable[tuple[int, dict[str, object]]], keep: int = 1000) -> None:
+        self._rest = iter(rows)
+        self.head: list[tuple[int, dict[str, object]]] = []
+        for row in self._rest:
+            self.head.append(row)
+            if len(self.head) >= keep:
+                break
+        self._consumed = False
+
+    def __bool__(self) -> bool:
+        return bool(self.head)
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, object]]]:
+        if self._consumed:
+            raise RuntimeError("a file's rows are read once")
+        self._consumed = True
+        yield from self.head
+        yield from self._rest
+
+
 @dataclass
 class ParsedFile:
     columns: dict[str, str]  # canonical column -> header as written
-    rows: list[tuple[int, dict[str, object]]] = field(default_factory=list)
+    rows: Rows = field(default_factory=lambda: Rows(()))
     unknown_headers: list[str] = field(default_factory=list)
 
 
@@ -130,8 +157,12 @@ def _two_row_header(
     return mapping, written, unknown
 
 
-def _rows_from_grid(grid: list[list[object]], kind: str) -> ParsedFile:
-    for index, cells in enumerate(grid[:_MAX_HEADER_SEARCH]):
+def _rows_from_grid(grid: Iterable[list[object]], kind: str) -> ParsedFile:
+    """Find the header among the first rows of ``grid`` (any iterable of rows, read once)
+    and read the data rows below it lazily, up to the totals row."""
+    rows = iter(grid)
+    top = list(islice(rows, _MAX_HEADER_SEARCH + 1))
+    for index, cells in enumerate(top[:_MAX_HEADER_SEARCH]):
         mapping, unknown = _map_header(cells)
         if _is_header(mapping):
             header_index = index
@@ -141,72 +172,158 @@ def _rows_from_grid(grid: list[list[object]], kind: str) -> ParsedFile:
             f"no header row found in the first {_MAX_HEADER_SEARCH} rows of this {kind} file "
             "(expected report_date/Ngày báo cáo and unit_code/Mã đơn vị or unit_name/Tên đơn vị)"
         )
-    columns = {column: str(grid[header_index][i]).strip() for i, column in mapping.items()}
+    columns = {column: str(top[header_index][i]).strip() for i, column in mapping.items()}
     first_data = header_index + 1
-    if first_data < len(grid) and _is_sub_header(grid[first_data], mapping):
-        mapping, columns, unknown = _two_row_header(grid[header_index], grid[first_data])
+    if first_data < len(top) and _is_sub_header(top[first_data], mapping):
+        mapping, columns, unknown = _two_row_header(top[header_index], top[first_data])
         first_data += 1
-    parsed = ParsedFile(columns=columns, unknown_headers=unknown)
-    for offset, cells in enumerate(grid[first_data:], start=first_data + 1):
-        if _is_total_row(cells):
-            break  # the table ends with its totals; below come signatures and notes
-        values = {column: cells[i] if i < len(cells) else None for i, column in mapping.items()}
-        if all(v is None or str(v).strip() == "" for v in values.values()):
-            continue
-        parsed.rows.append((offset, values))
-    return parsed
+
+    def data_rows() -> Iterator[tuple[int, dict[str, object]]]:
+        for offset, cells in enumerate(chain(top[first_data:], rows), start=first_data + 1):
+            if _is_total_row(cells):
+                return  # the table ends with its totals; below come signatures and notes
+            values = {column: cells[i] if i < len(cells) else None for i, column in mapping.items()}
+            if all(v is None or str(v).strip() == "" for v in values.values()):
+                continue
+            yield offset, values
+
+    return ParsedFile(columns=columns, rows=Rows(data_rows()), unknown_headers=unknown)
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise FileRejected(
-            f"not UTF-8 text (byte {err.start}): save the file as CSV UTF-8 or XLSX"
-        ) from None
+_CHUNK = 1 << 20
 
 
-def read_csv(data: bytes) -> ParsedFile:
-    text = _decode(data)
-    first_line = text.split("\n", 1)[0]
+def _text_encoding(path: Path) -> str:
+    """The encoding of a text file (a BOM decides; else UTF-8), after checking that the
+    whole file decodes, in bounded memory; raises FileRejected naming the first bad byte."""
+    with path.open("rb") as handle:
+        start = handle.read(4)
+        if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            encoding, skip = "utf-16", 0
+        elif start.startswith(codecs.BOM_UTF8):
+            encoding, skip = "utf-8-sig", len(codecs.BOM_UTF8)
+        else:
+            encoding, skip = "utf-8", 0
+        handle.seek(skip)
+        decoder = codecs.getincrementaldecoder("utf-16" if encoding == "utf-16" else "utf-8")()
+        offset = 0
+        while True:
+            chunk = handle.read(_CHUNK)
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as err:
+                position = offset + err.start
+                raise FileRejected(
+                    f"not UTF-8 text (byte {position}): save the file as CSV UTF-8 or XLSX"
+                ) from None
+            if not chunk:
+                return encoding
+            offset += len(chunk)
+
+
+def read_csv(path: Path) -> ParsedFile:
+    encoding = _text_encoding(path)
+    with path.open(encoding=encoding, newline="") as handle:
+        first_line = handle.readline()
     delimiter = max((",", ";", "\t"), key=first_line.count)
     # A cell may be as long as the file (a pasted note): no field-size limit below that.
-    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
-    grid = [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
-    return _rows_from_grid(grid, "CSV")
+    csv.field_size_limit(max(csv.field_size_limit(), path.stat().st_size + 1))
+
+    def grid() -> Iterator[list[object]]:
+        with path.open(encoding=encoding, newline="") as handle:
+            yield from csv.reader(handle, delimiter=delimiter)
+
+    return _rows_from_grid(grid(), "CSV")
 
 
-def read_xlsx(data: bytes, max_uncompressed_bytes: int) -> ParsedFile:
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+SAVE_AS = "open it in Excel and save it as Excel Workbook (.xlsx) or CSV UTF-8, then send it again"
+
+
+def _not_a_workbook(data: bytes) -> str | None:
+    """Why ``data`` is not an XLSX workbook, in words the sender can act on, or None."""
+    if data.startswith(_OLE2_MAGIC):
+        if _ENCRYPTED_PACKAGE in data:
+            return (
+                "the workbook is protected with a password, so it cannot be read: remove the "
+                "password (File > Info > Protect Workbook) and send it again"
+            )
+        return f"this is an old Excel 97-2003 workbook (.xls): {SAVE_AS}"
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"<") and (b"<html" in head or b"<table" in head or b"<!doctype" in head):
+        return f"this is a web page (HTML) saved with a spreadsheet name: {SAVE_AS}"
+    if not data.startswith(b"PK"):
+        return f"this is not an Excel workbook (the file's content is not .xlsx): {SAVE_AS}"
+    return None
+
+
+def read_xlsx(path: Path, max_uncompressed_bytes: int) -> ParsedFile:
+    """The first sheet that has a header row; sheets before it that are empty or hold no
+    table are skipped, and a file with no such sheet says what each sheet held. Rows are
+    read lazily (openpyxl's read-only mode); the workbook closes once they are read."""
+    with path.open("rb") as handle:
+        head = handle.read(2048)
+    if not head.startswith(b"PK"):
+        raise FileRejected(_not_a_workbook(path.read_bytes()) or "not an XLSX workbook")
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
-        raise FileRejected("not a valid XLSX file (the zip container cannot be opened)") from None
-    total = sum(info.file_size for info in archive.infolist())
+        raise FileRejected(
+            f"the workbook is damaged (its zip container cannot be opened): {SAVE_AS}"
+        ) from None
+    with archive:
+        total = sum(info.file_size for info in archive.infolist())
     if total > max_uncompressed_bytes:
         raise FileRejected(
             f"XLSX expands to {total} bytes, over the limit of {max_uncompressed_bytes}"
         )
     import openpyxl  # imported here: only XLSX files need it
 
+    handle = path.open("rb")  # a file object: openpyxl judges a path by its extension
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises many kinds for broken files
+        handle.close()
         raise FileRejected(f"XLSX file cannot be read: {type(err).__name__}: {err}") from None
+    seen: list[str] = []
+    for sheet in workbook.worksheets:
+        rows = (list(row) for row in sheet.iter_rows(values_only=True))
+        top = list(islice(rows, _MAX_HEADER_SEARCH + 1))
+        blank_top = not any(not _blank(cell) for row in top for cell in row)
+        if blank_top and next(rows, None) is None:
+            seen.append(f"'{sheet.title}' (empty)")
+            continue
+        try:
+            parsed = _rows_from_grid(chain(top, rows), "XLSX")
+        except FileRejected:
+            seen.append(f"'{sheet.title}' (no header row in its first {_MAX_HEADER_SEARCH} rows)")
+            continue
+        parsed.rows = Rows(_closing(parsed.rows, workbook, handle))
+        return parsed
+    workbook.close()
+    handle.close()
+    raise FileRejected(
+        "no sheet holds the report table: "
+        + ", ".join(seen or ["the workbook has no sheet"])
+        + " (expected a header row with Ngày báo cáo and Mã đơn vị or Tên đơn vị)"
+    )
+
+
+def _closing(
+    rows: Rows, workbook: object, handle: object
+) -> Iterator[tuple[int, dict[str, object]]]:
     try:
-        sheet = workbook.worksheets[0]
-        grid = [list(row) for row in sheet.iter_rows(values_only=True)]
+        yield from rows
     finally:
         workbook.close()
-    return _rows_from_grid(grid, "XLSX")
+        handle.close()
 
 
-def read_json(data: bytes) -> ParsedFile:
+def read_json(path: Path) -> ParsedFile:
+    encoding = _text_encoding(path)
     try:
-        document = json.loads(_decode(data))
+        document = json.loads(path.read_text(encoding=encoding))
     except RecursionError:
         raise FileRejected("JSON nested too deeply to be a report") from None
     except json.JSONDecodeError as err:
@@ -244,12 +361,14 @@ def read_json(data: bytes) -> ParsedFile:
             "JSON records lack report_date and unit_code/unit_name keys "
             f"(found: {', '.join(headers[:10]) or 'none'})"
         )
-    parsed = ParsedFile(columns=columns, unknown_headers=unknown)
-    for number, record in enumerate(records, start=1):
-        values = dict(defaults)
-        values.update({mapping[i]: record[headers[i]] for i in mapping if headers[i] in record})
-        parsed.rows.append((number, values))
-    return parsed
+
+    def data_rows() -> Iterator[tuple[int, dict[str, object]]]:
+        for number, record in enumerate(records, start=1):
+            values = dict(defaults)
+            values.update({mapping[i]: record[headers[i]] for i in mapping if headers[i] in record})
+            yield number, values
+
+    return ParsedFile(columns=columns, rows=Rows(data_rows()), unknown_headers=unknown)
 
 
 REQUIRED_ANY_OF = (
@@ -269,15 +388,22 @@ def _check_required_columns(parsed: ParsedFile) -> None:
             raise FileRejected(f"missing required column {names}; recognised columns: {found}")
 
 
-def read_report(file_name: str, data: bytes, max_xlsx_uncompressed_bytes: int) -> ParsedFile:
-    """Parse a report file and check it has the required columns; raises FileRejected."""
+def read_report(file_name: str, path: Path, max_xlsx_uncompressed_bytes: int) -> ParsedFile:
+    """Parse a report file on disk and check it has the required columns; rows are read
+    lazily, in bounded memory. Raises FileRejected."""
     lower = file_name.lower()
+    if lower.startswith("~$"):
+        raise FileRejected(
+            "this is Excel's lock file (~$...), left beside an open workbook, not a report: "
+            "send the workbook itself"
+        )
     if lower.endswith(".csv"):
-        parsed = read_csv(data)
-    elif lower.endswith(".xlsx"):
-        parsed = read_xlsx(data, max_xlsx_uncompressed_bytes)
+        parsed = read_csv(path)
+    elif lower.endswith((".xlsx", ".xls", ".xlsm")):
+        # People rename: an .xls that is really .xlsx is read; anything else says what it is.
+        parsed = read_xlsx(path, max_xlsx_uncompressed_bytes)
     elif lower.endswith(".json"):
-        parsed = read_json(data)
+        parsed = read_json(path)
     else:
         raise FileRejected("unsupported file type: reports are .csv, .xlsx or .json")
     _check_required_columns(parsed)

@@ -9,7 +9,8 @@ column and reason (``malformed_file``), a row whose unit cannot be matched is an
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
 
@@ -45,12 +46,6 @@ class Rejection:
     day: date | None = None
 
 
-@dataclass
-class ReportRows:
-    good: list[dict[str, object]] = field(default_factory=list)
-    rejected: list[Rejection] = field(default_factory=list)
-
-
 def _raw(value: object) -> str | None:
     return None if value is None else str(value)[:200]
 
@@ -59,7 +54,7 @@ def _province_context(parsed: ParsedFile, registry: UnitMatcher, file_name: str)
     """Provinces the file is evidently about: from rows with codes, else from its name."""
     provinces = {
         registry.by_code[str(values["unit_code"]).strip()].province_code
-        for _, values in parsed.rows
+        for _, values in parsed.rows.head
         if values.get("unit_code") and str(values["unit_code"]).strip() in registry.by_code
     }
     if provinces:
@@ -76,9 +71,9 @@ def check_report_rows(
     file_name: str,
     arrived_at: datetime,
     campaign: tuple[date, date],
-) -> ReportRows:
-    """Validate every row of a parsed report file."""
-    result = ReportRows()
+) -> Iterator[dict[str, object] | Rejection]:
+    """Validate every row of a parsed report file, lazily: each row becomes a good record
+    (a dict) or a Rejection."""
     context = _province_context(parsed, registry, file_name)
     arrival_day = arrived_at.astimezone(LOCAL_TZ).date()
     for row_number, values in parsed.rows:
@@ -126,12 +121,14 @@ def check_report_rows(
         if problem is None:
             match = registry.match(code, name, context)
             if match.unit is None:
+                provinces = {unit.province_code for unit in match.candidates}
                 problem = Rejection(
                     row_number,
                     "unit_code" if code else "unit_name",
                     code or name,
-                    "unknown_unit",
+                    match.check_id,
                     match.reason,
+                    province_code=provinces.pop() if len(provinces) == 1 else None,
                     day=record["report_date"],
                 )
             else:
@@ -143,15 +140,14 @@ def check_report_rows(
         if problem is None:
             problem = _check_dates(record, arrived_at, campaign, row_number, parsed)
         if problem is not None:
-            result.rejected.append(problem)
+            yield problem
             continue
         if record["submitted_at"] is None:
             record["submitted_at"] = arrived_at
             record["submitted_at_source"] = "arrival"
         else:
             record["submitted_at_source"] = "column"
-        result.good.append(record)
-    return result
+        yield record
 
 
 def _check_dates(

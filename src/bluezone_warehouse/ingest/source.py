@@ -10,9 +10,9 @@ its place in ``ingest.sources.open_sources``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Protocol
@@ -34,23 +34,23 @@ class InputRejected(ValueError):
 
 @dataclass
 class Loaded:
-    """What a source made of one file: rows per raw table (without lineage), row-level
-    rejections (``Rejection`` fields, without lineage), and the counts the manifest keeps."""
+    """What a source made of one file: records for its raw tables and row-level rejections
+    (``tables.REJECTED_ROWS``), without lineage, produced lazily so that a large file is
+    written in chunks; and the counts the manifest keeps when they are not the number of
+    records (an event export counts events, not its daily rows)."""
 
-    rows: dict[Table, list[dict]] = field(default_factory=dict)
-    rejected: list[dict] = field(default_factory=list)
-    rows_loaded: int = 0
-    rows_rejected: int = 0
+    records: Iterable[tuple[Table, dict]]
+    rows_loaded: int | None = None
+    rows_rejected: int | None = None
 
 
 @dataclass(frozen=True)
 class Content:
-    """A landed file's content: its bytes (sources that are not streamed), or a local copy
-    on disk for sources that read large files with DuckDB."""
+    """A landed file to read: a local copy on disk (the file itself in a local landing
+    zone), read in bounded memory."""
 
     zone: LandingZone
     landed: LandedFile
-    data: bytes
 
     def local_copy(self) -> AbstractContextManager[Path]:
         return self.zone.local_copy(self.landed.read_path)
@@ -58,7 +58,6 @@ class Content:
 
 class Source(Protocol):
     folder: str  # the landing folder it reads
-    streamed: bool  # hashed as a stream and read from disk, never held in memory
 
     def claims(self, file_name: str) -> bool:
         """Whether a file in ``folder`` with this name is this source's."""

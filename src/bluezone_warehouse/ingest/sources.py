@@ -11,22 +11,24 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import date
+from itertools import chain
 
 from bluezone_warehouse import tables
 from bluezone_warehouse.config import SEEDS_DIR, Settings
 from bluezone_warehouse.ingest.events import events_day
 from bluezone_warehouse.ingest.exports import ExportChecker, export_day
 from bluezone_warehouse.ingest.readers import FileRejected, read_report
-from bluezone_warehouse.ingest.reports import check_report_rows
+from bluezone_warehouse.ingest.reports import Rejection, check_report_rows
 from bluezone_warehouse.ingest.source import Content, Loaded, Source
 from bluezone_warehouse.ingest.units import UnitMatcher
+from bluezone_warehouse.tables import Table
 
 
 class ExportSource:
     folder = "installs"
-    streamed = True
 
     def __init__(self, checker: ExportChecker) -> None:
         self.checker = checker
@@ -45,10 +47,10 @@ class ExportSource:
         with content.local_copy() as local:
             checked = self.checker.check(local, day)
         return Loaded(
-            {tables.INSTALL_EXPORTS: checked.rows},
-            checked.rejected,
-            len(checked.rows),
-            len(checked.rejected),
+            chain(
+                ((tables.INSTALL_EXPORTS, row) for row in checked.rows),
+                ((tables.REJECTED_ROWS, row) for row in checked.rejected),
+            )
         )
 
     def close(self) -> None:
@@ -57,7 +59,6 @@ class ExportSource:
 
 class EventSource:
     folder = "installs"
-    streamed = True
 
     def __init__(self, checker: ExportChecker) -> None:
         self.checker = checker
@@ -79,8 +80,10 @@ class EventSource:
         with content.local_copy() as local:
             events = self.checker.check_events(local, day)
         return Loaded(
-            {tables.INSTALL_EVENT_COUNTS: events.counts},
-            events.rejected,
+            chain(
+                ((tables.INSTALL_EVENT_COUNTS, row) for row in events.counts),
+                ((tables.REJECTED_ROWS, row) for row in events.rejected),
+            ),
             events.events_loaded,
             events.events_rejected,
         )
@@ -91,7 +94,6 @@ class EventSource:
 
 class ReportSource:
     folder = "reports"
-    streamed = False
 
     def __init__(self, settings: Settings, matcher: UnitMatcher) -> None:
         self.settings = settings
@@ -107,27 +109,32 @@ class ReportSource:
         return None
 
     def load(self, content: Content) -> Loaded:
+        return Loaded(self._records(content))
+
+    def _records(self, content: Content) -> Iterator[tuple[Table, dict]]:
         landed = content.landed
-        parsed = read_report(landed.name, content.data, self.settings.max_xlsx_uncompressed_bytes)
-        if not parsed.rows:
-            raise FileRejected("the file has a header but no data rows")
-        rows = check_report_rows(
-            parsed,
-            self.matcher,
-            file_name=landed.name,
-            arrived_at=landed.arrived_at,
-            campaign=(self.settings.campaign_start, self.settings.campaign_end),
-        )
-        rejected = [asdict(rejection) for rejection in rows.rejected]
-        if not rows.good:
-            reasons = Counter(r.check_id for r in rows.rejected)
+        with content.local_copy() as local:
+            parsed = read_report(landed.name, local, self.settings.max_xlsx_uncompressed_bytes)
+            if not parsed.rows:
+                raise FileRejected("the file has a header but no data rows")
+            good, reasons, first = 0, Counter(), None
+            for item in check_report_rows(
+                parsed,
+                self.matcher,
+                file_name=landed.name,
+                arrived_at=landed.arrived_at,
+                campaign=(self.settings.campaign_start, self.settings.campaign_end),
+            ):
+                if isinstance(item, Rejection):
+                    reasons[item.check_id] += 1
+                    first = first or item
+                    yield tables.REJECTED_ROWS, asdict(item)
+                else:
+                    good += 1
+                    yield tables.UNIT_REPORTS, item
+        if not good and first is not None:
             detail = ", ".join(f"{n} {kind}" for kind, n in reasons.most_common())
-            raise FileRejected(
-                f"no usable row: {detail}; first: {rows.rejected[0].reason}", rejected=rejected
-            )
-        return Loaded(
-            {tables.UNIT_REPORTS: list(rows.good)}, rejected, len(rows.good), len(rejected)
-        )
+            raise FileRejected(f"no usable row: {detail}; first: {first.reason}")
 
     def close(self) -> None:
         """Nothing to release."""

@@ -32,8 +32,10 @@ _FUZZY_CUTOFF = 0.9
 @dataclass(frozen=True)
 class UnitMatch:
     unit: Unit | None
-    method: str  # code | name | fuzzy | unknown
+    method: str  # code | name | fuzzy | unknown | mismatch
     reason: str = ""
+    check_id: str = "unknown_unit"  # the flag when no unit is matched
+    candidates: tuple[Unit, ...] = ()  # for a mismatch: the code's unit, then the name's
 
 
 def _fold(text: str) -> str:
@@ -74,9 +76,27 @@ class UnitMatcher:
             unit = self.by_code.get(code.strip())
             if unit is None and code.strip().isdigit() and len(code.strip()) < 3:
                 unit = self.by_code.get(code.strip().zfill(3))
-            if unit is not None:
-                return UnitMatch(unit, "code")
-            return UnitMatch(None, "unknown", f"unit code {code!r} is not in the registry")
+            if unit is None:
+                return UnitMatch(None, "unknown", f"unit code {code!r} is not in the registry")
+            by_name = self._match_name(name, {unit.province_code}) if name else None
+            if by_name is not None and by_name.method == "name" and by_name.unit != unit:
+                other = by_name.unit
+                return UnitMatch(
+                    None,
+                    "mismatch",
+                    f"the code {code.strip()!r} is {unit.unit_code} {unit.unit_name} but the "
+                    f"name {name!r} is {other.unit_code} {other.unit_name}: correct the code or "
+                    "the name so that both point to the unit this row is for",
+                    check_id="code_name_mismatch",
+                    candidates=(unit, other),
+                )
+            return UnitMatch(unit, "code")
+        if not name:
+            return UnitMatch(None, "unknown", "neither a unit code nor a unit name is given")
+        return self._match_name(name, provinces)
+
+    def _match_name(self, name: str, provinces: set[str]) -> UnitMatch:
+        """Match a unit name (folded, prefixes and diacritics aside) within ``provinces``."""
         if not name:
             return UnitMatch(None, "unknown", "neither a unit code nor a unit name is given")
         kind, base = name_key(name)
