@@ -10,6 +10,7 @@ caller to insert, with their lineage, in its transaction.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -26,14 +27,19 @@ REQUIRED_COLUMNS = ("snapshot_date", "level", "unit_code", "installs")
 ROW = "bz_source_row"  # lineage column of the staging tables; never a name an input has
 
 
+CHECKER_MEMORY = "256MB"
+
+
 class ExportRejected(InputRejected):
     """An export file that cannot be loaded at all."""
 
 
 @dataclass
 class CheckedExport:
-    rows: list[dict] = field(default_factory=list)
-    rejected: list[dict] = field(default_factory=list)
+    rows: Iterator[dict] = field(default_factory=lambda: iter(()))  # read once, lazily
+    rejected: Iterator[dict] = field(default_factory=lambda: iter(()))  # read once, lazily
+    good: int = 0
+    bad: int = 0
 
 
 def export_day(file_name: str) -> date:
@@ -155,7 +161,11 @@ class ExportChecker:
 
     def __init__(self, seeds_dir: Path) -> None:
         self.con = duckdb.connect()
+        # A large export spills to disk rather than growing the process (DESIGN §8: ≤ 1 GB).
+        self.con.execute(f"set memory_limit = '{CHECKER_MEMORY}'")
+        self.con.execute("set preserve_insertion_order = true")
         self.con.execute("set threads = 1")  # row numbers follow the file's order
+        self.con.execute("set enable_progress_bar = false")
         # The codes an export may name, at each level, with their province.
         for table, seed, code in (
             ("known_provinces", "ref_provinces.csv", "province_code"),
@@ -213,39 +223,28 @@ class ExportChecker:
             f"create or replace temp table export_rows as select {select}, {ROW} from export_stage"
         )
 
-    def check(self, local_path: Path, day: date) -> CheckedExport:
-        """Good and rejected rows of one export file; raises ExportRejected for a bad file."""
-        self._stage(local_path)
-        self.con.execute(_CHECKED, {"day": day})
-        result = CheckedExport()
-        result.rows = [
-            {
-                "snapshot_date": snapshot_date,
-                "level": level,
-                "unit_code": code,
-                "installs": parse_count(installs),
-                "installs_with_phone": parse_count(phone),
-                "row_number": row,
-            }
-            for snapshot_date, level, code, installs, phone, row in self.con.execute(
-                f"select snapshot_date_typed, level_typed, unit_code_typed, installs, "
-                f"installs_with_phone, {ROW} from export_checked where bad_column is null "
-                f"order by {ROW}"
-            ).fetchall()
-        ]
-        result.rejected = [
-            {
-                "row_number": row,
-                "column_name": column,
-                "raw_value": raw,
-                "check_id": check_id,
-                "reason": reason,
-                "unit_code": code,
-                "province_code": province,
-                "day": when,
-            }
-            for row, column, raw, check_id, reason, code, province, when in self.con.execute(
-                f"""
+    def _good_rows(self) -> Iterator[dict]:
+        """The checked rows, fetched in chunks (an export can hold millions)."""
+        cursor = self.con.execute(
+            f"select snapshot_date_typed, level_typed, unit_code_typed, installs, "
+            f"installs_with_phone, {ROW} from export_checked where bad_column is null "
+            f"order by {ROW}"
+        )
+        while chunk := cursor.fetchmany(10_000):
+            for snapshot_date, level, code, installs, phone, row in chunk:
+                yield {
+                    "snapshot_date": snapshot_date,
+                    "level": level,
+                    "unit_code": code,
+                    "installs": parse_count(installs),
+                    "installs_with_phone": parse_count(phone),
+                    "row_number": row,
+                }
+
+    def _rejected_rows(self, day: date) -> Iterator[dict]:
+        """The rejected rows with file, row, column, value and reason, fetched in chunks."""
+        cursor = self.con.execute(
+            f"""
                 select
                     {ROW}, bad_column,
                     case bad_column
@@ -271,15 +270,35 @@ class ExportChecker:
                 where bad_column is not null
                 order by {ROW}
                 """,
-                {"day": day},
-            ).fetchall()
-        ]
-        if not result.rows:
-            if result.rejected:
-                raise ExportRejected(
-                    f"no usable row: all {len(result.rejected)} rows were rejected; first: "
-                    f"{result.rejected[0]['reason']}",
-                    rejected=result.rejected,
-                )
+            {"day": day},
+        )
+        while chunk := cursor.fetchmany(10_000):
+            for row, column, raw, check_id, reason, code, province, when in chunk:
+                yield {
+                    "row_number": row,
+                    "column_name": column,
+                    "raw_value": raw,
+                    "check_id": check_id,
+                    "reason": reason,
+                    "unit_code": code,
+                    "province_code": province,
+                    "day": when,
+                }
+
+    def check(self, local_path: Path, day: date) -> CheckedExport:
+        """Good and rejected rows of one export file; raises ExportRejected for a bad file."""
+        self._stage(local_path)
+        self.con.execute(_CHECKED, {"day": day})
+        result = CheckedExport()
+        good = self.con.execute(
+            "select count(*) from export_checked where bad_column is null"
+        ).fetchone()[0]
+        result.rows = self._good_rows() if good else iter(())
+        bad = self.con.execute(
+            "select count(*) from export_checked where bad_column is not null"
+        ).fetchone()[0]
+        if not good and not bad:
             raise ExportRejected("the file has a header but no data rows")
+        result.good, result.bad = good, bad
+        result.rejected = self._rejected_rows(day)
         return result

@@ -19,7 +19,12 @@ from itertools import chain
 from bluezone_warehouse import tables
 from bluezone_warehouse.config import SEEDS_DIR, Settings
 from bluezone_warehouse.ingest.events import events_day
-from bluezone_warehouse.ingest.exports import ExportChecker, export_day
+from bluezone_warehouse.ingest.exports import (
+    CheckedExport,
+    ExportChecker,
+    ExportRejected,
+    export_day,
+)
 from bluezone_warehouse.ingest.readers import FileRejected, read_report
 from bluezone_warehouse.ingest.reports import Rejection, check_report_rows
 from bluezone_warehouse.ingest.source import Content, Loaded, Source
@@ -46,12 +51,19 @@ class ExportSource:
         day = export_day(content.landed.name)
         with content.local_copy() as local:
             checked = self.checker.check(local, day)
-        return Loaded(
-            chain(
-                ((tables.INSTALL_EXPORTS, row) for row in checked.rows),
-                ((tables.REJECTED_ROWS, row) for row in checked.rejected),
+        return Loaded(self._records(checked))
+
+    @staticmethod
+    def _records(checked: CheckedExport) -> Iterator[tuple[Table, dict]]:
+        yield from ((tables.INSTALL_EXPORTS, row) for row in checked.rows)
+        first = None
+        for row in checked.rejected:
+            first = first or row
+            yield tables.REJECTED_ROWS, row
+        if not checked.good and first is not None:
+            raise ExportRejected(
+                f"no usable row: all {checked.bad} rows were rejected; first: {first['reason']}"
             )
-        )
 
     def close(self) -> None:
         self.checker.close()
