@@ -23,8 +23,15 @@ MAY_READ = {
     "staging": {"source", "seed"},
     "intermediate": {"staging", "intermediate"},
     "marts": {"staging", "intermediate", "marts"},
+    # Frames for Great Expectations, read by nothing in the graph.
+    "checks": {"staging", "intermediate", "marts"},
 }
-PREFIXES = {"staging": ("stg_",), "intermediate": ("int_",), "marts": ("fct_", "dim_", "agg_")}
+PREFIXES = {
+    "staging": ("stg_",),
+    "intermediate": ("int_",),
+    "marts": ("fct_", "dim_", "agg_"),
+    "checks": ("chk_",),
+}
 
 
 def layer_of(node: dict) -> str:
@@ -44,7 +51,7 @@ def graph_violations(manifest: dict) -> list[str]:
             continue
         name, layer = node["name"], layer_of(node)
         if layer not in MAY_READ:
-            violations.append(f"{name}: not in models/staging, intermediate or marts")
+            violations.append(f"{name}: not in models/staging, intermediate, marts or checks")
             continue
         if not name.startswith(PREFIXES[layer]):
             named = " or ".join(f"{prefix}*" for prefix in PREFIXES[layer])
@@ -106,6 +113,6 @@ def test_the_check_names_each_kind_of_backward_read() -> None:
         "int_reads_a_mart (intermediate) reads model.bluezone.dim_units (marts)",
         "stg_joined (staging) reads model.bluezone.stg_seeds__regions (staging)",
         "stg_joined: a staging model reads exactly one source or seed",
-        "stray: not in models/staging, intermediate or marts",
+        "stray: not in models/staging, intermediate, marts or checks",
         "wrongly_named: a marts model is named fct_* or dim_* or agg_*",
     ]

@@ -42,7 +42,7 @@ def test_window_columns_are_declared_and_limit_the_rows(tmp_path: Path) -> None:
     start = rebuild_window_start(con, "r2")
     assert start == date(2020, 8, 7)  # the run's latest build
     coverage = definitions["marts_fct_coverage_daily"]
-    frame = _read_frame(con, coverage, date(2020, 8, 10), start)
+    frame = _read_frame(con, coverage, start)
     assert sorted(frame["snapshot_date"]) == [date(2020, 8, d) for d in (7, 8, 9, 10)]
-    assert len(_read_frame(con, coverage, date(2020, 8, 10), None)) == 10
+    assert len(_read_frame(con, coverage, None)) == 10
     con.close()

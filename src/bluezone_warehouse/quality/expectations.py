@@ -4,9 +4,10 @@ One GX suite per validated relation lives in ``expectations/`` as GX 1.x Expecta
 JSON (``name``, ``notes``, ``meta``, ``expectations`` of ``type``/``kwargs``/``meta``). Each
 suite's ``meta.bluezone`` names the relation it checks and the key columns that identify a
 failing row; a suite whose name ends in ``_daily_counts`` validates a small frame derived
-from that relation (one row per day with its counts), built by a query in
-:data:`DERIVED_QUERIES`. Adding a check to an existing relation, or a suite for a new one,
-is a JSON edit; a new derived frame also needs its query here.
+from that relation (one row per day with its counts): the dbt model
+``checks.chk_<relation>_daily_counts`` (``dbt_project/models/checks/``). Adding a check to an
+existing relation, or a suite for a new one, is a JSON edit; a new derived frame is also a
+dbt model there.
 
 The run's day reaches the suites as the GX suite parameter ``run_date`` (``{"$PARAMETER":
 "run_date"}`` in a suite's kwargs), passed at validation time; no suite reads the clock.
@@ -50,163 +51,14 @@ DOCS_SITE = "bluezone"
 MAX_TEXT = 2000
 MAX_ROWS_SHOWN = 5
 RELATION_PATTERN = re.compile(r"^(raw|marts)\.[a-z_][a-z0-9_]*$")
+# The dbt schema of the per-day frames derived suites validate (dbt_project/models/checks).
+CHECKS_SCHEMA = "checks"
 
 
-def _calendar(first_day: str, last_day: str, source: str, day: str) -> str:
-    """The ``bounds`` and ``days`` CTEs of a derived query: every day from ``first_day`` to
-    ``last_day`` (SQL over ``source``), so a day with no rows is present and counts 0."""
-    return f"""bounds as (
-            select {first_day} as first_day, {last_day} as last_day from {source}
-        ),
-        days as (
-            select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date)
-                as {day},
-            from bounds
-        )"""
+def derived_relation(relation: str) -> str:
+    """The dbt model a ``*_daily_counts`` suite on ``relation`` validates."""
+    return f"{CHECKS_SCHEMA}.chk_{relation.split('.', 1)[1]}{DERIVED_SUFFIX}"
 
-
-# Frames derived from a relation, one row per day. ``$run_date`` is bound to the run's day.
-# Every day between the bounds is present (a day with no rows counts 0), so a gap fails.
-DERIVED_QUERIES: dict[str, str] = {
-    "marts_fct_coverage_daily_daily_counts": f"""
-        with
-        counts as (
-            select
-                snapshot_date,
-                count(*) filter (where level = 'nation') as nation_rows,
-                count(*) filter (where level = 'region') as region_rows,
-                count(*) filter (where level = 'province') as province_rows,
-                count(*) filter (where level = 'district') as district_rows,
-                count(distinct region_code) filter (where level = 'province')
-                    as regions_of_provinces,
-            from marts.fct_coverage_daily
-            group by snapshot_date
-        ),
-        {_calendar("min(snapshot_date)", "max(snapshot_date)", "counts", "snapshot_date")}
-        select
-            days.snapshot_date,
-            coalesce(counts.nation_rows, 0) as nation_rows,
-            coalesce(counts.region_rows, 0) as region_rows,
-            coalesce(counts.province_rows, 0) as province_rows,
-            coalesce(counts.district_rows, 0) as district_rows,
-            coalesce(counts.regions_of_provinces, 0) as regions_of_provinces,
-        from days
-        left join counts on days.snapshot_date = counts.snapshot_date
-        order by days.snapshot_date
-    """,
-    "marts_fct_province_ranking_daily_counts": f"""
-        with
-        ranking as (
-            select
-                snapshot_date,
-                count(*) as row_count,
-                max(provinces_ranked) as provinces_ranked,
-            from marts.fct_province_ranking
-            group by snapshot_date
-        ),
-        coverage as (
-            select snapshot_date, count(*) as coverage_province_rows,
-            from marts.fct_coverage_daily
-            where level = 'province'
-            group by snapshot_date
-        ),
-        {_calendar("min(snapshot_date)", "max(snapshot_date)", "ranking", "snapshot_date")}
-        select
-            days.snapshot_date,
-            coalesce(ranking.row_count, 0) as row_count,
-            coalesce(ranking.provinces_ranked, 0) as provinces_ranked,
-            coalesce(coverage.coverage_province_rows, 0) as coverage_province_rows,
-        from days
-        left join ranking on days.snapshot_date = ranking.snapshot_date
-        left join coverage on days.snapshot_date = coverage.snapshot_date
-        order by days.snapshot_date
-    """,
-    "marts_fct_target_progress_daily_counts": f"""
-        with
-        progress as (
-            select snapshot_date, count(*) as row_count,
-            from marts.fct_target_progress
-            group by snapshot_date
-        ),
-        targets as (
-            select start_date from seeds.campaign_targets
-        ),
-        {_calendar("min(snapshot_date)", "max(snapshot_date)", "progress", "snapshot_date")}
-        select
-            days.snapshot_date,
-            coalesce(progress.row_count, 0) as row_count,
-            (
-                select count(*) from targets where targets.start_date <= days.snapshot_date
-            ) as targets_started,
-        from days
-        left join progress on days.snapshot_date = progress.snapshot_date
-        order by days.snapshot_date
-    """,
-    "marts_fct_reporting_compliance_daily_counts": f"""
-        with
-        units as (
-            select unit_code, reports_from, reports_to from seeds.reporting_units
-        ),
-        {_calendar("min(reports_from)", "cast($run_date as date)", "units", "report_date")},
-        expected as (
-            select days.report_date, count(units.unit_code) as active_units,
-            from days
-            left join units
-                on
-                    units.reports_from <= days.report_date
-                    and (units.reports_to is null or units.reports_to >= days.report_date)
-            group by days.report_date
-        ),
-        actual as (
-            select report_date, count(*) as row_count,
-            from marts.fct_reporting_compliance
-            group by report_date
-        )
-        select
-            coalesce(expected.report_date, actual.report_date) as report_date,
-            coalesce(actual.row_count, 0) as row_count,
-            coalesce(expected.active_units, 0) as active_units,
-        from expected
-        full join actual on expected.report_date = actual.report_date
-        order by 1
-    """,
-    "marts_agg_reporting_rates_daily_counts": f"""
-        with
-        rates as (
-            select
-                report_date,
-                count(*) filter (where scope_level = 'nation') as nation_rows,
-                count(*) filter (where scope_level = 'province') as province_rows,
-                cast(coalesce(sum(expected_reports) filter (where scope_level = 'nation'), 0)
-                    as bigint) as nation_expected_reports,
-                cast(coalesce(sum(expected_reports) filter (where scope_level = 'province'), 0)
-                    as bigint) as province_expected_reports,
-            from marts.agg_reporting_rates
-            group by report_date
-        ),
-        compliance as (
-            select
-                report_date,
-                count(*) as compliance_rows,
-                count(distinct province_code) as compliance_provinces,
-            from marts.fct_reporting_compliance
-            group by report_date
-        ),
-        {_calendar("min(report_date)", "cast($run_date as date)", "rates", "report_date")}
-        select
-            days.report_date,
-            coalesce(rates.nation_rows, 0) as nation_rows,
-            coalesce(rates.province_rows, 0) as province_rows,
-            coalesce(rates.nation_expected_reports, 0) as nation_expected_reports,
-            coalesce(rates.province_expected_reports, 0) as province_expected_reports,
-            coalesce(compliance.compliance_rows, 0) as compliance_rows,
-            coalesce(compliance.compliance_provinces, 0) as compliance_provinces,
-        from days
-        left join rates on days.report_date = rates.report_date
-        left join compliance on days.report_date = compliance.report_date
-        order by days.report_date
-    """,
-}
 
 GX_RESULTS_DDL = GX_RESULTS.ddl()
 
@@ -331,11 +183,7 @@ def load_suite_definitions(directory: Path = EXPECTATIONS_DIR) -> list[SuiteDefi
                 f"got {relation!r}"
             )
         if name.endswith(DERIVED_SUFFIX):
-            if name not in DERIVED_QUERIES:
-                raise SuiteDefinitionError(
-                    f"{path}: a derived suite needs its query in DERIVED_QUERIES ({__name__})"
-                )
-            query = DERIVED_QUERIES[name]
+            query = f"select * from {derived_relation(relation)}"
         else:
             query = f"select * from {relation}"
         if not isinstance(data.get("expectations"), list) or not data["expectations"]:
@@ -359,14 +207,11 @@ def load_suite_definitions(directory: Path = EXPECTATIONS_DIR) -> list[SuiteDefi
 def _read_frame(
     con: duckdb.DuckDBPyConnection,
     definition: SuiteDefinition,
-    run_date: date,
     window_start: date | None = None,
 ) -> pd.DataFrame:
     """The DataFrame a suite validates, DATE columns as ``datetime.date`` (not Timestamps):
     the rows from ``window_start`` on when the suite has a window column."""
     query, parameters = definition.query, {}
-    if "$run_date" in query:
-        parameters["run_date"] = run_date
     if window_start is not None and definition.window_column:
         query = f'select * from ({query}) where "{definition.window_column}" >= $window_start'
         parameters["window_start"] = window_start
@@ -599,7 +444,7 @@ def validate_warehouse(
             # The warehouse is open read-only just long enough to read each relation.
             con = connect_reader(warehouse_path)
             try:
-                frame = _read_frame(con, definition, run_date, window_start)
+                frame = _read_frame(con, definition, window_start)
             except duckdb.Error as error:
                 results.append(_unreadable(definition, f"reading {definition.relation}: {error}"))
                 continue
