@@ -69,6 +69,18 @@ ingest.ingest_landing(load_settings(env), run_id="crashing")
 """
 
 
+def ingest_killed(env: dict[str, str], crash_at: int, where: str) -> None:
+    """Run an ingestion in a child process that SIGKILLs itself at ``where``/``crash_at``."""
+    crashed = subprocess.run(
+        [sys.executable, "-c", _CRASHING_INGEST, json.dumps(env), str(crash_at), where],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert crashed.returncode == -9, crashed.stderr[-2000:]
+
+
 def table_contents(warehouse: Path) -> dict[str, list[tuple]]:
     return table_rows(warehouse, TABLES, exclude=VOLATILE)
 
@@ -109,14 +121,7 @@ def test_a_killed_ingest_loses_and_duplicates_nothing(
     landing: Path, reference: dict, tmp_path: Path, where: str, crash_at: int
 ) -> None:
     env = {**settings_env(tmp_path, landing), "BLUEZONE_INGEST_BATCH_FILES": "25"}
-    crashed = subprocess.run(
-        [sys.executable, "-c", _CRASHING_INGEST, json.dumps(env), str(crash_at), where],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert crashed.returncode == -9, crashed.stderr[-2000:]
+    ingest_killed(env, crash_at, where)
     warehouse = Path(env["BLUEZONE_WAREHOUSE_PATH"])
     partial = table_contents(warehouse)
     committed = len(partial["raw.landing_files"])
@@ -150,14 +155,7 @@ def test_a_run_killed_inside_a_large_file_leaves_nothing_the_next_run_keeps(
     stamp = datetime(2020, 8, 5, 9, tzinfo=UTC).timestamp()
     os.utime(report, (stamp, stamp))
     env = settings_env(tmp_path / "crashed", landing)
-    crashed = subprocess.run(
-        [sys.executable, "-c", _CRASHING_INGEST, json.dumps(env), "3", "inside_a_large_file"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert crashed.returncode == -9, crashed.stderr[-2000:]
+    ingest_killed(env, 3, "inside_a_large_file")
     warehouse = Path(env["BLUEZONE_WAREHOUSE_PATH"])
     partial = table_contents(warehouse)
     assert partial["raw.landing_files"] == []
