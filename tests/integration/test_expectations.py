@@ -154,6 +154,15 @@ def test_a_broken_mart_fails_exactly_its_expectations(warehouse: Path, tmp_path:
             "where level = 'district' and snapshot_date = '2020-08-05' and unit_code = ?",
             [duplicated],
         )
+        # Check ids and severities come from the catalogue: a catalogued check passes, an
+        # unknown id and a wrong severity fail.
+        con.execute(
+            "insert into marts.fct_data_quality_issues by name "
+            "select * from (values ('x1', 'code_name_mismatch', 'error'), "
+            "('x2', 'not_a_check', 'warn'), ('x3', 'late_report', 'error')) "
+            "as flags(issue_id, check_id, severity), "
+            "(select 'a message' as message, now() as detected_at)"
+        )
         con.execute(
             "update raw.install_exports set installs = -1, installs_with_phone = null "
             "where rowid = (select min(rowid) from raw.install_exports where level = 'district')"
@@ -170,7 +179,19 @@ def test_a_broken_mart_fails_exactly_its_expectations(warehouse: Path, tmp_path:
         "expect_compound_columns_to_be_unique",
         "snapshot_date, unit_code, level",
     )
-    assert set(failed) == {rate, duplicate}
+    unknown_check = (
+        "marts_fct_data_quality_issues",
+        "expect_column_values_to_be_in_set",
+        "check_id",
+    )
+    wrong_severity = (
+        "marts_fct_data_quality_issues",
+        "expect_column_pair_values_to_be_in_set",
+        "check_id, severity",
+    )
+    assert set(failed) == {rate, duplicate, unknown_check, wrong_severity}
+    assert "not_a_check" in failed[unknown_check].observed_value
+    assert "code_name_mismatch" not in failed[unknown_check].observed_value
     assert failed[rate].observed_value.endswith(": 1.5")
     assert "report_date=2020-08-03, scope_code=30" in failed[rate].details
     assert failed[duplicate].observed_value.endswith(f": (2020-08-05, {duplicated}, district) ×2")
@@ -180,7 +201,7 @@ def test_a_broken_mart_fails_exactly_its_expectations(warehouse: Path, tmp_path:
     with pytest.raises(MartExpectationsFailed) as raised:
         summary.raise_for_failed_marts()
     message = str(raised.value)
-    assert "2 mart expectation(s) failed" in message
+    assert "4 mart expectation(s) failed" in message
     assert "marts.agg_reporting_rates.reporting_rate observed 1 of" in message
     assert "marts.fct_coverage_daily (snapshot_date, unit_code, level)" in message
     assert "raw_install_exports" not in message

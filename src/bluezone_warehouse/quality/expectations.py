@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from bluezone_warehouse import checks
 from bluezone_warehouse.config import EXPECTATIONS_DIR
 from bluezone_warehouse.names import safe_file_name
 from bluezone_warehouse.tables import GX_RESULTS
@@ -53,6 +54,17 @@ MAX_ROWS_SHOWN = 5
 RELATION_PATTERN = re.compile(r"^(raw|marts)\.[a-z_][a-z0-9_]*$")
 # The dbt schema of the per-day frames derived suites validate (dbt_project/models/checks).
 CHECKS_SCHEMA = "checks"
+
+
+def catalogue_parameters() -> dict[str, list]:
+    """The check catalogue as suite parameters (``{"$PARAMETER": "check_ids"}`` in a suite),
+    so that no suite keeps its own copy of the check ids and severities."""
+    catalogue = checks.catalogue()
+    severities = [[check.id, check.severity] for check in catalogue.values()]
+    escalated = checks.dbt_vars()["dq_missing_report_severity"]
+    if ["missing_report", escalated] not in severities:
+        severities.append(["missing_report", escalated])
+    return {"check_ids": list(catalogue), "check_severities": severities}
 
 
 def derived_relation(relation: str) -> str:
@@ -496,7 +508,7 @@ def _validate(
     key_columns = [c for c in definition.key_columns if c in frame.columns]
     outcome = validation.run(
         batch_parameters={"dataframe": frame},
-        expectation_parameters={RUN_DATE_PARAMETER: run_date},
+        expectation_parameters={RUN_DATE_PARAMETER: run_date, **catalogue_parameters()},
         result_format={
             "result_format": "SUMMARY",
             "partial_unexpected_count": MAX_ROWS_SHOWN,
