@@ -13,6 +13,8 @@ from datetime import date, datetime
 from pathlib import Path
 from time import perf_counter
 
+import duckdb
+
 from bluezone_warehouse.config import Settings
 from bluezone_warehouse.names import safe_file_name
 
@@ -50,12 +52,38 @@ def check(settings: Settings, run_date: date, run_id: str) -> dict[str, object]:
         store_results(con, summary)
     for failure in summary.failed_raw:
         log.warning("raw-layer expectation failed: %s", failure.describe())
+    for warning in summary.data_warnings:
+        log.warning("data expectation failed (published with a warning): %s", warning.describe())
     summary.raise_for_failed_marts()
     return {
         "expectations": len(summary.results),
         "failed_raw": len(summary.failed_raw),
+        "data_warnings": len(summary.data_warnings),
         "data_docs": str(summary.data_docs_index),
     }
+
+
+def data_warnings(settings: Settings, run_id: str) -> list[str]:
+    """The run's failed data expectations on the marts (``ops.gx_results``), one line each."""
+    from bluezone_warehouse.warehouse import connect_reader
+
+    con = connect_reader(settings.warehouse_path)
+    try:
+        rows = con.execute(
+            "select relation, column_name, expectation, observed_value from ops.gx_results "
+            "where run_id = ? and not success and kind = 'data' and relation like 'marts.%' "
+            "order by all",
+            [run_id],
+        ).fetchall()
+    except duckdb.CatalogException:  # no validation has run in this warehouse
+        return []
+    finally:
+        con.close()
+    return [
+        f"{relation}{'.' + column if column else ''}: {expectation}"
+        + (f", observed {observed}" if observed else "")
+        for relation, column, expectation, observed in rows
+    ]
 
 
 def publish(settings: Settings, run_date: date, run_id: str) -> str:
@@ -167,7 +195,10 @@ def report(settings: Settings, run_date: date, run_id: str, snapshot: str) -> st
         "Kiểm tra dữ liệu (GX)": "docs/gx/index.html",
     }
     page = build_report(
-        Path(snapshot), settings.publish_dir / f"report_{run_date:%Y%m%d}.html", links=links
+        Path(snapshot),
+        settings.publish_dir / f"report_{run_date:%Y%m%d}.html",
+        links=links,
+        warnings=data_warnings(settings, run_id),
     )
     current = (settings.publish_dir / CURRENT_LINK).resolve()
     if Path(snapshot).resolve().parent == current:  # not a backfill of an older day

@@ -62,10 +62,17 @@ class Table:
         return [column.name for column in self.columns]
 
     def ddl(self) -> str:
+        """Create the table if missing; add any column a warehouse made by an earlier
+        version lacks (nullable: its old rows have no value)."""
         body = ",\n".join(f"    {column.ddl()}" for column in self.columns)
+        added = "".join(
+            f"alter table {self.qualified} add column if not exists {column.name} {column.type};\n"
+            for column in self.columns
+            if column.nullable
+        )
         return (
             f"create schema if not exists {self.schema};\n"
-            f"create table if not exists {self.qualified} (\n{body}\n);\n"
+            f"create table if not exists {self.qualified} (\n{body}\n);\n" + added
         )
 
     def arrow_schema(self) -> pa.Schema:
@@ -196,6 +203,7 @@ GX_RESULTS = Table(
         col("observed_value", "varchar"),
         col("details", "varchar"),
         col("validated_at", "timestamptz", null=False),
+        col("kind", "varchar", doc="structural (blocks publication) | data (a warning)"),
     ),
 )
 

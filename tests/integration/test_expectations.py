@@ -154,6 +154,13 @@ def test_a_broken_mart_fails_exactly_its_expectations(warehouse: Path, tmp_path:
             "where level = 'district' and snapshot_date = '2020-08-05' and unit_code = ?",
             [duplicated],
         )
+        # What the input did (an export row with more installs with a phone than installs)
+        # is a data expectation: a warning, never a reason to withhold the marts.
+        con.execute(
+            "update marts.fct_coverage_daily set installs_with_phone = installs + 1 "
+            "where level = 'district' and snapshot_date = '2020-08-05' and unit_code = ?",
+            [duplicated],
+        )
         # Check ids and severities come from the catalogue: a catalogued check passes, an
         # unknown id and a wrong severity fail.
         con.execute(
@@ -191,6 +198,14 @@ def test_a_broken_mart_fails_exactly_its_expectations(warehouse: Path, tmp_path:
     )
     assert set(failed) == {rate, duplicate, unknown_check, wrong_severity}
     assert "not_a_check" in failed[unknown_check].observed_value
+    assert [(r.suite, r.expectation, r.column, r.kind) for r in summary.data_warnings] == [
+        (
+            "marts_fct_coverage_daily",
+            "expect_column_pair_values_a_to_be_greater_than_b",
+            "installs, installs_with_phone",
+            "data",
+        )
+    ]
     assert "code_name_mismatch" not in failed[unknown_check].observed_value
     assert failed[rate].observed_value.endswith(": 1.5")
     assert "report_date=2020-08-03, scope_code=30" in failed[rate].details

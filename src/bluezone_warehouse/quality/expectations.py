@@ -45,6 +45,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RUN_DATE_PARAMETER = "run_date"
+# An expectation's kind (its meta.kind in the suite): structural expectations hold the
+# warehouse's own invariants (keys, nulls, relationships, contract columns, formulas) and
+# block publication; data expectations describe what the input did and only warn (DESIGN §5).
+STRUCTURAL, DATA = "structural", "data"
+KINDS = (STRUCTURAL, DATA)
 DERIVED_SUFFIX = "_daily_counts"
 MART_SCHEMA = "marts"
 RAW_SCHEMA = "raw"
@@ -94,6 +99,11 @@ class ExpectationResult:
     success: bool
     observed_value: str | None
     details: str | None
+    kind: str = STRUCTURAL  # structural: blocks publication; data: a warning, stored
+
+    @property
+    def blocks(self) -> bool:
+        return self.kind == STRUCTURAL
 
     def describe(self) -> str:
         """One line a person can act on: which expectation, on what, what was seen."""
@@ -127,8 +137,15 @@ class ValidationSummary:
 
     @property
     def failed_marts(self) -> list[ExpectationResult]:
-        """Failures on the marts' suites (including their per-day counts): stop the run."""
-        return [r for r in self.failed if r.relation.startswith(f"{MART_SCHEMA}.")]
+        """Structural failures on the marts' suites (including their per-day counts): the
+        warehouse's own invariants broke, and the run stops before publication (DESIGN §5)."""
+        return [r for r in self.failed if r.relation.startswith(f"{MART_SCHEMA}.") and r.blocks]
+
+    @property
+    def data_warnings(self) -> list[ExpectationResult]:
+        """Failed data expectations on the marts: what the input did (a day without an
+        export, a province missing); stored and reported, never a reason to withhold."""
+        return [r for r in self.failed if r.relation.startswith(f"{MART_SCHEMA}.") and not r.blocks]
 
     @property
     def failed_raw(self) -> list[ExpectationResult]:
@@ -366,6 +383,7 @@ def _to_result(definition: SuiteDefinition, validation: Any) -> ExpectationResul
         info = next(iter(info.values()), {})
     error = info.get("exception_message") if info.get("raised_exception") else None
     notes = (config.meta or {}).get("notes")
+    kind = (config.meta or {}).get("kind", STRUCTURAL)
     return ExpectationResult(
         suite=definition.name,
         relation=definition.relation,
@@ -376,6 +394,7 @@ def _to_result(definition: SuiteDefinition, validation: Any) -> ExpectationResul
         details=_details(
             config.type, kwargs, result, notes if isinstance(notes, str) else None, error
         ),
+        kind=kind if kind in KINDS else STRUCTURAL,
     )
 
 
@@ -533,6 +552,7 @@ def store_results(con: duckdb.DuckDBPyConnection, summary: ValidationSummary) ->
             result.observed_value,
             result.details,
             summary.validated_at,
+            result.kind,
         )
         for result in summary.results
     ]
@@ -542,7 +562,9 @@ def store_results(con: duckdb.DuckDBPyConnection, summary: ValidationSummary) ->
         con.execute("delete from ops.gx_results where run_id = ?", [summary.run_id])
         if rows:
             con.executemany(
-                "insert into ops.gx_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+                f"insert into ops.gx_results ({', '.join(GX_RESULTS.column_names)}) "
+                f"values ({', '.join('?' * len(GX_RESULTS.column_names))})",
+                rows,
             )
         con.execute("commit")
     except Exception:

@@ -243,8 +243,15 @@ def _sections(con: duckdb.DuckDBPyConnection, day: date) -> list[Section]:
     return sections
 
 
-def build_report(snapshot: Path, out_file: Path, *, links: dict[str, str] | None = None) -> Path:
-    """Write the report for the snapshot's latest day to ``out_file``; returns its path."""
+def build_report(
+    snapshot: Path,
+    out_file: Path,
+    *,
+    links: dict[str, str] | None = None,
+    warnings: list[str] | None = None,
+) -> Path:
+    """Write the report for the snapshot's latest day to ``out_file``; returns its path.
+    ``warnings``: the run's failed data expectations, shown in their own section."""
     from plotly.offline import get_plotlyjs
 
     con = duckdb.connect(str(snapshot), read_only=True)
@@ -262,6 +269,15 @@ def build_report(snapshot: Path, out_file: Path, *, links: dict[str, str] | None
         sections = _sections(con, day)
     finally:
         con.close()
+    if warnings:
+        items = "".join(f"<li>{html.escape(text)}</li>" for text in warnings)
+        sections.append(
+            Section(
+                "Cảnh báo về dữ liệu đầu vào",
+                "<p>Các kiểm tra dữ liệu sau không đạt; số liệu vẫn được công bố, kèm cảnh "
+                f"báo này (Great Expectations):</p><ul>{items}</ul>",
+            )
+        )
     nav = "".join(
         f'<a href="{html.escape(href)}">{html.escape(label)}</a>'
         for label, href in (links or {}).items()
