@@ -9,7 +9,7 @@ import dataclasses
 import math
 import subprocess
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -154,9 +154,11 @@ def populations() -> dict[tuple[str, str], tuple[int, int, int]]:
                 int(row["population_15plus"]),
                 int(row["population_18plus"]),
             )
+    # A region or the nation divides by the provinces it includes (DESIGN §4): here, the
+    # simulated ones, every day.
     for level, key in (("region", "region_code"), ("nation", None)):
         totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-        for row in provinces:
+        for row in (p for p in provinces if p["province_code"] in PROVINCES):
             code = row[key] if key else "VN"
             for i, column in enumerate(
                 ("population_total", "population_15plus", "population_18plus")
@@ -195,6 +197,25 @@ def test_coverage_matches_the_ground_truth_at_every_level(campaign: dict) -> Non
         assert cov15 == pytest.approx(installs / adults15, rel=1e-12)
         assert cov18 == pytest.approx(installs / adults18, rel=1e-12)
         assert over == (installs > total)
+    provinces = read_csv(SEEDS_DIR / "ref_provinces.csv")
+    districts = Counter(row["province_code"] for row in read_csv(SEEDS_DIR / "ref_districts.csv"))
+    parts = (
+        campaign["con"]
+        .execute(
+            "select distinct level, unit_code, parts_level, parts_included, parts_expected, "
+            "is_complete from marts.fct_coverage_daily where level in ('nation', 'province')"
+        )
+        .fetchall()
+    )
+    # Every day the nation includes the two simulated provinces of all of them, and says so;
+    # each province's export has all its districts.
+    assert sorted(parts) == sorted(
+        [("nation", "VN", "province", len(PROVINCES), len(provinces), False)]
+        + [
+            ("province", code, "district", districts[code], districts[code], True)
+            for code in PROVINCES
+        ]
+    )
 
 
 def test_stale_days_and_redeliveries_were_exercised(campaign: dict) -> None:
@@ -333,7 +354,7 @@ def test_target_progress_matches_the_ground_truth(campaign: dict) -> None:
         row["province_code"]: int(row["smartphone_owners_est"])
         for row in read_csv(SEEDS_DIR / "ref_smartphone_owners.csv")
     }
-    owners["VN"] = sum(owners.values())
+    owners["VN"] = sum(owners[code] for code in PROVINCES)  # the provinces it includes
     rows = (
         campaign["con"]
         .execute(

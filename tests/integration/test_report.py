@@ -75,6 +75,8 @@ def test_the_report_loads_offline_without_console_errors(report: Path, tmp_path:
         assert 'class="main-svg"' in block, chart  # plotly drew the chart
     assert len(re.findall(r'class="js-fill"', dom)) >= 2  # the two provinces on the map
     assert "Hải Dương" in dom and "An Giang" in dom
+    # two of the 63 provinces simulated: the national figure says it leaves the rest out
+    assert "chỉ gồm 2/63 tỉnh, thành phố có trong số liệu ngày này" in dom
     assert "<script src=" not in dom.split("<body")[0]  # nothing fetched: plotly is inlined
     links = set(re.findall(r"<nav>(.*?)</nav>", dom, re.S)[0].split('"'))
     assert {"docs/dbt.html", "docs/gx/index.html"} <= links

@@ -1,6 +1,8 @@
 -- Flags about the install export: decreasing cumulative figures, districts adding up to
 -- more than their province, too many unattributed installs, coverage over 100 %, outlier
--- increments (modified z-score or multiple of the 7-day mean), and days with no export.
+-- increments (modified z-score or multiple of the 7-day mean), days with no export, exports
+-- lacking provinces or districts (export_incomplete), and rows with more installs with a
+-- phone than installs.
 with
 
 figures as (
@@ -230,8 +232,105 @@ stale as (
     where expected_days.snapshot_date not in (select export_days.snapshot_date from export_days)
 ),
 
+expected_provinces as (
+    select
+        export_days.snapshot_date,
+        units.unit_code as province_code,
+        units.name,
+    from export_days
+    cross join units
+    where units.level = 'province'
+),
+
+provinces_missing as (
+    select
+        'export_incomplete' as check_id,
+        {{ dq_severity('export_incomplete') }} as severity,
+        expected_provinces.province_code as unit_code,
+        expected_provinces.province_code,
+        expected_provinces.snapshot_date as day,
+        'no province row' as observed,
+        'a province row' as expected,
+        expected_provinces.name || ': the install export for '
+        || strftime(expected_provinces.snapshot_date, '%d/%m/%Y')
+        || ' has no row for this province; the national and regional figures that day leave'
+        || ' it out and say so (parts_included)' as message,
+    from expected_provinces
+    anti join figures
+        on
+            expected_provinces.province_code = figures.unit_code
+            and expected_provinces.snapshot_date = figures.snapshot_date
+            and figures.level = 'province'
+),
+
+district_counts as (
+    select
+        figures.snapshot_date,
+        units.province_code,
+        count(*) as districts_present,
+    from figures
+    inner join units on figures.unit_code = units.unit_code and units.level = 'district'
+    where figures.level = 'district'
+    group by all
+),
+
+districts_expected as (
+    select
+        province_code,
+        count(*) as districts,
+    from units
+    where level = 'district'
+    group by province_code
+),
+
+districts_missing as (
+    select
+        'export_incomplete' as check_id,
+        {{ dq_severity('export_incomplete') }} as severity,
+        named.unit_code,
+        named.province_code,
+        named.snapshot_date as day,
+        coalesce(district_counts.districts_present, 0) || ' districts' as observed,
+        districts_expected.districts || ' districts' as expected,
+        named.name || ': the install export for ' || strftime(named.snapshot_date, '%d/%m/%Y')
+        || ' has ' || coalesce(district_counts.districts_present, 0) || ' of its '
+        || districts_expected.districts || ' districts' as message,
+    from named
+    inner join districts_expected on named.unit_code = districts_expected.province_code
+    left join district_counts
+        on
+            named.unit_code = district_counts.province_code
+            and named.snapshot_date = district_counts.snapshot_date
+    where
+        named.level = 'province'
+        and coalesce(district_counts.districts_present, 0) < districts_expected.districts
+),
+
+phone_exceeds as (
+    select
+        'installs_with_phone_exceeds_installs' as check_id,
+        {{ dq_severity('installs_with_phone_exceeds_installs') }} as severity,
+        unit_code,
+        province_code,
+        snapshot_date as day,
+        cast(installs_with_phone as varchar) as observed,
+        '<= ' || installs as expected,
+        name || ': the install export for ' || strftime(snapshot_date, '%d/%m/%Y') || ' says '
+        || installs_with_phone || ' installs with a phone number but only ' || installs
+        || ' installs; the row is kept as sent, ask the ministry for a corrected export'
+            as message,
+    from named
+    where installs_with_phone > installs
+),
+
 final as (
     select * from decreasing
+    union all
+    select * from provinces_missing
+    union all
+    select * from districts_missing
+    union all
+    select * from phone_exceeds
     union all
     select * from sum_exceeds
     union all

@@ -1,26 +1,48 @@
 -- Every level on every day: districts as attributed, provinces from the ministry's official
--- province rows, regions and the nation as sums of their provinces.
+-- province rows, regions and the nation as sums of their provinces. An aggregate never
+-- silently omits a part (DESIGN §4): each row says how many of its parts (provinces for a
+-- region or the nation, districts for a province) it includes and how many there are, and a
+-- region or the nation carries the denominators of the provinces it includes, so that its
+-- coverage divides by those.
 with
 
 filled as (
     select * from {{ ref('int_installs_gaps_filled') }}
 ),
 
-province_regions as (
-    select * from {{ ref('stg_seeds__provinces') }}
+units as (
+    select * from {{ ref('int_admin_units_unioned') }}
+),
+
+province_units as (
+    select * from units
+    where level = 'province'
 ),
 
 provinces as (
     select
         filled.*,
-        province_regions.region_code,
+        province_units.region_code,
+        province_units.population_total,
+        province_units.population_15plus,
+        province_units.population_18plus,
+        province_units.smartphone_owners_est,
     from filled
-    inner join province_regions on filled.unit_code = province_regions.province_code
+    inner join province_units on filled.unit_code = province_units.unit_code
     where filled.level = 'province'
 ),
 
+provinces_expected as (
+    -- one pass for both: per region, and for the nation
+    select
+        case when grouping(region_code) = 0 then 'region' else 'nation' end as level,
+        coalesce(region_code, 'VN') as unit_code,
+        count(*) as parts_expected,
+    from province_units
+    group by grouping sets ((region_code), ())
+),
+
 summed as (
-    -- one pass for both: per region and day, and per day for the nation
     select
         case when grouping(region_code) = 0 then 'region' else 'nation' end as level,
         coalesce(region_code, 'VN') as unit_code,
@@ -29,14 +51,69 @@ summed as (
         cast(sum(installs) as bigint) as installs,
         cast(sum(installs_with_phone) as bigint) as installs_with_phone,
         sum(new_installs) as new_installs,
+        'province' as parts_level,
+        count(*) as parts_included,
+        sum(population_total) as population_total_included,
+        sum(population_15plus) as population_15plus_included,
+        sum(population_18plus) as population_18plus_included,
+        sum(smartphone_owners_est) as smartphone_owners_est_included,
     from provinces
     group by grouping sets ((region_code, snapshot_date), (snapshot_date))
 ),
 
+aggregates as (
+    select
+        summed.*,
+        provinces_expected.parts_expected,
+    from summed
+    inner join provinces_expected
+        on
+            summed.level = provinces_expected.level
+            and summed.unit_code = provinces_expected.unit_code
+),
+
+districts_expected as (
+    select
+        province_code,
+        count(*) as parts_expected,
+    from units
+    where level = 'district'
+    group by province_code
+),
+
+districts_included as (
+    select
+        units.province_code,
+        filled.snapshot_date,
+        count(*) as parts_included,
+    from filled
+    inner join units on filled.unit_code = units.unit_code and units.level = 'district'
+    where filled.level = 'district'
+    group by all
+),
+
+province_rows as (
+    select
+        filled.*,
+        'district' as parts_level,
+        coalesce(districts_included.parts_included, 0) as parts_included,
+        districts_expected.parts_expected,
+    from filled
+    left join districts_expected on filled.unit_code = districts_expected.province_code
+    left join districts_included
+        on
+            filled.unit_code = districts_included.province_code
+            and filled.snapshot_date = districts_included.snapshot_date
+    where filled.level = 'province'
+),
+
 final as (
     select * from filled
+    where level = 'district'
     union all by name
-    select * from summed
+    select * from province_rows
+    union all by name
+    select * from aggregates
 )
 
 select * from final

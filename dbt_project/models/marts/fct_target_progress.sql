@@ -15,10 +15,6 @@ coverage as (
     select * from {{ ref('fct_coverage_daily') }}
 ),
 
-units as (
-    select * from {{ ref('dim_admin_units') }}
-),
-
 ranking as (
     select * from {{ ref('fct_province_ranking') }}
 ),
@@ -41,11 +37,13 @@ share_targets as (
             when 'share_adults_18plus' then coverage.coverage_adults_18plus
             when 'share_smartphone_owners' then coverage.coverage_smartphone_owners
         end as current_value,
+        -- the same denominator as current_value: for an incomplete nation or region, the
+        -- provinces it includes that day (fct_coverage_daily.is_complete says so)
         ceil(targets.threshold * case targets.metric
-            when 'share_population' then units.population_total
-            when 'share_adults_15plus' then units.population_15plus
-            when 'share_adults_18plus' then units.population_18plus
-            when 'share_smartphone_owners' then units.smartphone_owners_est
+            when 'share_population' then coverage.denominator_population_total
+            when 'share_adults_15plus' then coverage.denominator_population_15plus
+            when 'share_adults_18plus' then coverage.denominator_population_18plus
+            when 'share_smartphone_owners' then coverage.denominator_smartphone_owners
         end) as target_installs,
         cast(null as double) as competitor_pace,
     from targets
@@ -54,10 +52,6 @@ share_targets as (
             targets.scope_code = coverage.unit_code
             and targets.scope_level = coverage.level
             and targets.start_date <= coverage.snapshot_date
-    inner join units
-        on
-            targets.scope_code = units.unit_code
-            and targets.scope_level = units.level
     where targets.metric like 'share_%'
 ),
 

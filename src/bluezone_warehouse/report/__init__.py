@@ -32,6 +32,16 @@ def _pct(value: float | None) -> str:
     return percent(value, "vi")
 
 
+def _completeness(included: int | None, expected: int | None) -> str:
+    """A nation figure that leaves provinces out says so (DESIGN §4)."""
+    if included is None or expected is None or included == expected:
+        return ""
+    return (
+        f'<br><span class="incomplete">chỉ gồm {included}/{expected} tỉnh, thành phố '
+        "có trong số liệu ngày này</span>"
+    )
+
+
 def _figure_html(figure, div_id: str) -> str:
     figure.update_layout(
         margin={"l": 40, "r": 20, "t": 40, "b": 40},
@@ -262,7 +272,8 @@ def build_report(
         if day is None:
             raise ValueError(f"no coverage figures in {snapshot}: nothing to report")
         nation = con.execute(
-            "select installs, coverage_population, coverage_smartphone_owners "
+            "select installs, coverage_population, coverage_smartphone_owners, "
+            "parts_included, parts_expected "
             "from marts.fct_coverage_daily where level = 'nation' and snapshot_date = ?",
             [day],
         ).fetchone()
@@ -295,13 +306,14 @@ h1 {{ margin-bottom: .2rem; }} nav a {{ margin-right: 1rem; }}
 .kpi {{ display: flex; gap: 2rem; margin: 1rem 0; }}
 .kpi div {{ background: #f1f5fb; padding: .8rem 1.2rem; border-radius: 6px; }}
 .kpi b {{ display: block; font-size: 1.6rem; }}
+.incomplete {{ color: #b35806; font-size: .9rem; }}
 table {{ border-collapse: collapse; margin: .5rem 0; }}
 td, th {{ border: 1px solid #ccc; padding: .2rem .6rem; text-align: left; }}
 </style></head><body>
 <h1>Bluezone — độ phủ ngày {day:%d/%m/%Y}</h1>
 <nav>{nav}</nav>
 <div class="kpi">
-<div><b>{nation[0]:,}</b>lượt cài đặt toàn quốc</div>
+<div><b>{nation[0]:,}</b>lượt cài đặt toàn quốc{_completeness(nation[3], nation[4])}</div>
 <div><b>{_pct(nation[1])}</b>dân số (điều tra 2019)</div>
 <div><b>{_pct(nation[2])}</b>người dùng điện thoại thông minh (ước tính)</div>
 </div>
