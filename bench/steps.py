@@ -66,3 +66,13 @@ def airflow_daily(root: str, landing: str, day: str) -> int:
     if completed.returncode != 0:
         raise RuntimeError(completed.stdout[-3000:] + completed.stderr[-3000:])
     return completed.returncode
+
+
+def ingest_only(root: str, landing: str) -> dict:
+    """One ingestion of everything landed (no build), for memory per landed file."""
+    from bluezone_warehouse.config import load_settings
+    from bluezone_warehouse.ingest import ingest_landing
+
+    env = {**environment(root, landing), "BLUEZONE_SETTLE_SECONDS": "0"}
+    summary = ingest_landing(load_settings(env), run_id="bench-ingest")
+    return summary.as_dict()
