@@ -86,7 +86,8 @@ distributed: venv system-packages ## One day on PostgreSQL + Redis + Celery (2 w
 bench: venv ## Run the benchmarks (minutes); results go to bench/RESULTS.md
 	cd bench && $(BIN)/python ingest.py && $(BIN)/python dq_quality.py \
 		&& $(BIN)/python orchestration.py && $(BIN)/python incremental.py \
-		&& $(BIN)/python national.py && $(BIN)/python memory.py
+		&& $(BIN)/python national.py && $(BIN)/python memory.py \
+		&& $(BIN)/python reliability.py
 
 .PHONY: dbt-docs
 dbt-docs: venv ## Generate the dbt docs for the marts
