@@ -19,8 +19,8 @@ from bluezone_warehouse.cli import parse_date
 from bluezone_warehouse.config import load_settings
 
 
-def _fault(text: str) -> tuple[str, float]:
-    from bluezone_devtools.simulate import FaultRates
+def _fault(text: str) -> tuple[str, float | int]:
+    from bluezone_devtools.simulate.options import COUNTS, FaultRates
 
     name, _, value = text.partition("=")
     kinds = {f.name for f in dataclasses.fields(FaultRates)}
@@ -28,7 +28,11 @@ def _fault(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(
             f"expected KIND=RATE with KIND one of {', '.join(sorted(kinds))}; got {text!r}"
         )
-    return name, float(value)
+    try:
+        return name, int(value) if name in COUNTS else float(value)
+    except ValueError:
+        kind = "a whole number" if name in COUNTS else "a number"
+        raise argparse.ArgumentTypeError(f"{name} needs {kind}; got {value!r}") from None
 
 
 def _fault_help() -> str:
@@ -64,7 +68,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     )
     print(
         f"simulated {len(result.days)} days into {result.landing_dir}: "
-        f"{result.files_written} files, {result.faults} injected faults "
+        f"{result.files_written} files, {result.faults} flags in the ground truth "
         f"({time.perf_counter() - started:.1f}s); ground truth in {result.truth_dir}"
     )
     return 0

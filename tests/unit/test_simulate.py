@@ -1,12 +1,15 @@
-"""Tests of the campaign simulator: determinism, figures, landing-zone formats, fault manifest.
+"""Tests of the campaign simulator: determinism, figures, landing-zone formats, fault manifest,
+DESIGN §5's definitions as ground truth and the boundary probes.
 
-Small campaigns (2 provinces × 5 days, 10 provinces × 10 days) keep them to a few seconds.
-A reference reader at the bottom parses every report file the way DESIGN §3.3 describes and
-checks that the files say what ``truth_reports.csv`` and ``faults.csv`` claim.
+Small campaigns (2 provinces × 5 days, 10 provinces × 10 days, 4 provinces × 20 days in
+memory) keep them to a few seconds. A reference reader at the bottom parses every report
+file the way DESIGN §3.3 describes and checks that the files say what ``truth_reports.csv``
+and ``faults.csv`` claim.
 """
 
 from __future__ import annotations
 
+import ast
 import csv
 import gzip
 import hashlib
@@ -14,7 +17,8 @@ import io
 import json
 import re
 from dataclasses import fields
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -23,17 +27,30 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+import bluezone_devtools.simulate as simulate_package
 from bluezone_devtools.simulate import (
     EXPORT_COLUMNS,
     FAULT_KINDS,
-    ExportSeries,
+    Campaign,
+    ExportView,
     FaultRates,
-    export_flags,
+    Limits,
+    Oracle,
     format_count,
     load_provinces,
     simulate_adoption,
     simulate_campaign,
+    simulate_in_memory,
 )
+from bluezone_devtools.simulate.definitions import (
+    Submission,
+    daily_increments,
+    export_expectations,
+    judge_increment,
+    stale_expectations,
+    unit_day_state,
+)
+from bluezone_warehouse.checks import threshold
 from bluezone_warehouse.config import LOCAL_TZ
 from bluezone_warehouse.names import ascii_fold, slug
 
@@ -46,6 +63,25 @@ EXPORT_CHECKS = {
     "unattributed_share",
     "outlier_increment",
     "coverage_over_100",
+    "export_incomplete",
+    "installs_with_phone_exceeds_installs",
+}
+PROBED = {
+    "provinces": ["01", "08", "30", "89"],
+    "start": date(2020, 8, 1),
+    "end": date(2020, 8, 20),
+}
+LIMITS = Limits.from_catalogue()
+BOUNDARIES = {
+    "installs_with_phone_exceeds_installs",
+    "unattributed_share",
+    "report_export_mismatch",
+    "outlier_increment",
+    "coverage_over_100",
+    "staff_installed_exceeds_total",
+    "decreasing_cumulative",
+    "district_sum_exceeds_province",
+    "late_report",
 }
 
 
@@ -70,6 +106,12 @@ def ten_by_ten(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("ten")
     simulate_campaign(out, provinces=TEN, start=date(2020, 8, 1), end=date(2020, 8, 10))
     return out
+
+
+@pytest.fixture(scope="module")
+def probed() -> Campaign:
+    """A campaign long enough for every boundary probe, with Hà Nội's large districts."""
+    return simulate_in_memory(seed=7, rates=FaultRates(), **PROBED)
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +148,8 @@ def test_fault_rates_reject_values_outside_their_range() -> None:
         FaultRates(late_report=1.5)
     with pytest.raises(ValueError, match="coverage_over_100"):
         FaultRates(coverage_over_100=-1)
+    with pytest.raises(ValueError, match="boundary_probes"):
+        FaultRates(boundary_probes=0.5)
 
 
 def test_refuses_to_overwrite_an_existing_landing_zone(clean: Path) -> None:
@@ -181,12 +225,13 @@ def test_national_installs_reach_about_twenty_million_by_20_august() -> None:
     assert 15_000_000 < total < 26_000_000
 
 
-def test_a_clean_export_raises_no_check() -> None:
+def test_a_clean_export_calls_for_no_flag() -> None:
     days = [date(2020, 8, d) for d in range(1, 26)]
     exported = np.ones(len(days), dtype=bool)
     for province in load_provinces(TEN):
-        series = ExportSeries.from_truth(simulate_adoption(province, days, 2020))
-        assert export_flags(series, exported) == set(), province.code
+        curves = simulate_adoption(province, days, 2020)
+        view = ExportView(province, days, curves.installs, curves.total, exported)
+        assert export_expectations(view, LIMITS) == [], province.code
 
 
 # the clean campaign -----------------------------------------------------------------------
@@ -194,6 +239,7 @@ def test_a_clean_export_raises_no_check() -> None:
 
 def test_the_clean_campaign_has_no_fault_and_every_report_on_time(clean: Path) -> None:
     assert (clean / "_simulation" / "faults.csv").read_text().strip().count("\n") == 0
+    assert (clean / "_simulation" / "boundary_probes.csv").read_text().strip().count("\n") == 0
     reports = read_truth(clean, "truth_reports.csv")
     assert len(reports) > 0 and set(reports["status"]) == {"on_time"}
     assert set(reports["submissions_count"]) == {"1"}
@@ -247,27 +293,45 @@ def test_truth_exported_is_what_the_newest_deliveries_say(ten_by_ten: Path) -> N
     assert files.reset_index(drop=True).equals(truth.reset_index(drop=True))
 
 
-def test_export_faults_are_exactly_what_the_checks_flag(ten_by_ten: Path) -> None:
+def test_export_flags_in_the_truth_are_what_the_written_exports_call_for(
+    ten_by_ten: Path,
+) -> None:
+    """faults.csv's export flags, recomputed from truth_exported.csv (what the files say)."""
     exported = read_truth(ten_by_ten, "truth_exported.csv")
     simulation = json.loads((ten_by_ten / "_simulation" / "simulation.json").read_text())
     start, end = date.fromisoformat(simulation["start"]), date.fromisoformat(simulation["end"])
     days = [date.fromordinal(n) for n in range(start.toordinal(), end.toordinal() + 1)]
-    wide = exported.pivot(index="unit_code", columns="snapshot_date", values="installs")
-    wide = wide.reindex(columns=[d.isoformat() for d in days]).fillna(0).astype(np.int64)
-    arrived = np.array([d.isoformat() in set(exported["snapshot_date"]) for d in days])
+    columns = [d.isoformat() for d in days]
+    arrived = np.array([d in set(exported["snapshot_date"]) for d in columns])
+
+    def wide(column: str) -> pd.DataFrame:
+        cells = exported.assign(value=pd.to_numeric(exported[column].replace("", None)))
+        return cells.pivot(index="unit_code", columns="snapshot_date", values="value").reindex(
+            columns=columns
+        )
+
+    installs, phones = wide("installs"), wide("installs_with_phone")
     flags = set()
     for province in load_provinces(TEN):
-        series = ExportSeries.from_truth(simulate_adoption(province, days, simulation["seed"]))
-        series.installs = wide.loc[[d.code for d in province.districts]].to_numpy()
-        series.total = wide.loc[province.code].to_numpy()
-        flags |= {
-            (kind, unit, days[t].isoformat()) for kind, unit, t in export_flags(series, arrived)
-        }
+        rows = [province.code, *(d.code for d in province.districts)]
+        values = installs.reindex(rows)
+        view = ExportView(
+            province,
+            days,
+            values.iloc[1:].fillna(0).astype(np.int64).to_numpy(),
+            values.iloc[0].fillna(0).astype(np.int64).to_numpy(),
+            arrived,
+            with_phone=phones.reindex(rows).fillna(-1).astype(np.int64).to_numpy(),
+            absent=values.isna().to_numpy() & arrived[None, :],
+        )
+        found = export_expectations(view, LIMITS)
+        flags |= {(e.check, e.unit_code, e.day.isoformat()) for e in found}
     faults = read_truth(ten_by_ten, "faults.csv")
     manifest = {
         (f.kind, f.unit_code, f.day) for f in faults.itertuples() if f.kind in EXPORT_CHECKS
     }
     assert flags == manifest
+    assert {k for k, _, _ in flags} >= EXPORT_CHECKS - {"outlier_increment"}
 
 
 # the fault manifest -----------------------------------------------------------------------
@@ -430,9 +494,13 @@ def test_report_files_say_what_the_truth_says(ten_by_ten: Path) -> None:
             quarantined.add(("malformed_file", file))
             continue
         for record in records:
-            unit = units.get(record["unit_code"]) or by_name.get(name_key(record["unit_name"]))
+            coded = units.get(record["unit_code"])
+            named = by_name.get(name_key(record["unit_name"]))
+            unit = coded or named
             day = record["report_date"]
-            if unit is None:
+            if coded is not None and named is not None and named is not coded:
+                quarantined.add(("code_name_mismatch", file))
+            elif unit is None:
                 quarantined.add(("unknown_unit", file))
             elif day > record["submitted_at"].date() or not first <= day <= last:
                 quarantined.add(("out_of_range_date", file))
@@ -445,7 +513,7 @@ def test_report_files_say_what_the_truth_says(ten_by_ten: Path) -> None:
                 if key not in latest or record["submitted_at"] > latest[key][0]:
                     latest[key] = (record["submitted_at"], record, file)
     faults = read_truth(ten_by_ten, "faults.csv")
-    kinds = {"malformed_file", "unknown_unit", "out_of_range_date"}
+    kinds = {"malformed_file", "unknown_unit", "out_of_range_date", "code_name_mismatch"}
     assert quarantined == {(f.kind, f.file) for f in faults.itertuples() if f.kind in kinds}
     truth = read_truth(ten_by_ten, "truth_reports.csv")
     for row in truth.itertuples():
@@ -463,3 +531,188 @@ def test_report_files_say_what_the_truth_says(ten_by_ten: Path) -> None:
 
 def test_format_count_writes_the_three_styles() -> None:
     assert [format_count(70264, s) for s in ("plain", "vi", "en")] == ["70264", "70.264", "70,264"]
+
+
+# DESIGN §5's definitions, exactly at their thresholds ---------------------------------------
+
+
+def test_thresholds_are_the_dbt_vars_read_as_the_decimals_they_are() -> None:
+    assert LIMITS.unattributed_share_max == Fraction(repr(threshold("unattributed_share_max")))
+    assert LIMITS.unattributed_share_max == Fraction(1, 20)  # not the double nearest 0.05
+    assert LIMITS.report_export_mismatch_max == Fraction(1, 10)
+    assert (LIMITS.outlier_z, LIMITS.outlier_ratio, LIMITS.outlier_min_volume) == (
+        Fraction(7, 2),
+        6,
+        10,
+    )
+    assert (LIMITS.outlier_window, LIMITS.outlier_ratio_window, LIMITS.outlier_min_history) == (
+        14,
+        7,
+        7,
+    )
+
+
+def _one_day_view(total: int, districts: list[int]) -> ExportView:
+    province = load_provinces(["02"])[0]
+    installs = np.zeros((len(province.districts), 1), dtype=np.int64)
+    installs[: len(districts), 0] = districts
+    return ExportView(province, [date(2020, 8, 1)], installs, np.array([total]), np.array([True]))
+
+
+def test_an_unattributed_share_of_exactly_five_percent_is_not_flagged() -> None:
+    checks = lambda view: {e.check for e in export_expectations(view, LIMITS)}  # noqa: E731
+    assert checks(_one_day_view(20_000, [10_000, 9_000])) == set()  # 1,000 of 20,000: 5 %
+    assert checks(_one_day_view(20_001, [10_000, 9_000])) == {"unattributed_share"}
+    assert checks(_one_day_view(19_000, [10_000, 9_000])) == set()  # districts = total
+    assert checks(_one_day_view(18_999, [10_000, 9_000])) == {"district_sum_exceeds_province"}
+
+
+def test_the_outlier_rule_at_its_boundaries() -> None:
+    def flagged(history: list[int], x: int) -> bool:
+        return judge_increment(history, x, LIMITS).flagged
+
+    every_other_day = [0, 12, 0, 12, 0, 12, 6]  # mean 6, median 6, MAD 6
+    assert not flagged(every_other_day, 36) and flagged(every_other_day, 37)  # 6x the mean
+    assert judge_increment(every_other_day, 36, LIMITS).z == Fraction(6745, 2000)  # < 3.5
+    m, mad = 2000, 1349
+    spread = [m - mad, m + mad] * 3 + [m]
+    assert judge_increment(spread, m + 7000, LIMITS).z == Fraction(7, 2)
+    assert not flagged(spread, m + 7000) and flagged(spread, m + 7001)
+    stalled = [1] * 7
+    assert not flagged(stalled, 10) and flagged(stalled, 11)  # only above the minimum volume
+    frozen = [0] * 7
+    assert flagged(frozen, 50) and not flagged(frozen, 10)  # more than 6x a mean of 0
+    assert not flagged([1] * 6, 1000)  # too little history for a verdict
+
+
+def test_increments_spread_a_missing_export_evenly() -> None:
+    assert daily_increments([100, 999, 130, 140], [True, False, True, True]) == [None, 15, 15, 10]
+    assert daily_increments([100, 0, 0, 131], [True, False, False, True]) == [
+        None,
+        Fraction(31, 3),
+        Fraction(31, 3),
+        Fraction(31, 3),
+    ]
+
+
+def test_a_unit_is_missing_only_once_its_deadline_has_passed() -> None:
+    day = date(2020, 8, 3)
+    deadline = datetime.combine(day, time(16, 0))
+
+    def status(now: datetime | None, *arrivals: datetime) -> str:
+        sent = [
+            Submission("x", day, at, at, f"f{n}", 1, None, None, None)
+            for n, at in enumerate(arrivals)
+        ]
+        return unit_day_state("x", "02", day, deadline, sent, now).status
+
+    assert status(deadline - timedelta(minutes=1)) == "not_due"
+    assert status(deadline) == "missing"
+    assert status(deadline, deadline) == "on_time"
+    assert status(None, deadline + timedelta(minutes=1)) == "late"
+    later = deadline + timedelta(hours=12)
+    assert status(deadline + timedelta(hours=10), later) == "missing"  # not arrived yet
+
+
+def test_an_export_is_stale_only_once_it_is_due() -> None:
+    days = [date(2020, 8, d) for d in range(1, 4)]
+    arrived = [True, False, False]
+    due = [True, True, False]
+    assert [e.day for e in stale_expectations(days, arrived, days[-1], due)] == [days[1]]
+
+
+# the boundary probes and the ground truth ------------------------------------------------------
+
+
+def test_every_threshold_gets_a_probe_on_each_side(probed: Campaign) -> None:
+    placed = {(p.check, p.side) for p in probed.probes}
+    assert placed == {(check, side) for check in BOUNDARIES for side in ("at", "over")}
+    outliers = {
+        (p.what.split(":")[0], p.side) for p in probed.probes if p.check == "outlier_increment"
+    }
+    assert outliers == {
+        ("ratio", "at"),
+        ("ratio", "over"),
+        ("z-score", "at"),
+        ("z-score", "over"),
+        ("minimum volume", "at"),
+        ("minimum volume", "over"),
+        ("previous mean 0", "over"),
+    }
+    others = [p for p in probed.probes if p.check != "coverage_over_100"]
+    assert [p.flagged for p in others] == [p.side == "over" for p in others]
+
+
+def test_the_definitions_flag_exactly_the_probes_their_placement_says(probed: Campaign) -> None:
+    expected = {(e.check, e.unit_code, e.day) for e in Oracle(probed).expected(None)}
+    verdicts = {(p.check, p.side, p.unit_code, p.day): p.flagged for p in probed.probes}
+    found = {
+        (p.check, p.side, p.unit_code, p.day): (p.check, p.unit_code, p.day) in expected
+        for p in probed.probes
+    }
+    assert found == verdicts
+
+
+def test_every_injected_fault_is_one_the_definitions_call_for(probed: Campaign) -> None:
+    expected = {(e.check, e.unit_code, e.day) for e in Oracle(probed).expected(None)}
+    injected = {f.key for f in probed.faults if f.kind in EXPORT_CHECKS}
+    injected |= {
+        f.key
+        for day in probed.files_by_day
+        for report in day
+        for row in report.rows
+        for f in row.faults + report.faults
+        if f.kind
+        in {"conflicting_resubmission", "report_export_mismatch", "staff_installed_exceeds_total"}
+    }
+    assert {k[0] for k in injected} >= EXPORT_CHECKS
+    assert injected - expected == set()
+
+
+def test_a_daily_run_sees_a_redelivered_exports_first_file(probed: Campaign) -> None:
+    day = next(d for d in probed.plan if len(d.deliveries) > 1)
+    oracle = Oracle(probed)
+    before = datetime.combine(day.day + timedelta(days=1), time(2, 0))
+    assert day.deliveries[0].arrival <= before < day.final.arrival
+    at_run = oracle.views(before, day.day)
+    final = oracle.views(None, day.day)
+    t = day.index
+    for view, done, series in zip(at_run, final, probed.exports, strict=True):
+        draft = probed.drafts[(series.province.code, t)]
+        assert (view.installs[:, t] == draft.installs[:, t]).all()
+        assert (done.installs[:, t] == series.installs[:, t]).all()
+    assert any(
+        (v.installs[:, t] != d.installs[:, t]).any() for v, d in zip(at_run, final, strict=True)
+    )
+
+
+def test_faults_csv_and_boundary_probes_csv_agree(ten_by_ten: Path) -> None:
+    faults = read_truth(ten_by_ten, "faults.csv")
+    probes = read_truth(ten_by_ten, "boundary_probes.csv")
+    assert len(probes) > 0 and set(probes["side"]) == {"at", "over"}
+    rows = {f.fault_id: f for f in faults.itertuples()}
+    keys = {(f.kind, f.unit_code, f.day) for f in faults.itertuples()}
+    for probe in probes.itertuples():
+        key = (probe.check, probe.unit_code, probe.day)
+        if probe.flagged == "yes":
+            fault = rows[probe.fault_id]
+            assert (fault.kind, fault.unit_code, fault.day) == key
+        else:
+            assert probe.fault_id == "" and key not in keys, probe
+    assert set(faults["origin"]) == {"injected", "boundary", "natural"}
+
+
+def test_the_simulator_uses_no_part_of_the_warehouse_that_implements_checks() -> None:
+    """Its truth comes from DESIGN's definitions, not from the warehouse's checks: it reads
+    the reference data, names and the check catalogue (ids, thresholds), nothing else."""
+    allowed = {"bluezone_warehouse.config", "bluezone_warehouse.names", "bluezone_warehouse.checks"}
+    imported = set()
+    for path in Path(simulate_package.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "bluezone_warehouse"
+            ):
+                imported.add(node.module)
+            if isinstance(node, ast.Import):
+                imported |= {a.name for a in node.names if a.name.startswith("bluezone_warehouse")}
+    assert imported and imported <= allowed

@@ -20,14 +20,20 @@
     the ground truth, never read by ingestion: ``simulation.json`` (the parameters),
     ``truth_installs.csv`` (true cumulative figures), ``truth_exported.csv`` (what the
     final exports say), ``truth_reports.csv`` (each registry unit's final reporting state
-    per day) and ``faults.csv`` (every injected fault and natural late/missing report,
-    named by the check ids of DESIGN §5).
+    per day), ``faults.csv`` (every flag DESIGN §5 calls for: injected faults, boundary
+    probes' flagged side and what the figures and the units do by themselves, named by the
+    check ids of DESIGN §5, with the value judged and where it comes from) and
+    ``boundary_probes.csv`` (values placed exactly at a threshold and just over it, and
+    whether DESIGN's definition flags them).
 
 The adoption model is a logistic curve of cumulative installs per district (urban districts
 faster and higher, provinces heterogeneous, weekend dips), calibrated on the 2020 Bluezone
-campaign (about 20 million installs by 20/8/2020). Faults are injected so that each trips
-exactly its own check: every export fault is verified against a reference implementation
-of the export checks (``export_flags``) before it is kept.
+campaign (about 20 million installs by 20/8/2020). Faults are injected from the simulator's
+own figures, never checked against any implementation of the checks: each says by
+construction which flag DESIGN §5 calls for on the values it set, and boundary probes put
+values on both sides of every threshold. The ground truth is then computed from the
+simulated values with DESIGN's definitions (``definitions``, exact arithmetic), so flags
+nobody injected are in it too; ``Oracle`` gives it for any moment of the campaign.
 
 Deterministic: the same arguments give byte-identical files with identical mtimes. Every
 random draw comes from a stream keyed by (seed, purpose, province or unit), so simulating a
@@ -36,10 +42,12 @@ reads the wall clock.
 
 The modules follow the simulator's own sections: ``options`` (fault rates), ``units``
 (reference data), ``rng``, ``adoption`` (true figures), ``export_series``, ``faults``,
-``export_plan`` and ``export_faults`` (the ministry's files), ``templates``, ``unit_days``,
-``report_faults`` and ``report_files`` (the units' reports), ``render_reports`` and
-``render_exports`` (bytes on disk), ``truth`` (the ground truth) and ``campaign`` (putting
-it together). Nothing here is imported by the warehouse package.
+``export_plan``, ``export_state``, ``export_faults`` and ``export_probes`` (the ministry's
+files), ``templates``, ``unit_days``, ``report_faults`` and ``report_files`` (the units'
+reports), ``render_reports`` and ``render_exports`` (bytes on disk), ``definitions``
+(DESIGN §5's checks as ground truth), ``truth`` (the ground truth files and the
+``Oracle``) and ``campaign`` (putting it together). Nothing here is imported by the
+warehouse package.
 """
 
 from bluezone_devtools.simulate.adoption import ProvinceCurves, simulate_adoption
@@ -50,11 +58,13 @@ from bluezone_devtools.simulate.campaign import (
     simulate_campaign,
     simulate_in_memory,
 )
-from bluezone_devtools.simulate.export_series import ExportSeries, export_flags
-from bluezone_devtools.simulate.faults import FAULT_KINDS, Fault
+from bluezone_devtools.simulate.definitions import Expected, ExportView, Limits
+from bluezone_devtools.simulate.export_series import ExportSeries
+from bluezone_devtools.simulate.faults import FAULT_KINDS, Fault, Probe
 from bluezone_devtools.simulate.options import DEFAULT_FAULTS, FaultRates, SimulationResult
 from bluezone_devtools.simulate.render_exports import EXPORT_COLUMNS
 from bluezone_devtools.simulate.render_reports import format_count
+from bluezone_devtools.simulate.truth import Oracle
 from bluezone_devtools.simulate.units import load_provinces
 
 __all__ = [
@@ -62,14 +72,18 @@ __all__ = [
     "EXPORT_COLUMNS",
     "FAULT_KINDS",
     "Campaign",
+    "Expected",
     "ExportSeries",
+    "ExportView",
     "Fault",
     "FaultRates",
+    "Limits",
+    "Oracle",
+    "Probe",
     "ProvinceCurves",
     "SimulationResult",
     "campaign_days",
     "deliver_until",
-    "export_flags",
     "format_count",
     "load_provinces",
     "simulate_adoption",

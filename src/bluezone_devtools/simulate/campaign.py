@@ -8,7 +8,7 @@ import shutil
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from bluezone_devtools.simulate.adoption import WEEKEND_FACTOR, ProvinceCurves, simulate_adoption
+from bluezone_devtools.simulate.definitions import Limits
 from bluezone_devtools.simulate.export_faults import (
     blank_phone_mask,
     delivery_faults,
@@ -23,8 +24,8 @@ from bluezone_devtools.simulate.export_faults import (
     inject_export_faults,
 )
 from bluezone_devtools.simulate.export_plan import ExportDay, plan_export_days
-from bluezone_devtools.simulate.export_series import OUTLIER_RULE, UNATTRIBUTED_LIMIT, ExportSeries
-from bluezone_devtools.simulate.faults import Fault
+from bluezone_devtools.simulate.export_series import ExportSeries
+from bluezone_devtools.simulate.faults import Fault, Probe
 from bluezone_devtools.simulate.options import DEFAULT_FAULTS, FaultRates, SimulationResult
 from bluezone_devtools.simulate.render_exports import (
     EXPORT_COLUMNS,
@@ -35,17 +36,19 @@ from bluezone_devtools.simulate.render_exports import (
     render_export,
 )
 from bluezone_devtools.simulate.render_reports import render_report
-from bluezone_devtools.simulate.report_faults import select_report_faults
+from bluezone_devtools.simulate.report_faults import select_report_faults, select_report_probes
 from bluezone_devtools.simulate.report_files import ReportBuilder, ReportFile
 from bluezone_devtools.simulate.rng import _stream
 from bluezone_devtools.simulate.templates import Template, _template
 from bluezone_devtools.simulate.truth import (
     FAULT_COLUMNS,
+    PROBE_COLUMNS,
     TRUTH_REPORT_COLUMNS,
+    Oracle,
     _write_csv,
-    assign_fault_ids,
     fault_rows,
-    status_faults,
+    manifest,
+    probe_rows,
     truth_installs_rows,
     truth_report_row,
     valid_submissions,
@@ -91,6 +94,8 @@ class Campaign:
     unit_days: dict[str, list[UnitDay]]
     files_by_day: list[list[ReportFile]]
     faults: list[Fault]
+    probes: list[Probe]
+    limits: Limits
 
 
 def _plan_reports(
@@ -108,6 +113,7 @@ def _plan_reports(
             _stream(seed, "agency-template", province.code), AGENCY
         )
         rows = {d.code: series.installs[i] for i, d in enumerate(province.districts)}
+        absent = {d.code: series.absent[i + 1] for i, d in enumerate(province.districts)}
         populations = {d.code: d.population for d in province.districts}
         planned = []
         for unit in province.units:
@@ -117,7 +123,8 @@ def _plan_reports(
                 unit, len(days), seed, population, agency_templates[province.code]
             )
             export_row = rows[unit.district_code] if committee else None
-            planned.extend(plan_unit_days(profile, days, export_row, plan, rates))
+            missing = absent[unit.district_code] if committee else None
+            planned.extend(plan_unit_days(profile, days, export_row, plan, rates, missing))
         unit_days[province.code] = planned
     return unit_days, agency_templates
 
@@ -129,7 +136,8 @@ def _build_report_files(
     agency_templates: dict[str, Template],
     seed: int,
     rates: FaultRates,
-) -> list[list[ReportFile]]:
+    limits: Limits,
+) -> tuple[list[list[ReportFile]], list[Probe]]:
     agency_days: dict[tuple[str, int], list[UnitDay]] = {}
     committee_days: dict[tuple[str, int], list[UnitDay]] = {}
     for code, planned in unit_days.items():
@@ -137,7 +145,9 @@ def _build_report_files(
             target = committee_days if unit_day.unit.kind == COMMITTEE else agency_days
             target.setdefault((code, unit_day.index), []).append(unit_day)
     broken = select_report_faults(unit_days, agency_days, seed, rates)
+    select_report_probes(unit_days, seed, rates.boundary_probes, limits)
     files_by_day: list[list[ReportFile]] = [[] for _ in days]
+    probes: list[Probe] = []
     for province in provinces:
         registry = {unit.code for unit in province.units}
         unknown = _unknown_counts(unit_days[province.code], len(days), seed, province.code, rates)
@@ -151,8 +161,9 @@ def _build_report_files(
             builder.agency_files(agency_days.get(key, []), template, key in broken)
             builder.add_unknown(unknown[t], registry, template)
             files_by_day[t].extend(builder.files)
+            probes.extend(builder.probes)
     _ensure_unknown(files_by_day, provinces, days, agency_templates, seed, rates)
-    return files_by_day
+    return files_by_day, probes
 
 
 def _unknown_counts(
@@ -200,12 +211,13 @@ def simulate_in_memory(
 ) -> Campaign:
     """The whole campaign, figures, files and faults, without writing anything."""
     days = campaign_days(start, end)
+    limits = Limits.from_catalogue()
     geography = load_provinces(provinces)
     plan = plan_export_days(days, seed, rates)
     curves = [simulate_adoption(p, days, seed) for p in geography]
     faults = delivery_faults(plan)
-    stale = {f.day: f for f in faults if f.kind == "stale_export"}
-    exports, export_faults = inject_export_faults(curves, plan, seed, rates, stale)
+    masks = [blank_phone_mask(c, len(days), seed) for c in curves]
+    exports, export_faults, probes = inject_export_faults(curves, plan, seed, rates, limits, masks)
     faults += export_faults
     drafts = {
         (s.province.code, day.index): first_delivery(s, day.index, seed)
@@ -213,11 +225,23 @@ def simulate_in_memory(
         if len(day.deliveries) > 1
         for s in exports
     }
-    masks = [blank_phone_mask(s, len(days), seed) for s in exports]
     unit_days, templates = _plan_reports(geography, days, exports, plan, seed, rates)
-    files_by_day = _build_report_files(geography, days, unit_days, templates, seed, rates)
+    files_by_day, report_probes = _build_report_files(
+        geography, days, unit_days, templates, seed, rates, limits
+    )
     return Campaign(
-        geography, days, plan, curves, exports, drafts, masks, unit_days, files_by_day, faults
+        geography,
+        days,
+        plan,
+        curves,
+        exports,
+        drafts,
+        masks,
+        unit_days,
+        files_by_day,
+        faults,
+        probes + report_probes,
+        limits,
     )
 
 
@@ -245,17 +269,18 @@ def _write_truth(
 ) -> list[Fault]:
     files = [f for day in campaign.files_by_day for f in day]
     submissions = valid_submissions(files)
-    report_rows, faults = [], list(campaign.faults)
+    report_rows = []
     for province in campaign.provinces:
         for unit in province.units:
             for day in campaign.days:
                 if unit.active_on(day):
                     row = truth_report_row(unit, day, submissions.get((unit.code, day), []))
                     report_rows.append(row)
-                    faults.extend(status_faults(row, unit, day))
-    faults.extend(f for report in files for f in report.faults)
-    faults.extend(f for report in files for row in report.rows for f in row.faults)
-    ordered = assign_fault_ids(faults)
+    injected = list(campaign.faults)
+    injected.extend(f for report in files for f in report.faults)
+    injected.extend(f for report in files for row in report.rows for f in row.faults)
+    expected = Oracle(campaign).expected(None, campaign.days[-1])
+    ordered = manifest(expected, injected, campaign.probes)
     _write_csv(
         truth_dir / "truth_installs.csv",
         EXPORT_COLUMNS,
@@ -264,14 +289,14 @@ def _write_truth(
     _write_csv(truth_dir / "truth_exported.csv", EXPORT_COLUMNS, exported_rows)
     _write_csv(truth_dir / "truth_reports.csv", TRUTH_REPORT_COLUMNS, report_rows)
     _write_csv(truth_dir / "faults.csv", FAULT_COLUMNS, fault_rows(ordered))
+    _write_csv(truth_dir / "boundary_probes.csv", PROBE_COLUMNS, probe_rows(campaign.probes))
     parameters = {
         "start": campaign.days[0].isoformat(),
         "end": campaign.days[-1].isoformat(),
         "provinces": [p.code for p in campaign.provinces],
         "seed": seed,
         "faults": rates.as_dict(),
-        "outlier_rule": asdict(OUTLIER_RULE),
-        "unattributed_limit": UNATTRIBUTED_LIMIT,
+        "thresholds": campaign.limits.as_dict(),
         "weekend_factor": WEEKEND_FACTOR,
     }
     text = json.dumps(parameters, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -372,8 +397,8 @@ def simulate_campaign(
             if pool is None:
                 written += write_report_files(reports_dir, heavy)
             written += sum(future.result() for future in pending[day.index])
-    manifest = _write_truth(campaign, truth_dir, exported_rows, faults, seed)
-    return SimulationResult(out, truth_dir, written, len(manifest), campaign.days)
+    ordered = _write_truth(campaign, truth_dir, exported_rows, faults, seed)
+    return SimulationResult(out, truth_dir, written, len(ordered), campaign.days)
 
 
 def _pool(workers: int) -> AbstractContextManager[ProcessPoolExecutor | None]:

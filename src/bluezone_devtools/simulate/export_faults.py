@@ -1,86 +1,60 @@
-"""The campaign simulator: export fault injection."""
+"""The campaign simulator: export fault injection.
+
+Each injection changes the export's figures in a way that, by DESIGN §5's definitions
+applied to the values it sets, must raise its own flag: a spike 8-12 times the previous
+7-day mean, a cumulative figure below the day before, districts adding up to more than
+the province, an unattributed share of 5.3-6.8 %, a district growing past its
+population. Nothing here runs a check: what else the figures call for (an injection's
+side effects, a province's own series crossing a threshold) is found afterwards by
+``definitions`` and written to the ground truth as well. Boundary probes (values exactly
+at a threshold and just over it) are placed by ``export_probes``.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date
 
 import numpy as np
 
 from bluezone_devtools.simulate.adoption import ProvinceCurves
+from bluezone_devtools.simulate.definitions import Limits
 from bluezone_devtools.simulate.export_plan import ExportDay
+from bluezone_devtools.simulate.export_probes import ExportProbes
 from bluezone_devtools.simulate.export_series import (
-    OUTLIER_RULE,
-    UNATTRIBUTED_LIMIT,
     ExportSeries,
-    Flag,
-    export_flags,
+    recompute_with_phone,
+    shift_district,
 )
-from bluezone_devtools.simulate.faults import Fault
+from bluezone_devtools.simulate.export_state import DISTRICT_WINDOW, PROVINCE_WINDOW, ExportState
+from bluezone_devtools.simulate.faults import Fault, Probe
 from bluezone_devtools.simulate.options import FaultRates
 from bluezone_devtools.simulate.rng import _stream
 
 OUTLIER_MIN_MEAN = 60.0
-DISTRICT_WINDOW = (8, 2)
-PROVINCE_WINDOW = (5, 5)
-
-
-@dataclass
-class ExportState:
-    """A province's export while faults are injected, with the flags it raises so far."""
-
-    series: ExportSeries
-    exported: np.ndarray
-    days: Sequence[date]
-    flags: set[Flag]
-    expected: set[Flag] = field(default_factory=set)
-    claimed_days: dict[str, set[int]] = field(default_factory=dict)
-
-    def free(self, unit: str, t: int, window: tuple[int, int]) -> bool:
-        taken = self.claimed_days.get(unit, set())
-        return not any(t + k in taken for k in range(-window[0], window[1] + 1))
-
-    def claim(self, unit: str, t: int, window: tuple[int, int]) -> None:
-        self.claimed_days.setdefault(unit, set()).update(range(t - window[0], t + window[1] + 1))
-
-    def exported_around(self, t: int, before: int, after: int) -> bool:
-        lo, hi = t - before, min(t + after, len(self.days) - 1)
-        return lo >= 0 and bool(self.exported[lo : hi + 1].all())
-
-    def accept(self, candidate: ExportSeries, expected: set[Flag]) -> bool:
-        """Keep ``candidate`` if it raises exactly the current flags plus ``expected``."""
-        flags = export_flags(candidate, self.exported)
-        if not expected or flags != self.flags | expected or self.flags & expected:
-            return False
-        self.series, self.flags = candidate, flags
-        self.expected |= expected
-        return True
-
-
-def _recompute_with_phone(series: ExportSeries, d: int, days: slice) -> None:
-    ratio = series.curves.phone_ratio[d]
-    series.with_phone[d, days] = np.floor(series.installs[d, days] * ratio + 0.5)
+OUTLIER_FACTOR = (8.0, 12.0)
+UNATTRIBUTED_OVER = (0.003, 0.018)  # injected shares: the limit plus 0.3 to 1.8 points
 
 
 def _inject_outlier(state: ExportState, d: int, t: int, u: float) -> Fault | None:
-    if t < 8 or not state.exported_around(t, 1, 1):
+    """Day ``t``'s increment becomes 8-12 times the mean of the previous 7 (every one of
+    them exported, so the mean the definition sees is the true one)."""
+    window = state.limits.outlier_ratio_window
+    if t <= window or not state.exported_around(t, window + 1, 0):
         return None
     row = state.series.installs[d]
-    mean = float(np.diff(row[t - 8 : t]).mean())
+    mean = float(np.diff(row[t - window - 1 : t]).mean())
     if mean < OUTLIER_MIN_MEAN:
         return None
-    factor = 8.0 + 4.0 * u
+    low, high = OUTLIER_FACTOR
+    factor = low + (high - low) * u
     spike = int(round(factor * mean))
     shift = spike - int(row[t] - row[t - 1])
-    candidate = state.series.copy()
-    candidate.installs[d, t:] += shift
-    _recompute_with_phone(candidate, d, slice(t, None))
-    _cover_with_total(candidate, state.series, shift, t)
+    before = state.series.copy()
+    state.series.installs[d, t:] += shift
+    recompute_with_phone(state.series, d, slice(t, None))
+    _cover_with_total(state.series, before, shift, t)
     district = state.series.province.districts[d]
-    if not state.accept(candidate, {("outlier_increment", district.code, t)}):
-        return None
     return Fault(
         "outlier_increment",
         state.days[t],
@@ -90,17 +64,19 @@ def _inject_outlier(state: ExportState, d: int, t: int, u: float) -> Fault | Non
     )
 
 
-def _cover_with_total(candidate: ExportSeries, before: ExportSeries, shift: int, t: int) -> None:
+def _cover_with_total(series: ExportSeries, before: ExportSeries, shift: int, t: int) -> None:
     """Raise the province total from day ``t`` when unattributed installs cannot absorb a shift."""
     room = int(0.8 * (before.total[t:] - before.installs[:, t:].sum(axis=0)).min())
     excess = max(0, shift - room)
     if excess:
-        candidate.total[t:] += excess
-        ratio = candidate.curves.unattributed_phone_ratio
-        candidate.total_with_phone[t:] += int(round(excess * ratio))
+        series.total[t:] += excess
+        ratio = series.curves.unattributed_phone_ratio
+        series.total_with_phone[t:] += int(round(excess * ratio))
 
 
 def _inject_decrease(state: ExportState, d: int, t: int, u: float) -> Fault | None:
+    """Day ``t``'s cumulative figure 10-30 % of a day's increment below day ``t - 1``'s
+    (the days before ramp up to make room, so no increment is unusual)."""
     span = min(4, t)
     if span < 1 or not state.exported_around(t, span, 1):
         return None
@@ -110,15 +86,12 @@ def _inject_decrease(state: ExportState, d: int, t: int, u: float) -> Fault | No
         return None
     following = int(row[t + 1] - row[t]) if t + 1 < len(row) else step
     drop = max(1, int(round((0.1 + 0.2 * u) * min(step, following))))
-    candidate = state.series.copy()
     ramp = np.floor(step * np.arange(1, span + 1) / span + 0.5).astype(np.int64)
-    candidate.installs[d, t - span : t] += ramp
-    candidate.installs[d, t] = row[t] - drop
-    _recompute_with_phone(candidate, d, slice(t - span, t + 1))
+    row[t - span : t] += ramp
+    row[t] -= drop
+    recompute_with_phone(state.series, d, slice(t - span, t + 1))
     district = state.series.province.districts[d]
-    if not state.accept(candidate, {("decreasing_cumulative", district.code, t)}):
-        return None
-    before, after = candidate.installs[d, t - 1], candidate.installs[d, t]
+    before, after = row[t - 1], row[t]
     return Fault(
         "decreasing_cumulative",
         state.days[t],
@@ -129,6 +102,7 @@ def _inject_decrease(state: ExportState, d: int, t: int, u: float) -> Fault | No
 
 
 def _inject_sum_excess(state: ExportState, t: int, u: float) -> Fault | None:
+    """The province total of day ``t`` 0.1-0.4 % below its districts' sum."""
     if t < 1 or not state.exported_around(t, 1, 1):
         return None
     series = state.series
@@ -136,15 +110,10 @@ def _inject_sum_excess(state: ExportState, t: int, u: float) -> Fault | None:
     lowered = attributed - max(1, int(round((0.001 + 0.003 * u) * attributed)))
     if lowered < series.total[t - 1]:
         return None
-    candidate = series.copy()
-    candidate.total[t] = lowered
-    capped = min(int(candidate.total_with_phone[t]), lowered)
-    candidate.total_with_phone[t] = max(
-        capped, min(int(candidate.total_with_phone[t - 1]), lowered)
-    )
+    series.total[t] = lowered
+    capped = min(int(series.total_with_phone[t]), lowered)
+    series.total_with_phone[t] = max(capped, min(int(series.total_with_phone[t - 1]), lowered))
     province = series.province
-    if not state.accept(candidate, {("district_sum_exceeds_province", province.code, t)}):
-        return None
     return Fault(
         "district_sum_exceeds_province",
         state.days[t],
@@ -154,12 +123,15 @@ def _inject_sum_excess(state: ExportState, t: int, u: float) -> Fault | None:
     )
 
 
-def _unattributed_offsets(series: ExportSeries, t: int, target: float) -> np.ndarray | None:
-    """Extra province installs making day ``t`` exceed the limit and no other day."""
+def _unattributed_offsets(
+    series: ExportSeries, t: int, target: float, limit: float
+) -> np.ndarray | None:
+    """Extra province installs giving day ``t`` an unattributed share of ``target`` and
+    keeping every other day at least 0.05 points under ``limit``; None if impossible."""
     total = series.total.astype(np.int64)
     attributed = series.installs.sum(axis=0)
     steps = np.diff(total, prepend=total[0])
-    cap = np.floor(attributed / (1.0 - UNATTRIBUTED_LIMIT + 0.0005)).astype(np.int64) - total - 1
+    cap = np.floor(attributed / (1.0 - limit + 0.0005)).astype(np.int64) - total - 1
     offsets = np.zeros_like(total)
     offsets[t] = int(math.ceil(attributed[t] / (1.0 - target))) - total[t]
     if offsets[t] <= 0:
@@ -176,63 +148,101 @@ def _unattributed_offsets(series: ExportSeries, t: int, target: float) -> np.nda
 
 
 def _inject_unattributed(state: ExportState, t: int, u: float) -> Fault | None:
+    """Day ``t``'s unattributed share 0.3-1.8 points over the limit (extra installs in the
+    province total, tapering off on the days around it)."""
     if t < 1 or not state.exported_around(t, 1, 1):
         return None
-    target = 0.053 + 0.015 * u
-    offsets = _unattributed_offsets(state.series, t, target)
+    limit = float(state.limits.unattributed_share_max)
+    low, high = UNATTRIBUTED_OVER
+    offsets = _unattributed_offsets(state.series, t, limit + low + (high - low) * u, limit)
     if offsets is None:
         return None
-    candidate = state.series.copy()
-    candidate.total += offsets
-    ratio = candidate.curves.unattributed_phone_ratio
-    candidate.total_with_phone += np.floor(offsets * ratio + 0.5).astype(np.int64)
-    province = state.series.province
-    if not state.accept(candidate, {("unattributed_share", province.code, t)}):
-        return None
-    total = int(candidate.total[t])
-    unattributed = total - int(candidate.installs[:, t].sum())
+    series = state.series
+    series.total += offsets
+    ratio = series.curves.unattributed_phone_ratio
+    series.total_with_phone += np.floor(offsets * ratio + 0.5).astype(np.int64)
+    province = series.province
+    total = int(series.total[t])
+    unattributed = total - int(series.installs[:, t].sum())
     return Fault(
         "unattributed_share",
         state.days[t],
         province.code,
         province.code,
-        detail=f"unattributed {unattributed} of {total} installs ({unattributed / total:.1%}) > 5%",
+        detail=f"unattributed {unattributed} of {total} installs ({unattributed / total:.2%}) "
+        f"> {limit:.0%}",
     )
 
 
 def _inject_over_coverage(state: ExportState, d: int, u: float) -> list[Fault]:
-    """Scale a district's whole series so that it ends 5-30 % above its population."""
+    """Scale a district's whole series so that it ends 5-30 % above its population; every
+    exported day above its smallest denominator is flagged (DESIGN §4: every denominator)."""
     series = state.series
     district = series.province.districts[d]
     row = series.installs[d]
     scale = (1.05 + 0.25 * u) * district.population / max(int(row[-1]), 1)
     if scale <= 1.0:
         return []
-    candidate = series.copy()
-    candidate.installs[d] = np.floor(row * scale + 0.5).astype(np.int64)
-    _recompute_with_phone(candidate, d, slice(None))
-    candidate.total += candidate.installs[d] - row
-    candidate.total_with_phone += candidate.with_phone[d] - series.with_phone[d]
-    over = np.flatnonzero((candidate.installs[d] > district.population) & state.exported)
-    expected = {("coverage_over_100", district.code, int(t)) for t in over}
-    if not state.accept(candidate, expected):
-        return []
+    shift_district(series, d, np.floor(row * scale + 0.5).astype(np.int64), with_total=True)
+    kind, smallest = min(district.denominators.items(), key=lambda item: item[1])
+    over = np.flatnonzero((series.installs[d] > smallest) & state.exported)
     first = None
     faults = []
     for t in over:
-        installs = int(candidate.installs[d, t])
+        installs = int(series.installs[d, t])
         fault = Fault(
             "coverage_over_100",
             state.days[t],
             district.code,
             district.province_code,
-            detail=f"{installs} installs > population {district.population} "
-            f"({installs / district.population:.0%})",
+            detail=f"{installs} installs > {kind} {smallest:.0f} "
+            f"(population {district.population}: {installs / district.population:.0%})",
             cause=first,
         )
         first = first or fault
         faults.append(fault)
     return faults
+
+
+def _inject_phone(state: ExportState, d: int, t: int, u: float) -> Fault | None:
+    """A district row with 1-5 % more installs with a phone number than installs."""
+    series = state.series
+    installs = int(series.installs[d, t])
+    if state.blank_phone[d + 1, t] or series.absent[d + 1, t] or installs < 20:
+        return None
+    extra = max(1, int(round((0.01 + 0.04 * u) * installs)))
+    series.with_phone[d, t] = installs + extra
+    district = series.province.districts[d]
+    return Fault(
+        "installs_with_phone_exceeds_installs",
+        state.days[t],
+        district.code,
+        district.province_code,
+        detail=f"{installs + extra} installs with a phone > {installs} installs",
+    )
+
+
+def _inject_incomplete(state: ExportState, t: int, u: float) -> Fault | None:
+    """The day's export leaves out one of the province's districts (one nothing else was
+    placed on, so no other fault or probe loses its row)."""
+    series = state.series
+    code = series.province.code
+    if not state.free(code, t, (0, 0)):
+        return None
+    spare = [d for d, x in enumerate(series.province.districts) if state.untouched(x.code)]
+    if not spare:
+        return None
+    d = spare[int(u * len(spare)) % len(spare)]
+    district = series.province.districts[d]
+    series.absent[d + 1, t] = True
+    state.claim_all(district.code)
+    return Fault(
+        "export_incomplete",
+        state.days[t],
+        code,
+        code,
+        detail=f"the export has no row for district {district.code} {district.name_full}",
+    )
 
 
 def _district_day_candidates(state: ExportState) -> list[tuple[int, int]]:
@@ -244,7 +254,11 @@ def _place_district_faults(
     state: ExportState, kind: str, rate: float, seed: int, limit: int | None = None
 ) -> list[Fault]:
     """Bernoulli(rate) per district-day; place as many as drawn, trying in draw order."""
-    injector = _inject_outlier if kind == "outlier_increment" else _inject_decrease
+    injector = {
+        "outlier_increment": _inject_outlier,
+        "decreasing_cumulative": _inject_decrease,
+        "installs_with_phone_exceeds_installs": _inject_phone,
+    }[kind]
     candidates = _district_day_candidates(state)
     rng = _stream(seed, "export-fault", kind, state.series.province.code)
     draws, params = rng.random(len(candidates)), rng.random(len(candidates))
@@ -265,9 +279,11 @@ def _place_province_faults(
     state: ExportState, kind: str, rate: float, seed: int, limit: int | None = None
 ) -> list[Fault]:
     """Bernoulli(rate) per province-day; place as many as drawn, trying in draw order."""
-    injector = (
-        _inject_sum_excess if kind == "district_sum_exceeds_province" else _inject_unattributed
-    )
+    injector = {
+        "district_sum_exceeds_province": _inject_sum_excess,
+        "unattributed_share": _inject_unattributed,
+        "export_incomplete": _inject_incomplete,
+    }[kind]
     n_days = len(state.days)
     rng = _stream(seed, "export-fault", kind, state.series.province.code)
     draws, params = rng.random(n_days), rng.random(n_days)
@@ -300,10 +316,10 @@ def _place_over_coverage(states: Sequence[ExportState], count: int, seed: int) -
         if placed >= count:
             break
         u = _stream(seed, "export-fault", "coverage_over_100", code).random()
-        if state.free(code, 0, (0, len(state.days))):
+        if state.untouched(code):
             new = _inject_over_coverage(state, d, u)
             if new:
-                state.claim(code, 0, (0, len(state.days)))
+                state.claim_all(code)
                 faults.extend(new)
                 placed += 1
     return faults
@@ -315,7 +331,13 @@ EXPORT_FAULT_ORDER = (
     "district_sum_exceeds_province",
     "unattributed_share",
 )
-DISTRICT_KINDS = {"outlier_increment", "decreasing_cumulative"}
+# Placed after everything else, so that nothing rewrites their cells afterwards.
+LAST_FAULT_ORDER = ("installs_with_phone_exceeds_installs", "export_incomplete")
+DISTRICT_KINDS = {
+    "outlier_increment",
+    "decreasing_cumulative",
+    "installs_with_phone_exceeds_installs",
+}
 
 
 def _place_export_kind(state: ExportState, kind: str, rate: float, seed: int, limit=None):
@@ -330,7 +352,7 @@ def delivery_faults(plan: Sequence[ExportDay]) -> list[Fault]:
         if day.stale:
             name = f"installs_{day.day:%Y%m%d}.csv"
             detail = f"no install export for {day.day.isoformat()} (expected {name} early next day)"
-            rows.append(Fault("stale_export", day.day, detail=detail))
+            rows.append(Fault("stale_export", day.day, unit_code="VN", detail=detail))
         elif len(day.deliveries) > 1:
             first, final = day.deliveries[0].path, day.final.path
             detail = f"{first} had some district figures still at the previous day's; "
@@ -339,54 +361,55 @@ def delivery_faults(plan: Sequence[ExportDay]) -> list[Fault]:
     return rows
 
 
-def _implied_faults(state: ExportState, stale: dict[date, Fault]) -> list[Fault]:
-    """Flags nobody injected: increments spread evenly over a stale day can look like an
-    outlier to the modified z-score (equal spread values shrink the MAD)."""
-    implied = []
-    for kind, unit, t in sorted(state.flags - state.expected):
-        causes = [stale[d] for d in state.days[max(0, t - OUTLIER_RULE.window) : t] if d in stale]
-        detail = "implied by the missing export of " + ", ".join(c.day.isoformat() for c in causes)
-        implied.append(
-            Fault(
-                kind,
-                state.days[t],
-                unit,
-                state.series.province.code,
-                detail=detail if causes else "arises from the adoption model",
-                cause=causes[-1] if causes else None,
-            )
-        )
-    return implied
-
-
 def inject_export_faults(
     curves: Sequence[ProvinceCurves],
     plan: Sequence[ExportDay],
     seed: int,
     rates: FaultRates,
-    stale: dict[date, Fault],
-) -> tuple[list[ExportSeries], list[Fault]]:
-    """The final export series of every province, and the export faults placed in them.
-
-    Flags that the final export raises without an injection of their own (see
-    ``_implied_faults``) are listed too, with ``cause`` set to the stale export behind them.
-    """
+    limits: Limits,
+    blank_phones: Sequence[np.ndarray],
+) -> tuple[list[ExportSeries], list[Fault], list[Probe]]:
+    """The final export series of every province, the export faults placed in them and
+    the boundary probes (values exactly at a threshold and just over it)."""
     exported = np.array([not day.stale for day in plan])
+    redelivered = np.array([len(day.deliveries) > 1 for day in plan])
     days = [day.day for day in plan]
-    states = [ExportState(ExportSeries.from_truth(c), exported, days, set()) for c in curves]
-    for state in states:
-        state.flags = export_flags(state.series, exported)
+    states = [
+        ExportState(ExportSeries.from_truth(c), exported, redelivered, days, limits, blank)
+        for c, blank in zip(curves, blank_phones, strict=True)
+    ]
+    probes = ExportProbes(states, seed, rates.boundary_probes)
+    probes.reserve()
     faults = _place_over_coverage(states, rates.coverage_over_100, seed)
-    for kind in EXPORT_FAULT_ORDER:
+    probes.place_district_probes()
+    faults += _place_kinds(states, EXPORT_FAULT_ORDER, rates, seed)
+    probes.place_province_probes()
+    probes.place_phone_probes()
+    faults += _place_kinds(states, LAST_FAULT_ORDER, rates, seed)
+    faults += [probe.fault for probe in probes.placed if probe.fault is not None]
+    for fault in faults:
+        fault.file = plan[days.index(fault.day)].final.path
+    for probe in probes.placed:
+        if probe.fault is not None:
+            probe.fault.file = plan[days.index(probe.day)].final.path
+    for state in states:
+        state.series.total_with_phone = np.minimum(
+            state.series.total_with_phone, state.series.total
+        )
+    return [state.series for state in states], faults, probes.placed
+
+
+def _place_kinds(
+    states: Sequence[ExportState], kinds: Sequence[str], rates: FaultRates, seed: int
+) -> list[Fault]:
+    faults = []
+    for kind in kinds:
         rate = getattr(rates, kind)
         placed = [f for state in states for f in _place_export_kind(state, kind, rate, seed)]
         if not placed and rate > 0:
             placed = _place_one_anywhere(states, kind, seed)
         faults.extend(placed)
-    faults += [f for state in states for f in _implied_faults(state, stale)]
-    for fault in faults:
-        fault.file = plan[days.index(fault.day)].final.path
-    return [state.series for state in states], faults
+    return faults
 
 
 def _place_one_anywhere(states: Sequence[ExportState], kind: str, seed: int) -> list[Fault]:
@@ -412,11 +435,11 @@ def first_delivery(series: ExportSeries, t: int, seed: int) -> ExportSeries:
     for d in wrong:
         lagged = series.installs[d, t - 1] if t > 0 else int(series.installs[d, t] * 0.9)
         draft.installs[d, t] = lagged
-        _recompute_with_phone(draft, int(d), slice(t, t + 1))
+        recompute_with_phone(draft, int(d), slice(t, t + 1))
     return draft
 
 
-def blank_phone_mask(series: ExportSeries, n_days: int, seed: int) -> np.ndarray:
+def blank_phone_mask(curves: ProvinceCurves, n_days: int, seed: int) -> np.ndarray:
     """Rows (province first, then districts) × days whose installs_with_phone is empty."""
-    rng = _stream(seed, "phone-blank", series.province.code)
-    return rng.random((1 + series.installs.shape[0], n_days)) < 0.01
+    rng = _stream(seed, "phone-blank", curves.province.code)
+    return rng.random((1 + curves.installs.shape[0], n_days)) < 0.01

@@ -11,6 +11,10 @@ import numpy as np
 from bluezone_devtools.simulate.options import FaultRates
 from bluezone_devtools.simulate.rng import _stream
 
+# When a day's export is due: early the next day, by the daily run (DESIGN §7: "once D's
+# export can have arrived (early on D+1, local time)"; the daily run starts at 02:00).
+EXPORT_DUE_AFTER = timedelta(days=1, hours=2)
+
 
 @dataclass(frozen=True)
 class Delivery:
@@ -39,6 +43,16 @@ class ExportDay:
     @property
     def final(self) -> Delivery:
         return self.deliveries[-1]
+
+    @property
+    def due(self) -> datetime:
+        """When the export is expected to have arrived (the day's daily run)."""
+        return datetime.combine(self.day, time()) + EXPORT_DUE_AFTER
+
+    def newest_by(self, moment: datetime | None) -> Delivery | None:
+        """The newest delivery that had arrived by ``moment`` (None: all of them)."""
+        arrived = [d for d in self.deliveries if moment is None or d.arrival <= moment]
+        return max(arrived, key=lambda d: (d.arrival, d.name)) if arrived else None
 
 
 def _bernoulli_with_minimum(draws: np.ndarray, candidates: Sequence[int], rate: float) -> set[int]:

@@ -12,6 +12,9 @@ def _option(default: float, help_text: str) -> Any:
     return field(default=default, metadata={"help": help_text})
 
 
+COUNTS = ("coverage_over_100", "boundary_probes")
+
+
 @dataclass(frozen=True)
 class FaultRates:
     """How often the simulator injects each kind of fault (and two benign irregularities).
@@ -51,6 +54,11 @@ class FaultRates:
         "Share of report rows accompanied by a row whose report date is after the day it "
         "was sent or before the campaign.",
     )
+    code_name_mismatch: float = _option(
+        0.002,
+        "Share of report rows accompanied by a row that gives the unit's code with the name "
+        "of another unit of its province (a copy-paste slip, quarantined with both units).",
+    )
     decreasing_cumulative: float = _option(
         0.001,
         "Share of exported district-days whose cumulative installs fall below the previous day's.",
@@ -83,6 +91,16 @@ class FaultRates:
     staff_installed_exceeds_total: float = _option(
         0.005, "Share of agency reports with more staff installed than staff in total."
     )
+    export_incomplete: float = _option(
+        0.002,
+        "Share of exported province-days whose export leaves out the row of one of the "
+        "province's districts.",
+    )
+    installs_with_phone_exceeds_installs: float = _option(
+        0.001,
+        "Share of exported district-days whose installs with a phone number are 1-5%% above "
+        "the installs.",
+    )
     stale_export: float = _option(
         0.04,
         "Share of snapshot days whose install export never arrives (never the first or "
@@ -103,13 +121,19 @@ class FaultRates:
         "Share of report rows that leave the unit code blank and give a variant of the "
         "unit's name instead (not a fault).",
     )
+    boundary_probes: int = _option(
+        1,
+        "Sets of boundary probes: for every threshold of DESIGN §5, a value exactly at it "
+        "(not flagged) and one just over it (flagged), e.g. an unattributed share of 5%% "
+        "and 5.01%%, a report sent at the deadline and a minute after.",
+    )
 
     def __post_init__(self) -> None:
         for option in fields(self):
             value = getattr(self, option.name)
-            if option.name == "coverage_over_100":
-                if not isinstance(value, int) or value < 0:
-                    raise ValueError(f"coverage_over_100 must be a count >= 0, got {value!r}")
+            if option.name in COUNTS:
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise ValueError(f"{option.name} must be a count >= 0, got {value!r}")
             elif not 0.0 <= value <= 1.0:
                 raise ValueError(f"{option.name} must be a share in [0, 1], got {value!r}")
 

@@ -81,12 +81,16 @@ def export_rows(
     communes: dict[str, CommuneSplit] | None = None,
 ) -> list[tuple[str, str, str, int, int | None]]:
     """One day's export rows: every province row, then every district row, by code, then
-    (commune-level variant) every commune row."""
+    (commune-level variant) every commune row; rows the export leaves out are not there."""
     provinces, districts, commune_rows = [], [], []
     for s, mask in zip(series, masks, strict=True):
         phone = None if mask[0, t] else int(s.total_with_phone[t])
-        provinces.append((day.isoformat(), "province", s.province.code, int(s.total[t]), phone))
+        if not s.absent[0, t]:
+            row = (day.isoformat(), "province", s.province.code, int(s.total[t]), phone)
+            provinces.append(row)
         for d, district in enumerate(s.province.districts):
+            if s.absent[d + 1, t]:
+                continue
             phone = None if mask[d + 1, t] else int(s.with_phone[d, t])
             installs = int(s.installs[d, t])
             districts.append((day.isoformat(), "district", district.code, installs, phone))

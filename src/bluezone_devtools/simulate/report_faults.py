@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from bluezone_devtools.simulate.definitions import Limits
 from bluezone_devtools.simulate.options import FaultRates
 from bluezone_devtools.simulate.rng import _stream
 from bluezone_devtools.simulate.unit_days import UnitDay
@@ -16,6 +18,7 @@ REPORT_FAULT_ORDER = (
     "report_export_mismatch",
     "staff_installed_exceeds_total",
     "out_of_range_date",
+    "code_name_mismatch",
 )
 
 
@@ -96,3 +99,57 @@ def _mark(
         return 1
     candidate.fault, candidate.param = kind, param
     return 1
+
+
+REPORT_PROBES = (
+    ("late_report", "at", 0),
+    ("late_report", "over", 0),
+    ("report_export_mismatch", "at", 1),
+    ("report_export_mismatch", "over", 1),
+    ("report_export_mismatch", "at", -1),
+    ("report_export_mismatch", "over", -1),
+    ("staff_installed_exceeds_total", "at", 0),
+    ("staff_installed_exceeds_total", "over", 0),
+)
+
+
+def _probe_candidate(check: str, unit_day: UnitDay, limits: Limits) -> bool:
+    """A unit-day that reports once, with nothing else injected, fit for the probe."""
+    if unit_day.fault is not None or unit_day.probe is not None or unit_day.status == "missing":
+        return False
+    committee = unit_day.unit.kind == COMMITTEE
+    if check == "late_report":
+        return committee and unit_day.status == "on_time"
+    if check == "report_export_mismatch":
+        exported = unit_day.export_installs or 0
+        share = limits.report_export_mismatch_max
+        return (
+            committee
+            and unit_day.export_fresh
+            and not unit_day.export_redelivered
+            and exported > 0
+            and exported * share.numerator % share.denominator == 0
+        )
+    return not committee and (unit_day.staff_installed or 0) >= 2
+
+
+def select_report_probes(
+    unit_days_by_province: dict[str, list[UnitDay]], seed: int, count: int, limits: Limits
+) -> None:
+    """Boundary probes in the reports, ``count`` sets: a report sent exactly at the deadline
+    and one a minute after; reported installs exactly 10 % above / below the export and one
+    install further; staff installed equal to the staff total and one more."""
+    everyone = [u for unit_days in unit_days_by_province.values() for u in unit_days]
+    for n in range(count):
+        for check, side, sign in REPORT_PROBES:
+            candidates = [u for u in everyone if _probe_candidate(check, u, limits)]
+            if not candidates:
+                continue
+            order = _stream(seed, "report-probe", check, side, sign, n).permutation(len(candidates))
+            unit_day = candidates[int(order[0])]
+            unit_day.probe = (check, side, sign)
+            if check == "late_report":
+                deadline = unit_day.unit.deadline_on(unit_day.day)
+                late = side == "over"
+                unit_day.submitted_at = deadline + timedelta(minutes=1 if late else 0)
+                unit_day.status = "late" if late else "on_time"

@@ -8,7 +8,8 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
-from bluezone_devtools.simulate.faults import Fault
+from bluezone_devtools.simulate.definitions import Limits, fmt
+from bluezone_devtools.simulate.faults import Fault, Probe
 from bluezone_devtools.simulate.options import FaultRates
 from bluezone_devtools.simulate.rng import _stream
 from bluezone_devtools.simulate.templates import Template
@@ -90,6 +91,7 @@ class ReportBuilder:
         self.province, self.day, self.index = province, day, index
         self.seed, self.rates = seed, rates
         self.files: list[ReportFile] = []
+        self.probes: list[Probe] = []
         self.districts = {d.code: d for d in province.districts}
         self.stamp = f"{day:%Y%m%d}_{province.code}"
 
@@ -227,7 +229,10 @@ class ReportBuilder:
         )
 
     def _row_faults(self, unit_day: UnitDay, report: ReportFile, row: ReportRow) -> None:
-        """Faults carried by a unit's valid row: mismatch, staff, out-of-range extra row."""
+        """Faults carried by a unit's valid row: mismatch, staff, out-of-range extra row;
+        and the row's boundary probe, if it has one."""
+        if unit_day.probe is not None:
+            self._probe(unit_day, report, row)
         fault = unit_day.fault
         if fault == "report_export_mismatch":
             exported = unit_day.export_installs
@@ -244,6 +249,41 @@ class ReportBuilder:
             row.faults.append(self._fault(fault, unit_day.unit, report, detail))
         elif fault == "out_of_range_date":
             report.rows.append(self._out_of_range_row(unit_day, row, report))
+        elif fault == "code_name_mismatch" and (
+            extra := self._mismatched_row(unit_day, row, report)
+        ):
+            report.rows.append(extra)
+
+    def _probe(self, unit_day: UnitDay, report: ReportFile, row: ReportRow) -> None:
+        """Set the row's figures exactly at a threshold ("at") or just over it ("over")."""
+        check, side, sign = unit_day.probe
+        over = 1 if side == "over" else 0
+        unit = unit_day.unit
+        if check == "report_export_mismatch":
+            exported = unit_day.export_installs
+            limit = Limits.from_catalogue().report_export_mismatch_max
+            row.installs = int(exported + sign * (exported * limit + over))
+            observed = f"{row.installs} vs export {exported}"
+            bound = f"|difference| <= {fmt(limit)} of the export"
+        elif check == "staff_installed_exceeds_total":
+            row.staff_total = row.staff_installed - over
+            observed, bound = str(row.staff_installed), f"<= staff_total {row.staff_total}"
+        else:
+            observed = f"sent {row.submitted_at:%Y-%m-%d %H:%M:%S}"
+            bound = f"<= deadline {unit.deadline_on(self.day):%Y-%m-%d %H:%M}"
+        self.probes.append(
+            Probe(
+                check,
+                side,
+                unit.code,
+                self.province.code,
+                self.day,
+                observed,
+                bound,
+                flagged=side == "over",
+                what=f"{observed} ({report.path})",
+            )
+        )
 
     def _out_of_range_row(self, unit_day: UnitDay, row: ReportRow, report: ReportFile) -> ReportRow:
         sent_day = row.submitted_at.date()
@@ -257,6 +297,24 @@ class ReportBuilder:
         fault = self._fault("out_of_range_date", unit_day.unit, report, why)
         fault.day = sent_day
         extra.faults.append(fault)
+        return extra
+
+    def _mismatched_row(
+        self, unit_day: UnitDay, row: ReportRow, report: ReportFile
+    ) -> ReportRow | None:
+        """A copy of the unit's row with its code kept and another unit's name written in."""
+        unit = unit_day.unit
+        others = [
+            u
+            for u in self.province.units
+            if u.code != unit.code and u.kind == unit.kind and u.name_is_unique
+        ]
+        if not others:
+            return None
+        other = others[int(unit_day.param * len(others)) % len(others)]
+        extra = replace(row, unit_code=unit.code, unit_name=other.name, counts_for=None, faults=[])
+        detail = f"code {unit.code} is {unit.name}, name '{other.name}' is {other.code}"
+        extra.faults.append(self._fault("code_name_mismatch", unit, report, detail))
         return extra
 
     def _fault(self, kind: str, unit: Unit | None, report: ReportFile, detail: str) -> Fault:

@@ -1,21 +1,42 @@
-"""The campaign simulator: ground truth."""
+"""The campaign simulator: ground truth.
+
+``faults.csv`` lists every flag DESIGN §5 calls for on the campaign once everything has
+arrived: the injected faults (each raising its flag by construction), the boundary probes'
+flagged side, and what the figures and the units' behaviour call for by themselves, as
+``definitions`` computes it from the simulated values. ``Oracle`` gives the same for any
+moment of the campaign (what had arrived by then), for a day-by-day replay.
+"""
 
 from __future__ import annotations
 
 import csv
 import hashlib
 import math
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from bluezone_devtools.simulate.adoption import ProvinceCurves
-from bluezone_devtools.simulate.faults import FAULT_KINDS, Fault
+from bluezone_devtools.simulate.definitions import (
+    Expected,
+    ExportView,
+    export_expectations,
+    report_expectations,
+    stale_expectations,
+    unit_day_state,
+)
+from bluezone_devtools.simulate.definitions import (
+    Submission as DesignSubmission,
+)
+from bluezone_devtools.simulate.faults import FAULT_KINDS, Fault, Probe
 from bluezone_devtools.simulate.render_reports import render_report
 from bluezone_devtools.simulate.report_files import ReportFile, ReportRow
-from bluezone_devtools.simulate.units import Unit
+from bluezone_devtools.simulate.units import COMMITTEE, Unit
 
 TRUTH_REPORT_COLUMNS = (
     "report_date",
@@ -40,7 +61,24 @@ FAULT_COLUMNS = (
     "file",
     "detail",
     "caused_by",
+    "observed",
+    "limit",
+    "origin",
 )
+PROBE_COLUMNS = (
+    "probe_id",
+    "check",
+    "side",
+    "unit_code",
+    "province_code",
+    "day",
+    "observed",
+    "limit",
+    "flagged",
+    "fault_id",
+    "what",
+)
+CHECKED_AT_INGESTION = ("malformed_file", "unknown_unit", "out_of_range_date", "code_name_mismatch")
 
 
 @dataclass
@@ -83,9 +121,10 @@ def _distinct_deliveries(submissions: list[Submission]) -> list[Submission]:
 
 
 def _submitted_at(submission: Submission) -> datetime:
+    """DESIGN §4's sent_at: the earlier of the claimed time (if any) and the arrival."""
     if submission.file.template.time_style is None:
         return submission.file.arrival
-    return submission.row.submitted_at
+    return min(submission.row.submitted_at, submission.file.arrival)
 
 
 def truth_report_row(unit: Unit, day: date, submissions: list[Submission]) -> dict[str, Any]:
@@ -122,24 +161,6 @@ def truth_report_row(unit: Unit, day: date, submissions: list[Submission]) -> di
 
 def _blank(value: int | None) -> Any:
     return "" if value is None else value
-
-
-def status_faults(truth: dict[str, Any], unit: Unit, day: date) -> list[Fault]:
-    """The natural late_report / missing_report manifest row for a unit-day, if any."""
-    if truth["status"] == "late":
-        after_midnight = truth["submitted_at_local"][:10] != day.isoformat()
-        detail = (
-            f"submitted {truth['submitted_at_local']}, {truth['minutes_late']} min after "
-            f"the {truth['deadline_local']} deadline"
-            + (" (after midnight)" if after_midnight else "")
-        )
-        return [
-            Fault("late_report", day, unit.code, unit.province_code, truth["source_file"], detail)
-        ]
-    if truth["status"] == "missing":
-        detail = f"no valid report for {day.isoformat()}"
-        return [Fault("missing_report", day, unit.code, unit.province_code, "", detail)]
-    return []
 
 
 def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any] | dict]) -> None:
@@ -201,4 +222,217 @@ def fault_rows(faults: Sequence[Fault]) -> Iterable[tuple]:
             f.file,
             f.detail,
             cause,
+            f.observed,
+            f.limit,
+            f.origin,
         )
+
+
+def probe_rows(probes: Sequence[Probe]) -> Iterable[tuple]:
+    ordered = sorted(probes, key=lambda p: (p.check, p.day, p.province_code, p.unit_code, p.side))
+    for n, p in enumerate(ordered, 1):
+        yield (
+            f"P{n:04d}",
+            p.check,
+            p.side,
+            p.unit_code,
+            p.province_code,
+            p.day.isoformat(),
+            p.observed,
+            p.limit,
+            "yes" if p.flagged else "no",
+            p.fault.fault_id if p.fault else "",
+            p.what,
+        )
+
+
+# -- what DESIGN §5 calls for at a moment of the campaign -----------------------------------
+
+
+class Oracle:
+    """The flags DESIGN §5 calls for on what had arrived by a moment of the campaign.
+
+    ``expected(None, last_day)`` is the final state (everything arrived); a daily run for
+    day D at 02:00 on D+1 is ``expected(D+1 02:00, D)``, a deadline refresh on D at 16:00
+    ``expected(D 16:00, D)``. Times are local, naive (as the simulator keeps them).
+    """
+
+    def __init__(self, campaign: Any):  # a simulate.campaign.Campaign (which imports this)
+        self.campaign = campaign
+        self.limits = campaign.limits
+        self.submissions: dict[tuple[str, date], list[DesignSubmission]] = defaultdict(list)
+        files = [f for day in campaign.files_by_day for f in day]
+        for (code, day), found in valid_submissions(files).items():
+            for s in found:
+                self.submissions[(code, day)].append(
+                    DesignSubmission(
+                        code,
+                        day,
+                        _submitted_at(s),
+                        s.file.arrival,
+                        s.file.path,
+                        s.row.installs,
+                        s.row.staff_total,
+                        s.row.staff_installed,
+                        s.row.households,
+                    )
+                )
+        self.ingestion = [
+            (report.arrival, fault)
+            for report in files
+            for fault in [*report.faults, *(f for row in report.rows for f in row.faults)]
+            if fault.kind in CHECKED_AT_INGESTION
+        ]
+
+    def views(self, moment: datetime | None, run_date: date) -> list[ExportView]:
+        """Each province's export as the warehouse has it at ``moment``, up to ``run_date``."""
+        campaign = self.campaign
+        n = sum(day <= run_date for day in campaign.days)
+        newest = [day.newest_by(moment) for day in campaign.plan[:n]]
+        views = []
+        for series, blank in zip(campaign.exports, campaign.phone_masks, strict=True):
+            code = series.province.code
+            installs, total = series.installs[:, :n].copy(), series.total[:n].copy()
+            phones = np.vstack([series.total_with_phone, series.with_phone])[:, :n].copy()
+            for t, delivery in enumerate(newest):
+                if delivery is not None and delivery is not campaign.plan[t].final:
+                    draft = campaign.drafts[(code, t)]
+                    installs[:, t], total[t] = draft.installs[:, t], draft.total[t]
+                    phones[:, t] = np.concatenate(
+                        [[draft.total_with_phone[t]], draft.with_phone[:, t]]
+                    )
+            phones[blank[:, :n]] = -1
+            arrived = np.array([d is not None for d in newest], dtype=bool)
+            views.append(
+                ExportView(
+                    series.province,
+                    campaign.days[:n],
+                    installs,
+                    total,
+                    arrived,
+                    with_phone=phones,
+                    absent=series.absent[:, :n].copy(),
+                )
+            )
+        return views
+
+    def expected(self, moment: datetime | None, run_date: date | None = None) -> list[Expected]:
+        campaign = self.campaign
+        run_date = run_date or campaign.days[-1]
+        views = self.views(moment, run_date)
+        found: list[Expected] = []
+        n = len(views[0].days) if views else 0
+        files = [d.newest_by(moment) for d in campaign.plan[:n]]
+        for view in views:
+            for e in export_expectations(view, self.limits):
+                t = campaign.days.index(e.day)
+                found.append(_with_file(e, files[t].path if files[t] else ""))
+        if views:
+            due = [moment is None or day.due <= moment for day in campaign.plan[:n]]
+            found += stale_expectations(views[0].days, views[0].arrived, run_date, due)
+        found += self._reports(views, moment, run_date)
+        found += [
+            Expected(f.kind, f.unit_code, f.province_code, f.day, "", "", f.file)
+            for arrival, f in self.ingestion
+            if moment is None or arrival <= moment
+        ]
+        return found
+
+    def _reports(
+        self, views: list[ExportView], moment: datetime | None, run_date: date
+    ) -> list[Expected]:
+        found = []
+        for province, view in zip(self.campaign.provinces, views, strict=True):
+            district_index = {d.code: k for k, d in enumerate(province.districts)}
+            present = view.present
+            for unit in province.units:
+                for t, day in enumerate(view.days):
+                    if not unit.active_on(day) or day > run_date:
+                        continue
+                    state = unit_day_state(
+                        unit.code,
+                        province.code,
+                        day,
+                        unit.deadline_on(day),
+                        self.submissions.get((unit.code, day), []),
+                        moment,
+                    )
+                    committee = unit.kind == COMMITTEE
+                    exported = None
+                    d = district_index.get(unit.district_code)
+                    if committee and present[d + 1, t]:
+                        exported = int(view.installs[d, t])
+                    found += report_expectations(state, exported, committee, self.limits)
+        return found
+
+
+def _with_file(expected: Expected, file: str) -> Expected:
+    return Expected(
+        expected.check,
+        expected.unit_code,
+        expected.province_code,
+        expected.day,
+        expected.observed,
+        expected.limit,
+        file,
+    )
+
+
+def manifest(
+    expected: Sequence[Expected], injected: Sequence[Fault], probes: Sequence[Probe]
+) -> list[Fault]:
+    """``faults.csv``'s rows: every expected flag, told by the injection or probe that placed
+    it, or marked ``natural``; injected faults the definitions do not confirm stay listed
+    (a unit test holds that there are none), and so do the re-deliveries."""
+    by_key: dict[tuple, Fault] = {}
+    for fault in injected:
+        if fault.kind not in CHECKED_AT_INGESTION and fault.kind != "redelivery":
+            by_key.setdefault(fault.key, fault)
+    probe_by_key = {(p.check, p.unit_code, p.day): p for p in probes if p.flagged}
+    probe_by_unit = {(p.check, p.unit_code): p for p in probes}
+    stale_days = sorted(f.day for f in injected if f.kind == "stale_export")
+    rows: list[Fault] = []
+    used: set[int] = set()
+    for e in expected:
+        if e.check in CHECKED_AT_INGESTION:
+            continue
+        key = (e.check, e.unit_code, e.day)
+        fault = by_key.get(key)
+        probe = probe_by_key.get(key)
+        if fault is None:
+            fault = Fault(e.check, e.day, e.unit_code, e.province_code, e.file)
+            if probe is not None:
+                fault.origin, fault.detail = "boundary", probe.what
+            else:
+                fault.origin = "natural"
+                fault.detail, fault.cause = _natural_detail(e, stale_days, by_key)
+                near = probe_by_unit.get((e.check, e.unit_code))
+                if near is not None and fault.cause is None:
+                    fault.detail = f"on the way to a boundary probe: {near.what}"
+        elif probe is not None:
+            fault.origin = "boundary"
+        fault.observed, fault.limit = e.observed, e.limit
+        used.add(id(fault))
+        rows.append(fault)
+    rows += [f for f in injected if id(f) not in used]
+    ordered = assign_fault_ids(rows)
+    by_row_key = {f.key: f for f in ordered}
+    for probe in probes:
+        probe.fault = by_row_key.get((probe.check, probe.unit_code, probe.day))
+    return ordered
+
+
+def _natural_detail(
+    expected: Expected, stale_days: Sequence[date], by_key: dict[tuple, Fault]
+) -> tuple[str, Fault | None]:
+    if expected.check == "late_report":
+        return f"{expected.observed}, deadline {expected.limit.removeprefix('<= ')}", None
+    if expected.check == "missing_report":
+        return f"no valid report for {expected.day.isoformat()}", None
+    if expected.check == "outlier_increment":
+        gaps = [d for d in stale_days if 0 <= (expected.day - d).days <= 14]
+        if gaps:
+            cause = by_key.get(("stale_export", "VN", gaps[-1]))
+            days = ", ".join(d.isoformat() for d in gaps)
+            return f"increments spread over the missing export of {days}", cause
+    return "arises from the simulated figures, not injected", None

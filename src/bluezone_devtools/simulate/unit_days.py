@@ -125,6 +125,8 @@ class UnitDay:
     fault: str | None = None
     param: float = 0.0
     export_installs: int | None = None
+    export_redelivered: bool = False
+    probe: tuple[str, str, int] | None = None  # (check, "at" | "over", sign)
 
     @property
     def unit(self) -> Unit:
@@ -173,8 +175,10 @@ def plan_unit_days(
     export_row: np.ndarray | None,
     plan: Sequence[ExportDay],
     rates: FaultRates,
+    absent: np.ndarray | None = None,
 ) -> list[UnitDay]:
-    """A unit's status, submission time and figures on each day it is expected to report."""
+    """A unit's status, submission time and figures on each day it is expected to report;
+    ``absent`` marks the days the export leaves out the unit's district."""
     unit, template = profile.unit, profile.template
     seconds = template.time_style != "dmy_hm"
     reported = 0
@@ -208,8 +212,9 @@ def plan_unit_days(
                 staff_installed=staff_installed,
                 households=households,
                 fmt=_day_format(profile, draws),
-                export_fresh=not plan[t].stale,
+                export_fresh=not plan[t].stale and not (absent is not None and absent[t]),
                 export_installs=None if export_row is None else int(export_row[t]),
+                export_redelivered=len(plan[t].deliveries) > 1,
             )
         )
     return unit_days

@@ -27,6 +27,14 @@ class District:
     population: int
     urban_share: float
     adults_share: float
+    population_15plus: int | None = None
+    population_18plus: int | None = None
+    smartphone_owners: float | None = None
+
+    @property
+    def denominators(self) -> dict[str, float]:
+        """Every coverage denominator DESIGN §4 names that the unit has, by kind."""
+        return _denominators(self)
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,14 @@ class Province:
     propensity: float
     districts: tuple[District, ...]
     units: tuple[Unit, ...]
+    population_15plus: int | None = None
+    population_18plus: int | None = None
+    smartphone_owners: float | None = None
+
+    @property
+    def denominators(self) -> dict[str, float]:
+        """Every coverage denominator DESIGN §4 names that the unit has, by kind."""
+        return _denominators(self)
 
     @property
     def committees(self) -> tuple[Unit, ...]:
@@ -69,6 +85,20 @@ class Province:
     @property
     def agencies(self) -> tuple[Unit, ...]:
         return tuple(unit for unit in self.units if unit.kind == AGENCY)
+
+
+def _denominators(unit: District | Province) -> dict[str, float]:
+    named = {
+        "population_total": unit.population,
+        "population_15plus": unit.population_15plus,
+        "population_18plus": unit.population_18plus,
+        "smartphone_owners": unit.smartphone_owners,
+    }
+    return {kind: value for kind, value in named.items() if value}
+
+
+def _count(text: str) -> int | None:
+    return int(float(text)) if text else None
 
 
 def _read_seed(name: str, seeds_dir: Path) -> pd.DataFrame:
@@ -84,7 +114,7 @@ def _optional_date(text: str) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
-def _district_from_row(row: pd.Series) -> District:
+def _district_from_row(row: pd.Series, smartphone_owners: float | None = None) -> District:
     population = int(float(row["population_total"]))
     return District(
         code=row["district_code"],
@@ -96,6 +126,24 @@ def _district_from_row(row: pd.Series) -> District:
         population=population,
         urban_share=float(row["population_urban"] or 0) / population,
         adults_share=float(row["population_15plus"] or population * 0.75) / population,
+        population_15plus=_count(row["population_15plus"]),
+        population_18plus=_count(row["population_18plus"]),
+        smartphone_owners=smartphone_owners,
+    )
+
+
+def _district_smartphone_owners(districts: pd.DataFrame, owners: pd.Series) -> dict[str, float]:
+    """The province's estimated smartphone owners shared among its districts in proportion
+    to population × (intercept + slope × urban share): the method of seeds/README.md."""
+    population = districts["population_total"].astype(float)
+    urban = pd.to_numeric(districts["population_urban"], errors="coerce").fillna(0.0)
+    weight = population * (
+        float(owners["propensity_intercept"])
+        + float(owners["propensity_slope"]) * urban / population
+    )
+    share = weight / weight.sum()
+    return dict(
+        zip(districts["district_code"], share * float(owners["smartphone_owners_est"]), strict=True)
     )
 
 
@@ -139,27 +187,41 @@ def load_provinces(
     if unknown:
         raise ValueError(f"unknown province codes {unknown}; expected 2-digit GSO codes")
     by_code = provinces.set_index("province_code")
-    return [
-        Province(
-            code=code,
-            name=by_code.at[code, "province_name"],
-            population=int(by_code.at[code, "population_total"]),
-            propensity=float(owners.at[code, "propensity"]),
-            districts=tuple(
-                _district_from_row(row)
-                for _, row in districts[districts["province_code"] == code]
-                .sort_values("district_code")
-                .iterrows()
-            ),
-            units=tuple(
-                _unit_from_row(row, shared_names)
-                for _, row in units[units["province_code"] == code]
-                .sort_values("unit_code")
-                .iterrows()
-            ),
+    result = []
+    for code in wanted:
+        own = districts[districts["province_code"] == code].sort_values("district_code")
+        phones = _district_smartphone_owners(own, owners.loc[code])
+        result.append(
+            _province(code, by_code.loc[code], owners.loc[code], own, phones, units, shared_names)
         )
-        for code in wanted
-    ]
+    return result
+
+
+def _province(
+    code: str,
+    seed_row: pd.Series,
+    owners: pd.Series,
+    districts: pd.DataFrame,
+    phones: dict[str, float],
+    units: pd.DataFrame,
+    shared_names: set[str],
+) -> Province:
+    return Province(
+        code=code,
+        name=seed_row["province_name"],
+        population=int(seed_row["population_total"]),
+        propensity=float(owners["propensity"]),
+        districts=tuple(
+            _district_from_row(row, phones[row["district_code"]]) for _, row in districts.iterrows()
+        ),
+        units=tuple(
+            _unit_from_row(row, shared_names)
+            for _, row in units[units["province_code"] == code].sort_values("unit_code").iterrows()
+        ),
+        population_15plus=_count(seed_row["population_15plus"]),
+        population_18plus=_count(seed_row["population_18plus"]),
+        smartphone_owners=float(owners["smartphone_owners_est"]),
+    )
 
 
 def _normalise_codes(codes: Sequence[str]) -> list[str]:
