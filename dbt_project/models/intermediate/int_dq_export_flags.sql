@@ -23,6 +23,9 @@ named as (
         units.name,
         units.province_code,
         units.population_total,
+        units.population_15plus,
+        units.population_18plus,
+        units.smartphone_owners_est,
     from figures
     inner join units
         on
@@ -114,6 +117,7 @@ unattributed as (
 ),
 
 over_100 as (
+    -- every denominator, adults and smartphone owners included (DESIGN §4)
     select
         'coverage_over_100' as check_id,
         {{ dq_severity('coverage_over_100') }} as severity,
@@ -121,11 +125,36 @@ over_100 as (
         province_code,
         snapshot_date as day,
         cast(installs as varchar) as observed,
-        '<= ' || population_total as expected,
+        '<= ' || least(
+            population_total, population_15plus, population_18plus,
+            cast(floor(smartphone_owners_est) as bigint)
+        ) as expected,
         name || ': ' || installs || ' installs on ' || strftime(snapshot_date, '%d/%m/%Y')
-        || ' exceed the 2019-census population of ' || population_total as message,
+        || ' exceed ' || concat_ws(
+            ', ',
+            case
+                when installs > population_total
+                    then 'the 2019-census population of ' || population_total
+            end,
+            case
+                when installs > population_15plus
+                    then 'the population aged 15+ of ' || population_15plus
+            end,
+            case
+                when installs > population_18plus
+                    then 'the population aged 18+ of ' || population_18plus
+            end,
+            case
+                when installs > smartphone_owners_est
+                    then 'the estimated ' || round(smartphone_owners_est) || ' smartphone owners'
+            end
+        ) as message,
     from named
-    where installs > population_total
+    where
+        installs > population_total
+        or installs > population_15plus
+        or installs > population_18plus
+        or installs > smartphone_owners_est
 ),
 
 increments as (
@@ -188,7 +217,7 @@ outliers as (
     where
         not with_mad.is_estimated
         and with_mad.level in ('province', 'district')
-        and with_mad.new_installs >= {{ var("dq_outlier_min_volume") }}
+        and with_mad.new_installs > {{ var("dq_outlier_min_volume") }}
         and len(with_mad.known_history) >= {{ var("dq_outlier_min_history") }}
         and (
             (
@@ -196,11 +225,8 @@ outliers as (
                 and 0.6745 * (with_mad.new_installs - with_mad.history_median)
                 / with_mad.history_mad > {{ var("dq_outlier_z") }}
             )
-            or (
-                with_mad.recent_mean > 0
-                and with_mad.new_installs
-                > {{ var("dq_outlier_ratio") }} * with_mad.recent_mean
-            )
+            -- a week of no installs has a mean of 0: any increment above it counts
+            or with_mad.new_installs > {{ var("dq_outlier_ratio") }} * with_mad.recent_mean
         )
 ),
 
