@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -11,6 +12,8 @@ import pandas as pd
 
 from bluezone_warehouse.config import SEEDS_DIR
 from bluezone_warehouse.names import ascii_fold
+from bluezone_warehouse.registry import Unit as RegistryUnit
+from bluezone_warehouse.registry import load_registry, parse_hhmm
 
 COMMITTEE = "district_committee"
 AGENCY = "provincial_agency"
@@ -39,22 +42,43 @@ class District:
 
 @dataclass(frozen=True)
 class Unit:
-    code: str
-    name: str
-    kind: str
-    province_code: str
-    district_code: str
-    deadline: time
-    active_from: date | None
-    active_to: date | None
+    """A reporting unit as the simulator plays it: the warehouse's registry entry (read by
+    ``bluezone_warehouse.registry``, whose rules say when it owes a report and when its
+    deadline falls) and whether its name is unique in the registry."""
+
+    registered: RegistryUnit
     name_is_unique: bool = True
 
+    @property
+    def code(self) -> str:
+        return self.registered.unit_code
+
+    @property
+    def name(self) -> str:
+        return self.registered.unit_name
+
+    @property
+    def kind(self) -> str:
+        return self.registered.unit_kind
+
+    @property
+    def province_code(self) -> str:
+        return self.registered.province_code
+
+    @property
+    def district_code(self) -> str:
+        return self.registered.district_code
+
+    @property
+    def deadline(self) -> time:
+        return parse_hhmm(self.registered.deadline_local)
+
     def active_on(self, day: date) -> bool:
-        after_start = self.active_from is None or day >= self.active_from
-        return after_start and (self.active_to is None or day <= self.active_to)
+        return self.registered.active_on(day)
 
     def deadline_on(self, day: date) -> datetime:
-        return datetime.combine(day, self.deadline)
+        """The deadline as a local wall-clock time (the simulator's clock)."""
+        return self.registered.deadline_on(day).replace(tzinfo=None)
 
     @property
     def short_code(self) -> str:
@@ -110,10 +134,6 @@ def _strip_type(name: str, kind: str) -> str:
     return name[len(prefix) :] if name.casefold().startswith(prefix) else name
 
 
-def _optional_date(text: str) -> date | None:
-    return date.fromisoformat(text) if text else None
-
-
 def _district_from_row(row: pd.Series, smartphone_owners: float | None = None) -> District:
     population = int(float(row["population_total"]))
     return District(
@@ -152,20 +172,6 @@ def _name_key(name: str) -> str:
     return " ".join(ascii_fold(name).casefold().split()).removeprefix("ubnd ")
 
 
-def _unit_from_row(row: pd.Series, shared_names: set[str]) -> Unit:
-    return Unit(
-        code=row["unit_code"],
-        name=row["unit_name"],
-        kind=row["unit_kind"],
-        province_code=row["province_code"],
-        district_code=row["district_code"],
-        deadline=time.fromisoformat(row["deadline_local"]),
-        active_from=_optional_date(row["reports_from"]),
-        active_to=_optional_date(row["reports_to"]),
-        name_is_unique=_name_key(row["unit_name"]) not in shared_names,
-    )
-
-
 def load_provinces(
     codes: Sequence[str] | None = None, seeds_dir: Path = SEEDS_DIR
 ) -> list[Province]:
@@ -179,9 +185,12 @@ def load_provinces(
     owners = _read_seed("ref_smartphone_owners.csv", seeds_dir).set_index("province_code")
     districts = _read_seed("ref_districts.csv", seeds_dir)
     districts = districts[pd.to_numeric(districts["population_total"], errors="coerce") > 0]
-    units = _read_seed("reporting_units.csv", seeds_dir)
-    keys = units["unit_name"].map(_name_key)
-    shared_names = set(keys[keys.duplicated(keep=False)])
+    registered = load_registry(seeds_dir).units
+    keys = Counter(_name_key(unit.unit_name) for unit in registered)
+    units = tuple(
+        Unit(unit, name_is_unique=keys[_name_key(unit.unit_name)] == 1)
+        for unit in sorted(registered, key=lambda unit: unit.unit_code)
+    )
     wanted = sorted(provinces["province_code"]) if codes is None else _normalise_codes(codes)
     unknown = sorted(set(wanted) - set(provinces["province_code"]))
     if unknown:
@@ -191,9 +200,7 @@ def load_provinces(
     for code in wanted:
         own = districts[districts["province_code"] == code].sort_values("district_code")
         phones = _district_smartphone_owners(own, owners.loc[code])
-        result.append(
-            _province(code, by_code.loc[code], owners.loc[code], own, phones, units, shared_names)
-        )
+        result.append(_province(code, by_code.loc[code], owners.loc[code], own, phones, units))
     return result
 
 
@@ -203,8 +210,7 @@ def _province(
     owners: pd.Series,
     districts: pd.DataFrame,
     phones: dict[str, float],
-    units: pd.DataFrame,
-    shared_names: set[str],
+    units: tuple[Unit, ...],
 ) -> Province:
     return Province(
         code=code,
@@ -214,10 +220,7 @@ def _province(
         districts=tuple(
             _district_from_row(row, phones[row["district_code"]]) for _, row in districts.iterrows()
         ),
-        units=tuple(
-            _unit_from_row(row, shared_names)
-            for _, row in units[units["province_code"] == code].sort_values("unit_code").iterrows()
-        ),
+        units=tuple(unit for unit in units if unit.province_code == code),
         population_15plus=_count(seed_row["population_15plus"]),
         population_18plus=_count(seed_row["population_18plus"]),
         smartphone_owners=float(owners["smartphone_owners_est"]),
