@@ -94,22 +94,47 @@ unioned as (
     select * from district_rows
 ),
 
+parts as (
+    -- what each unit is made of: provinces for a region and the nation, districts for a
+    -- province (the one home of "how many parts a unit has", DESIGN §4)
+    select
+        case when grouping(region_code) = 0 then region_code else 'VN' end as unit_code,
+        case when grouping(region_code) = 0 then 'region' else 'nation' end as level,
+        count(*) as parts_expected,
+    from province_rows
+    group by grouping sets ((region_code), ())
+    union all
+    select
+        province_code as unit_code,
+        'province' as level,
+        count(*) as parts_expected,
+    from district_rows
+    group by province_code
+),
+
 final as (
     select
-        unit_code,
-        level,
-        parent_code,
-        name,
-        name_ascii,
-        region_code,
-        province_code,
-        population_total,
-        population_15plus,
-        population_18plus,
-        smartphone_owners_est,
+        unioned.unit_code,
+        unioned.level,
+        unioned.parent_code,
+        unioned.name,
+        unioned.name_ascii,
+        unioned.region_code,
+        unioned.province_code,
+        unioned.population_total,
+        unioned.population_15plus,
+        unioned.population_18plus,
+        unioned.smartphone_owners_est,
         'census_2019' as denominator_vintage,
-        smartphone_owners_vintage,
+        unioned.smartphone_owners_vintage,
+        case unioned.level
+            when 'district' then null
+            when 'province' then 'district'
+            else 'province'
+        end as parts_level,
+        parts.parts_expected,
     from unioned
+    left join parts on unioned.unit_code = parts.unit_code and unioned.level = parts.level
 )
 
 select * from final

@@ -26,6 +26,7 @@ named as (
         units.population_15plus,
         units.population_18plus,
         units.smartphone_owners_est,
+        units.parts_expected,
     from figures
     inner join units
         on
@@ -300,15 +301,6 @@ district_counts as (
     group by all
 ),
 
-districts_expected as (
-    select
-        province_code,
-        count(*) as districts,
-    from units
-    where level = 'district'
-    group by province_code
-),
-
 districts_missing as (
     select
         'export_incomplete' as check_id,
@@ -317,19 +309,18 @@ districts_missing as (
         named.province_code,
         named.snapshot_date as day,
         coalesce(district_counts.districts_present, 0) || ' districts' as observed,
-        districts_expected.districts || ' districts' as expected,
+        named.parts_expected || ' districts' as expected,
         named.name || ': the install export for ' || strftime(named.snapshot_date, '%d/%m/%Y')
         || ' has ' || coalesce(district_counts.districts_present, 0) || ' of its '
-        || districts_expected.districts || ' districts' as message,
+        || named.parts_expected || ' districts' as message,
     from named
-    inner join districts_expected on named.unit_code = districts_expected.province_code
     left join district_counts
         on
             named.unit_code = district_counts.province_code
             and named.snapshot_date = district_counts.snapshot_date
     where
         named.level = 'province'
-        and coalesce(district_counts.districts_present, 0) < districts_expected.districts
+        and coalesce(district_counts.districts_present, 0) < named.parts_expected
 ),
 
 phone_exceeds as (

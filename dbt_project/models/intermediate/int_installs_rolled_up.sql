@@ -32,16 +32,6 @@ provinces as (
     where filled.level = 'province'
 ),
 
-provinces_expected as (
-    -- one pass for both: per region, and for the nation
-    select
-        case when grouping(region_code) = 0 then 'region' else 'nation' end as level,
-        coalesce(region_code, 'VN') as unit_code,
-        count(*) as parts_expected,
-    from province_units
-    group by grouping sets ((region_code), ())
-),
-
 summed as (
     select
         case when grouping(region_code) = 0 then 'region' else 'nation' end as level,
@@ -64,21 +54,9 @@ summed as (
 aggregates as (
     select
         summed.*,
-        provinces_expected.parts_expected,
+        units.parts_expected,
     from summed
-    inner join provinces_expected
-        on
-            summed.level = provinces_expected.level
-            and summed.unit_code = provinces_expected.unit_code
-),
-
-districts_expected as (
-    select
-        province_code,
-        count(*) as parts_expected,
-    from units
-    where level = 'district'
-    group by province_code
+    inner join units on summed.level = units.level and summed.unit_code = units.unit_code
 ),
 
 districts_included as (
@@ -95,11 +73,11 @@ districts_included as (
 province_rows as (
     select
         filled.*,
-        'district' as parts_level,
+        province_units.parts_level,
         coalesce(districts_included.parts_included, 0) as parts_included,
-        districts_expected.parts_expected,
+        province_units.parts_expected,
     from filled
-    left join districts_expected on filled.unit_code = districts_expected.province_code
+    inner join province_units on filled.unit_code = province_units.unit_code
     left join districts_included
         on
             filled.unit_code = districts_included.province_code
