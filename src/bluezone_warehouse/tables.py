@@ -226,7 +226,46 @@ ALERT_LOG = Table(
     ),
 )
 
+BUILDS = Table(
+    "ops",
+    "builds",
+    (
+        col("run_id", "varchar", null=False),
+        col("run_date", "date", null=False),
+        col("rebuild_from", "date", null=False),
+        col("full_refresh", "boolean", null=False),
+        col("finished_at", "timestamptz", null=False),
+    ),
+)
+
+FILES_BUILT = Table(
+    "ops",
+    "files_built",
+    (
+        col("file_id", "varchar", null=False),
+        col("run_id", "varchar", null=False),
+    ),
+)
+
+DBT_RESULTS = Table(
+    "ops",
+    "dbt_results",
+    (
+        col("run_id", "varchar", null=False),
+        col("run_date", "date", null=False),
+        col("unique_id", "varchar", null=False),
+        col("resource_type", "varchar"),
+        col("status", "varchar", null=False),
+        col("failures", "bigint"),
+        col("message", "varchar"),
+        col("execution_seconds", "double"),
+        col("invocation_id", "varchar", null=False),
+        col("generated_at", "timestamptz"),
+    ),
+)
+
 RAW_TABLES = (LANDING_FILES, INSTALL_EXPORTS, INSTALL_EVENT_COUNTS, UNIT_REPORTS, REJECTED_ROWS)
+OPS_TABLES = (BUILDS, FILES_BUILT, DBT_RESULTS, GX_RESULTS, ALERT_LOG)
 
 
 def ddl(*tables: Table) -> str:

@@ -19,7 +19,9 @@ from pathlib import Path
 
 import duckdb
 
+from bluezone_warehouse import tables
 from bluezone_warehouse.config import DBT_PROJECT_DIR, Settings, safe_run_id
+from bluezone_warehouse.tables import ddl
 from bluezone_warehouse.warehouse import writer
 
 log = logging.getLogger(__name__)
@@ -28,32 +30,7 @@ log = logging.getLogger(__name__)
 # the interpolation back to the previous known day and the 7-day means after it.
 LOOKBACK_DAYS = 14
 
-RESULTS_DDL = """
-create schema if not exists ops;
-create table if not exists ops.builds (
-    run_id varchar not null,
-    run_date date not null,
-    rebuild_from date not null,
-    full_refresh boolean not null,
-    finished_at timestamptz not null
-);
-create table if not exists ops.files_built (
-    file_id varchar not null,
-    run_id varchar not null
-);
-create table if not exists ops.dbt_results (
-    run_id varchar not null,
-    run_date date not null,
-    unique_id varchar not null,
-    resource_type varchar,
-    status varchar not null,
-    failures bigint,
-    message varchar,
-    execution_seconds double,
-    invocation_id varchar not null,
-    generated_at timestamptz
-);
-"""
+RESULTS_DDL = ddl(tables.BUILDS, tables.FILES_BUILT, tables.DBT_RESULTS)
 
 
 class DbtBuildFailed(RuntimeError):
@@ -125,7 +102,8 @@ def record_build(
             [run_id],
         )
         con.execute(
-            "insert into ops.builds values (?, ?, ?, ?, now())",
+            "insert into ops.builds (run_id, run_date, rebuild_from, full_refresh, finished_at) "
+            "values (?, ?, ?, ?, now())",
             [run_id, run_date, start, full_refresh],
         )
         con.execute("commit")
@@ -236,7 +214,9 @@ def store_results(settings: Settings, results: dict, run_id: str, run_date: date
         con.execute("delete from ops.dbt_results where run_id = ?", [run_id])
         if rows:
             con.executemany(
-                "insert into ops.dbt_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+                f"insert into ops.dbt_results ({', '.join(tables.DBT_RESULTS.column_names)}) "
+                f"values ({', '.join('?' * len(tables.DBT_RESULTS.column_names))})",
+                rows,
             )
         con.execute("commit")
 

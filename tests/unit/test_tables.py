@@ -11,7 +11,7 @@ import pytest
 from bluezone_warehouse import tables
 
 
-@pytest.mark.parametrize("table", [*tables.RAW_TABLES, tables.GX_RESULTS, tables.ALERT_LOG])
+@pytest.mark.parametrize("table", [*tables.RAW_TABLES, *tables.OPS_TABLES])
 def test_ddl_and_arrow_schema_describe_the_same_columns(table: tables.Table) -> None:
     con = duckdb.connect()
     con.execute(table.ddl())
