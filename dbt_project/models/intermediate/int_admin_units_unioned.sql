@@ -107,7 +107,8 @@ parts as (
     select
         province_code as unit_code,
         'province' as level,
-        count(*) as parts_expected,
+        -- a district without residents (Hoàng Sa) has no installs to attribute
+        count(*) filter (where population_total > 0) as parts_expected,
     from district_rows
     group by province_code
 ),
