@@ -121,13 +121,6 @@ def environment_under(root: Path, landing: Path | str | None = None) -> dict[str
     }
 
 
-def safe_run_id(run_id: str) -> str:
-    """A run id usable as a folder name (Airflow run ids contain ':' and '+')."""
-    from bluezone_warehouse.names import safe_file_name
-
-    return safe_file_name(run_id)
-
-
 def airflow_environment(env: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for the embedded Airflow: its home inside the project, examples off.
 

@@ -70,13 +70,6 @@ class UnitRegistry:
         """Every distinct deadline (HH:MM) in the registry, in order."""
         return sorted({unit.deadline_local for unit in self.units})
 
-    def expected_on(self, day: date) -> list[Unit]:
-        return [unit for unit in self.units if unit.active_on(day)]
-
-    @property
-    def by_code(self) -> dict[str, Unit]:
-        return {unit.unit_code: unit for unit in self.units}
-
 
 def parse_hhmm(text: str) -> time:
     hour, minute = (int(part) for part in text.split(":"))

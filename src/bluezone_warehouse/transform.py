@@ -20,7 +20,8 @@ from pathlib import Path
 import duckdb
 
 from bluezone_warehouse import tables
-from bluezone_warehouse.config import DBT_PROJECT_DIR, Settings, safe_run_id
+from bluezone_warehouse.config import DBT_PROJECT_DIR, Settings
+from bluezone_warehouse.names import safe_file_name
 from bluezone_warehouse.tables import ddl
 from bluezone_warehouse.warehouse import writer
 
@@ -158,7 +159,7 @@ def build(
     full_refresh: bool = False,
 ) -> BuildResult:
     """``dbt build`` the whole project for ``run_date``; raise if any node failed."""
-    artifacts_dir = settings.run_artifacts_dir / safe_run_id(run_id) / "dbt"
+    artifacts_dir = settings.run_artifacts_dir / safe_file_name(run_id) / "dbt"
     with writer(settings.warehouse_path) as con:  # creates the raw layer if missing
         con.execute(RESULTS_DDL)
         start = rebuild_start(con, run_date)
