@@ -117,6 +117,11 @@ LANDING_FILES = Table(
         col("reason", "varchar"),
         col("snapshot_date", "date"),
         col("quarantined_to", "varchar"),
+        col(
+            "content_file_id",
+            "varchar",
+            doc="a duplicate delivery: the accepted file whose rows it repeats (DESIGN §3.3)",
+        ),
     ),
 )
 
@@ -186,6 +191,13 @@ REJECTED_ROWS = Table(
         col("province_code", "varchar"),
         col("day", "date"),
         col("detected_at", "timestamptz", null=False),
+        col("sheet", "varchar", doc="the workbook sheet read (none for CSV and JSON)"),
+        col("header", "varchar", doc="the column header exactly as the sender wrote it"),
+        col(
+            "message",
+            "varchar",
+            doc="what the sender reads: file, sheet, row, header, value and what to write",
+        ),
     ),
 )
 
