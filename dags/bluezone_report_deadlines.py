@@ -12,22 +12,30 @@ from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.trigger import MultipleCronTriggerTimetable
 
 from bluezone_warehouse.config import LOCAL_TZ_NAME, load_settings
-from bluezone_warehouse.schedule import WRITER_POOL, alert_times, cron_at
+from bluezone_warehouse.schedule import WRITER_POOL, crons_for, refresh_times
 
 DOC_MD = """
 ### bluezone_report_deadlines
 
-Runs at every distinct reporting deadline in the registry (15:00 and 16:00 Asia/Ho_Chi_Minh
-today), at each escalation time (deadline + `BLUEZONE_ESCALATION_AFTER_MINUTES`, 2 h by
-default) and, if `BLUEZONE_REMINDER_BEFORE_MINUTES` is set, before each deadline. A new
-deadline in `seeds/reporting_units.csv` needs no code change.
+Today's refresh and the deadline digests (DESIGN §4, §6). Runs every 15 minutes from 07:00
+until the day's last escalation (Asia/Ho_Chi_Minh), and at every distinct reporting
+deadline in the registry (15:00 and 16:00 today), at each escalation time (deadline +
+`BLUEZONE_ESCALATION_AFTER_MINUTES`, 2 h by default) and, if
+`BLUEZONE_REMINDER_BEFORE_MINUTES` is set, before each deadline. A new deadline in
+`seeds/reporting_units.csv` needs no code change.
 
-**alert** ingests every file that has arrived (the same ingestion as `bluezone_daily`), then,
-for each province whose deadline (escalation, reminder) it is, finds the registry
-   units with no report for today as of that time, with contacts, days missing in a row and
-   the province's on-time rate; one digest per province per channel, never twice
-   (`ops.alert_log`). Scheduled runs send; manual runs and backfills only record, unless
-   triggered with conf `{"send": true}`.
+1. **refresh** ingests every file that has arrived (the same ingestion as
+   `bluezone_daily`), rebuilds only today's deliveries, compliance and rates (a dbt
+   selection on today's partition, `fct_deliveries`, `fct_reporting_compliance`,
+   `agg_reporting_rates`) and publishes the snapshot, so BI is never more than 15 minutes
+   behind the landing zone on the day that matters. The daily run is unaffected: it still
+   rebuilds every day the files touch.
+2. **alert**, when it is a province's deadline (escalation, reminder): one digest per
+   province of the units whose `status_at_deadline` (`status_at_escalation`) in
+   `fct_reporting_compliance` is missing or rejected — the mart and the digest are one
+   definition — with contacts, why a delivery was rejected, days in a row and the
+   province's on-time rate; never twice (`ops.alert_log`). Scheduled runs send; manual
+   runs and backfills only record, unless triggered with conf `{"send": true}`.
 """
 
 
@@ -37,7 +45,7 @@ SETTINGS = load_settings()
 @dag(
     dag_id="bluezone_report_deadlines",
     schedule=MultipleCronTriggerTimetable(
-        *(cron_at(time.fromisoformat(t)) for t in alert_times(SETTINGS)),
+        *crons_for(refresh_times(SETTINGS)),
         timezone=LOCAL_TZ_NAME,
     ),
     start_date=pendulum.datetime(2020, 8, 1, tz=LOCAL_TZ_NAME),
@@ -57,18 +65,26 @@ SETTINGS = load_settings()
 )
 def bluezone_report_deadlines() -> None:
     @task(pool=WRITER_POOL)
+    def refresh() -> dict:
+        """Ingest what has arrived, rebuild today's compliance, publish the snapshot."""
+        from bluezone_warehouse import pipeline
+
+        context = get_current_context()
+        return pipeline.refresh_today(load_settings(), context["logical_date"], context["run_id"])
+
+    @task(pool=WRITER_POOL)
     def alert() -> dict:
-        """Ingest what has arrived and send the digests due now."""
+        """Send the digests due now, from the compliance mart the refresh just built."""
         from bluezone_warehouse import pipeline
 
         context = get_current_context()
         dag_run = context["dag_run"]
         send = str(dag_run.run_type).endswith("scheduled") or bool((dag_run.conf or {}).get("send"))
         return pipeline.send_deadline_alerts(
-            load_settings(), context["logical_date"], context["run_id"], send=send
+            load_settings(), context["logical_date"], context["run_id"], send=send, refresh=False
         )
 
-    alert()
+    refresh() >> alert()
 
 
 bluezone_report_deadlines()

@@ -604,6 +604,13 @@ def _version_name(province: str, as_of: datetime, suffix: str) -> str:
     return f"{province}_{as_of:%Y%m%dT%H%M}{suffix}"
 
 
+def current_files(out_dir: Path, day: date, province_code: str) -> tuple[Path, Path]:
+    """Where the day's latest consolidation of a province is: (xlsx, html)."""
+    day_dir = Path(out_dir) / day.isoformat()
+    province = safe_file_name(province_code)
+    return day_dir / f"{province}.xlsx", day_dir / f"{province}.html"
+
+
 def write_consolidation(consolidation: Consolidation, out_dir: Path) -> tuple[Path, Path]:
     """Write ``<out_dir>/<YYYY-MM-DD>/<province_code>.xlsx`` and ``.html``; returns (xlsx,
     html), the paths this consolidation was written to.
@@ -616,11 +623,11 @@ def write_consolidation(consolidation: Consolidation, out_dir: Path) -> tuple[Pa
     place are always the latest figures of the day. Every file is written under a
     temporary name and moved into place with ``os.replace``.
     """
-    day_dir = Path(out_dir) / consolidation.report_date.isoformat()
+    current = current_files(out_dir, consolidation.report_date, consolidation.province_code)
+    day_dir = current[0].parent
     versions = day_dir / "versions"
     province = safe_file_name(consolidation.province_code)
     day_dir.mkdir(parents=True, exist_ok=True)
-    current = (day_dir / f"{province}.xlsx", day_dir / f"{province}.html")
     as_of = consolidation.as_of_local
 
     in_place = _recorded_as_of(*current)
@@ -666,3 +673,67 @@ def _keep_version(
     versions.mkdir(exist_ok=True)
     for path in existing:
         _copy_atomically(path, versions / _version_name(province, in_place, path.suffix))
+
+
+# --- From the mart ------------------------------------------------------------------------
+
+
+def consolidations_for(con: Any, day: date) -> list[Consolidation]:
+    """Every province's consolidation for ``day`` from ``marts.fct_province_consolidation``
+    and the day's rates in ``marts.agg_reporting_rates``; district committees first, then
+    provincial agencies, each by code."""
+    from bluezone_warehouse.registry import load_registry
+
+    rows = con.execute(
+        """
+        select province_code, unit_code, unit_name, installs_reported, installs_export,
+            export_day, coverage_population, sent_at_local, status, rejection_reason,
+            as_of_local
+        from marts.fct_province_consolidation
+        where report_date = ?
+        order by province_code, unit_kind, unit_code
+        """,
+        [day],
+    ).fetchall()
+    rates = {
+        scope: (reporting, on_time)
+        for scope, reporting, on_time in con.execute(
+            "select scope_code, reporting_rate, on_time_rate from marts.agg_reporting_rates "
+            "where report_date = ? and scope_level = 'province'",
+            [day],
+        ).fetchall()
+    }
+    by_province: dict[str, list[tuple]] = {}
+    for row in rows:
+        by_province.setdefault(row[0], []).append(row)
+    provinces = load_registry().provinces
+    consolidations = []
+    for code, members in sorted(by_province.items()):
+        province = provinces[code]
+        reporting, on_time = rates.get(code, (None, None))
+        consolidations.append(
+            Consolidation(
+                province_code=code,
+                province_name=province.name,
+                report_date=day,
+                as_of_local=members[0][10],
+                deadline_local=province.deadline_local,
+                rows=tuple(ConsolidationRow(*member[1:10]) for member in members),
+                reporting_rate=reporting,
+                on_time_rate=on_time,
+            )
+        )
+    return consolidations
+
+
+def write_day(warehouse_path: Path, day: date, out_dir: Path) -> dict[str, tuple[Path, Path]]:
+    """Write every province's consolidation for ``day`` from the warehouse (read-only);
+    returns {province_code: (xlsx, html)}."""
+    from bluezone_warehouse.warehouse import connect_reader
+
+    con = connect_reader(warehouse_path)
+    try:
+        consolidations = consolidations_for(con, day)
+    finally:
+        con.close()
+    return {c.province_code: write_consolidation(c, out_dir) for c in consolidations}

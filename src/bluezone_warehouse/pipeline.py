@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
-from time import perf_counter
+from time import perf_counter, sleep
 
 import duckdb
 
-from bluezone_warehouse.config import Settings
+from bluezone_warehouse.config import LOCAL_TZ, Settings
 from bluezone_warehouse.names import safe_file_name
 
 log = logging.getLogger(__name__)
@@ -123,14 +123,61 @@ def run_daily(settings: Settings, run_date: date, run_id: str | None = None) -> 
     return DailyRun(run_date, ingested, built, checked, snapshot, page, seconds)
 
 
-def send_deadline_alerts(settings: Settings, at: datetime, run_id: str, *, send: bool) -> dict:
-    """Ingest what has arrived, then send the digests due at ``at`` (local time) once."""
+def refresh_today(settings: Settings, at: datetime, run_id: str) -> dict[str, object]:
+    """Today's refresh (DESIGN §6): ingest what has arrived, rebuild only the day's
+    deliveries, compliance and rates, and publish the snapshot."""
+    from bluezone_warehouse import consolidation, transform
+    from bluezone_warehouse.ingest import settled_at
+
+    day = at.astimezone(LOCAL_TZ).date()
+    seconds: dict[str, float] = {}
+    started = perf_counter()
+    # A report that arrived just before ``at`` is read once it has settled, not skipped.
+    ready = settled_at(settings, at)
+    if ready is not None:
+        wait = (ready - datetime.now(UTC)).total_seconds()
+        log.info("waiting %.0f s for reports that arrived by %s to settle", wait, at)
+        sleep(max(0.0, wait))
+    seconds["settle"] = round(perf_counter() - started, 2)
+    started = perf_counter()
+    ingested = ingest(settings, run_id)
+    seconds["ingest"] = round(perf_counter() - started, 2)
+    started = perf_counter()
+    built = transform.refresh_today(settings, at, run_id).counts
+    seconds["build"] = round(perf_counter() - started, 2)
+    started = perf_counter()
+    snapshot = publish(settings, day, run_id)
+    seconds["publish"] = round(perf_counter() - started, 2)
+    started = perf_counter()
+    written = consolidation.write_day(settings.warehouse_path, day, consolidation_dir(settings))
+    seconds["consolidation"] = round(perf_counter() - started, 2)
+    return {
+        "day": day.isoformat(),
+        "ingested": ingested["statuses"],
+        "built": built,
+        "snapshot": snapshot,
+        "consolidations": len(written),
+        "seconds": seconds,
+    }
+
+
+def consolidation_dir(settings: Settings) -> Path:
+    """Where the provincial consolidations are published (DESIGN §3.5)."""
+    return settings.publish_dir / "consolidation"
+
+
+def send_deadline_alerts(
+    settings: Settings, at: datetime, run_id: str, *, send: bool, refresh: bool = True
+) -> dict:
+    """The digests due at ``at`` (local time) from the compliance mart, and a receipt for
+    each of today's deliveries with rejected rows, each sent once; first today's refresh
+    (ingest, rebuild today's compliance, publish), unless the caller ran it."""
     from bluezone_warehouse.alerts.channels import configured_channels
-    from bluezone_warehouse.alerts.compose import missing_report_alerts
+    from bluezone_warehouse.alerts.compose import missing_report_alerts, receipt_alerts
     from bluezone_warehouse.alerts.dispatch import AlertDeliveryFailed, dispatch
     from bluezone_warehouse.warehouse import writer
 
-    ingested = ingest(settings, run_id)
+    refreshed = refresh_today(settings, at, run_id) if refresh else None
     channels = configured_channels(settings)
     with writer(settings.warehouse_path) as con:
         alerts = missing_report_alerts(
@@ -139,13 +186,18 @@ def send_deadline_alerts(settings: Settings, at: datetime, run_id: str, *, send:
             language=settings.alert_language,
             escalation_after_minutes=settings.escalation_after_minutes,
             reminder_before_minutes=settings.reminder_before_minutes,
+            consolidations=consolidation_dir(settings),
         )
-        report = dispatch(con, alerts, channels, send=send, run_id=run_id)
+        receipts = receipt_alerts(
+            con, day=at.astimezone(LOCAL_TZ).date(), language=settings.alert_language
+        )
+        report = dispatch(con, alerts + receipts, channels, send=send, run_id=run_id)
     if report.failed:
         raise AlertDeliveryFailed(f"alerts not delivered: {report.failed}")
     return {
-        "ingested": ingested["statuses"],
+        "ingested": refreshed["ingested"] if refreshed else None,
         "alerts": len(alerts),
+        "receipts": len(receipts),
         "sent": len(report.sent),
         "recorded": len(report.recorded),
         "skipped": len(report.skipped),

@@ -57,6 +57,42 @@ def alert_times(settings: Settings, deadlines: list[str] | None = None) -> list[
     return sorted(times)
 
 
+# Today's refresh (DESIGN §6): every INTRADAY_EVERY_MINUTES from INTRADAY_FROM until the
+# day's last digest, and at every digest time.
+INTRADAY_FROM = time(7, 0)
+INTRADAY_EVERY_MINUTES = 15
+
+
+def refresh_times(settings: Settings, deadlines: list[str] | None = None) -> list[str]:
+    """Every local time of day (HH:MM) the deadline DAG runs: each digest time of
+    :func:`alert_times`, and every ``INTRADAY_EVERY_MINUTES`` from ``INTRADAY_FROM`` until
+    the last of them."""
+    digests = alert_times(settings, deadlines)
+    last = time.fromisoformat(max(digests))
+    times = set(digests)
+    moment = datetime.combine(date(2020, 1, 1), INTRADAY_FROM)
+    while moment.time() <= last and moment.date() == date(2020, 1, 1):
+        times.add(moment.strftime("%H:%M"))
+        moment += timedelta(minutes=INTRADAY_EVERY_MINUTES)
+    return sorted(times)
+
+
+def crons_for(times: list[str]) -> list[str]:
+    """Cron expressions firing at exactly ``times`` (HH:MM, local), hours with the same
+    minutes sharing one expression."""
+    minutes_by_hour: dict[int, set[int]] = {}
+    for hhmm in times:
+        moment = time.fromisoformat(hhmm)
+        minutes_by_hour.setdefault(moment.hour, set()).add(moment.minute)
+    hours_by_minutes: dict[tuple[int, ...], list[int]] = {}
+    for hour, minutes in sorted(minutes_by_hour.items()):
+        hours_by_minutes.setdefault(tuple(sorted(minutes)), []).append(hour)
+    return [
+        f"{','.join(map(str, minutes))} {','.join(map(str, hours))} * * *"
+        for minutes, hours in hours_by_minutes.items()
+    ]
+
+
 def alert_moment(day: date, hhmm: str) -> datetime:
     """When a digest time of :func:`alert_times` (HH:MM) falls on ``day``, local time."""
     return datetime.combine(day, time.fromisoformat(hhmm), tzinfo=LOCAL_TZ)

@@ -1,4 +1,5 @@
-"""Running dbt: one ``dbt build`` per pipeline run, its results kept.
+"""Running dbt: one ``dbt build`` per pipeline run (and a selection for today's refresh),
+its results kept.
 
 dbt runs in a subprocess with the run's business day as the ``run_date`` var (never the wall
 clock). Its artifacts are kept per run under the work directory, and one row per node goes
@@ -20,8 +21,9 @@ from pathlib import Path
 import duckdb
 
 from bluezone_warehouse import tables
-from bluezone_warehouse.config import DBT_PROJECT_DIR, Settings
+from bluezone_warehouse.config import DBT_PROJECT_DIR, LOCAL_TZ, Settings
 from bluezone_warehouse.names import safe_file_name
+from bluezone_warehouse.schedule import logical_date_for
 from bluezone_warehouse.tables import ddl
 from bluezone_warehouse.warehouse import writer
 
@@ -117,6 +119,7 @@ def run_dbt(
     artifacts_dir: Path,
     rebuild_from: date | None = None,
     run_id: str | None = None,
+    as_of: datetime | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run one dbt command for ``run_date`` with its artifacts in ``artifacts_dir``.
 
@@ -127,11 +130,14 @@ def run_dbt(
     dbt_vars = {
         "run_date": run_date.isoformat(),
         "run_started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "escalation_after_minutes": settings.escalation_after_minutes,
     }
     if run_id is not None:
         dbt_vars["run_id"] = run_id
     if rebuild_from is not None:
         dbt_vars["rebuild_from"] = rebuild_from.isoformat()
+    if as_of is not None:
+        dbt_vars["as_of"] = as_of.astimezone(UTC).isoformat()
     command = [
         dbt_executable(),
         *args,
@@ -159,14 +165,80 @@ def build(
     full_refresh: bool = False,
 ) -> BuildResult:
     """``dbt build`` the whole project for ``run_date``; raise if any node failed."""
-    artifacts_dir = settings.run_artifacts_dir / safe_file_name(run_id) / "dbt"
     with writer(settings.warehouse_path) as con:  # creates the raw layer if missing
         con.execute(RESULTS_DDL)
         start = rebuild_start(con, run_date)
+    args = ["build", "--fail-fast"] if not full_refresh else ["build", "--full-refresh"]
+    result = _build(settings, run_date, run_id, args, start, as_of=logical_date_for(run_date))
+    record_build(settings, run_id, run_date, start, full_refresh)
+    log.info("dbt build for %s (rebuilt from %s): %s", run_date, start, result.counts)
+    return result
+
+
+# Today's refresh (DESIGN §6): the deliveries, the compliance, the rates and the
+# consolidation, with the views they read; nothing about coverage or data-quality flags.
+TODAY_MARTS = ("fct_deliveries", "agg_reporting_rates", "fct_province_consolidation")
+# The registry seeds are reloaded at every refresh (a unit added today counts today); the
+# reference seeds only on a warehouse that has never been built.
+REGISTRY_SEEDS = ("reporting_units", "province_reporting")
+
+
+def today_selection(con: duckdb.DuckDBPyConnection) -> list[str]:
+    built = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'seeds'"
+    ).fetchone()[0]
+    if not built:
+        return [f"+{mart}" for mart in TODAY_MARTS]
+    return [f"+{mart},resource_type:model" for mart in TODAY_MARTS] + list(REGISTRY_SEEDS)
+
+
+def refresh_today(settings: Settings, at: datetime, run_id: str) -> BuildResult:
+    """Rebuild only the compliance rows of ``at``'s day (a dbt selection on the day's
+    partition), as of ``at``.
+
+    The daily build's bookkeeping is left alone: the files read here still count as new
+    for the next daily run, which rebuilds every day they touch."""
+    day = at.astimezone(LOCAL_TZ).date()
+    with writer(settings.warehouse_path) as con:
+        con.execute(RESULTS_DDL)
+        selection = today_selection(con)
+    args = [
+        "build",
+        "--fail-fast",
+        "--select",
+        *selection,
+        "--exclude",
+        "test_type:unit",
+        # only the tests of what is rebuilt (not a relationship to a model left alone)
+        "--indirect-selection",
+        "cautious",
+    ]
+    result = _build(settings, day, run_id, args, day, as_of=at)
+    log.info("refreshed %s's compliance: %s", day, result.counts)
+    return result
+
+
+def _build(
+    settings: Settings,
+    run_date: date,
+    run_id: str,
+    args: list[str],
+    rebuild_from: date,
+    *,
+    as_of: datetime,
+) -> BuildResult:
+    artifacts_dir = settings.run_artifacts_dir / safe_file_name(run_id) / "dbt"
     if artifacts_dir.exists():
         shutil.rmtree(artifacts_dir)
-    args = ["build", "--fail-fast"] if not full_refresh else ["build", "--full-refresh"]
-    completed = run_dbt(settings, args, run_date, artifacts_dir, rebuild_from=start, run_id=run_id)
+    completed = run_dbt(
+        settings,
+        args,
+        run_date,
+        artifacts_dir,
+        rebuild_from=rebuild_from,
+        run_id=run_id,
+        as_of=as_of,
+    )
     (artifacts_dir / "dbt_build.log").write_text(completed.stdout + completed.stderr)
     results_path = artifacts_dir / "target" / "run_results.json"
     if not results_path.exists():
@@ -188,8 +260,6 @@ def build(
             + "\n".join(failures[:20])
             + ("" if failures else "\n" + "\n".join(completed.stdout.splitlines()[-20:]))
         )
-    record_build(settings, run_id, run_date, start, full_refresh)
-    log.info("dbt build for %s (rebuilt from %s): %s", run_date, start, counts)
     return BuildResult(run_id, artifacts_dir, counts, failures)
 
 

@@ -1,5 +1,5 @@
--- Flags about unit reports: missing, late, conflicting resubmissions, staff installed over
--- staff total, and reported installs that disagree with the export.
+-- Flags about unit reports: missing, rejected, late, conflicting resubmissions, staff
+-- installed over staff total, and reported installs that disagree with the export.
 with
 
 compliance as (
@@ -7,7 +7,9 @@ compliance as (
 ),
 
 submissions as (
-    select * from {{ ref('int_reports_ranked') }}
+    -- each accepted delivery's figures once (a duplicate delivery repeats them)
+    select * from {{ ref('int_report_deliveries_resolved') }}
+    where outcome = 'accepted'
 ),
 
 exports as (
@@ -29,6 +31,24 @@ missing as (
         cast(null as varchar) as source_file,
     from compliance
     where status = 'missing'
+),
+
+rejected as (
+    select
+        'report_rejected' as check_id,
+        {{ dq_severity('report_rejected') }} as severity,
+        unit_code,
+        province_code,
+        report_date as day,
+        deliveries_count || ' rejected deliveries' as observed,
+        'an accepted report by ' || deadline_local as expected,
+        unit_name || ' sent ' || deliveries_count || ' report(s) for '
+        || strftime(report_date, '%d/%m/%Y')
+        || ' but none could be accepted: ' || coalesce(rejection_reason, 'see the receipt')
+        as message,
+        cast(null as varchar) as source_file,
+    from compliance
+    where status = 'rejected'
 ),
 
 late as (
@@ -117,6 +137,8 @@ mismatch as (
 
 final as (
     select * from missing
+    union all
+    select * from rejected
     union all
     select * from late
     union all

@@ -1,39 +1,72 @@
--- Each registry unit on each report day: on time, late or missing (DHIS2 definitions with a
--- time-of-day deadline). Timeliness is decided by the first submission; the figures are
--- the latest submission's. status_at_deadline is the state as it stood at the deadline.
+-- Each registry unit on each report day, from its deliveries (DESIGN §4): the final status
+-- (on_time, late, missing, rejected), the status as it stood at the deadline and at the
+-- escalation, timeliness decided by the first accepted delivery sent, and the figures of the
+-- latest sent (a delivery repeating earlier content is sent when it arrives, so it counts as
+-- the latest).
 with
 
 expected as (
     select * from {{ ref('int_reports_expected') }}
 ),
 
-submissions as (
-    select * from {{ ref('int_reports_ranked') }}
+deliveries as (
+    select * from {{ ref('int_report_deliveries_resolved') }}
+    where unit_code is not null
+),
+
+ranked as (
+    select
+        deliveries.*,
+        -- deliveries in the order they were sent (then received): the first decides
+        -- timeliness, the latest gives the figures
+        row_number() over (
+            partition by deliveries.unit_code, deliveries.report_date, deliveries.is_accepted
+            order by
+                deliveries.sent_at, deliveries.received_at, deliveries.source_file,
+                deliveries.file_id
+        ) as sending_rank,
+        row_number() over (
+            partition by deliveries.unit_code, deliveries.report_date, deliveries.is_accepted
+            order by
+                deliveries.sent_at desc, deliveries.received_at desc,
+                deliveries.source_file desc, deliveries.file_id desc
+        ) as recency_rank,
+    from deliveries
 ),
 
 per_unit_day as (
     select
         unit_code,
         report_date,
-        count(*) as submissions_count,
-        min(submitted_at) as first_submitted_at,
-        max(submitted_at) as last_submitted_at,
+        count(*) as deliveries_count,
+        count(*) filter (is_accepted) as submissions_count,
         count(distinct [installs_reported, staff_total, staff_installed])
-            as distinct_figures_count,
-    from submissions
+            filter (is_accepted) as distinct_figures_count,
+        min(received_at) as first_received_at,
+        min(received_at) filter (is_accepted) as first_accepted_received_at,
+        any_value(sent_at) filter (is_accepted and sending_rank = 1) as first_sent_at,
+        any_value(sent_at) filter (is_accepted and recency_rank = 1) as last_sent_at,
+        any_value(reason) filter (not is_accepted and recency_rank = 1) as rejection_reason,
+    from ranked
     group by all
 ),
 
 latest as (
-    select * from submissions
-    where is_latest
+    select * from ranked
+    where is_accepted and recency_rank = 1
 ),
 
 joined as (
     select
         expected.*,
-        per_unit_day.first_submitted_at as submitted_at,
-        per_unit_day.last_submitted_at,
+        expected.deadline_at
+        + to_minutes(cast({{ var("escalation_after_minutes") }} as bigint)) as escalation_at,
+        per_unit_day.first_received_at,
+        per_unit_day.first_accepted_received_at,
+        per_unit_day.first_sent_at,
+        per_unit_day.last_sent_at,
+        per_unit_day.rejection_reason,
+        coalesce(per_unit_day.deliveries_count, 0) as deliveries_count,
         coalesce(per_unit_day.submissions_count, 0) as submissions_count,
         coalesce(per_unit_day.distinct_figures_count, 0) as distinct_figures_count,
         latest.installs_reported,
@@ -52,6 +85,15 @@ joined as (
             and expected.report_date = latest.report_date
 ),
 
+assessed as (
+    select
+        *,
+        {{ report_status() }} as status,
+        {{ report_status('deadline_at') }} as status_at_deadline,
+        {{ report_status('escalation_at') }} as status_at_escalation,
+    from joined
+),
+
 final as (
     select
         report_date,
@@ -63,30 +105,28 @@ final as (
         deadline_local,
         deadline_at,
         timezone('{{ var("local_tz") }}', deadline_at) as deadline_at_local,
-        submitted_at,
-        timezone('{{ var("local_tz") }}', submitted_at) as submitted_at_local,
-        last_submitted_at,
+        escalation_at,
+        first_sent_at as submitted_at,
+        timezone('{{ var("local_tz") }}', first_sent_at) as submitted_at_local,
+        last_sent_at as last_submitted_at,
+        first_received_at,
+        status,
+        status_at_deadline,
+        status_at_escalation,
         case
-            when submitted_at is null then 'missing'
-            when submitted_at <= deadline_at then 'on_time'
-            else 'late'
-        end as status,
-        case
-            when submitted_at <= deadline_at then 'on_time'
-            else 'missing'
-        end as status_at_deadline,
-        case
-            when submitted_at > deadline_at
-                then cast(ceil(epoch(submitted_at - deadline_at) / 60) as integer)
+            when status = 'late'
+                then cast(ceil(epoch(first_sent_at - deadline_at) / 60) as integer)
         end as minutes_late,
         submissions_count,
+        deliveries_count,
         distinct_figures_count > 1 as has_conflicting_resubmissions,
+        case when status = 'rejected' then rejection_reason end as rejection_reason,
         installs_reported,
         staff_total,
         staff_installed,
         households_visited,
         source_file,
-    from joined
+    from assessed
 )
 
 select * from final

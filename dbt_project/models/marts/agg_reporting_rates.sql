@@ -14,9 +14,10 @@ by_province as (
         province_code as scope_code,
         'province' as scope_level,
         count(*) as expected_reports,
-        count(*) filter (status <> 'missing') as actual_reports,
+        count(*) filter (status in ('on_time', 'late')) as actual_reports,
         count(*) filter (status = 'on_time') as on_time_reports,
         count(*) filter (status = 'late') as late_reports,
+        count(*) filter (status = 'rejected') as rejected_reports,
         count(*) filter (status_at_deadline = 'on_time') as reports_at_deadline,
     from compliance
     group by all
@@ -31,6 +32,7 @@ by_nation as (
         sum(actual_reports) as actual_reports,
         sum(on_time_reports) as on_time_reports,
         sum(late_reports) as late_reports,
+        sum(rejected_reports) as rejected_reports,
         sum(reports_at_deadline) as reports_at_deadline,
     from by_province
     group by all
@@ -52,6 +54,7 @@ final as (
         on_time_reports,
         late_reports,
         expected_reports - actual_reports as missing_reports,
+        rejected_reports,
         actual_reports / nullif(expected_reports, 0) as reporting_rate,
         on_time_reports / nullif(expected_reports, 0) as on_time_rate,
         reports_at_deadline / nullif(expected_reports, 0) as reporting_rate_at_deadline,

@@ -19,6 +19,9 @@ renamed as (
         province_code,
         day,
         detected_at,
+        sheet,
+        header,
+        message,
     from source
 )
 

@@ -20,6 +20,10 @@ from bluezone_warehouse.names import safe_file_name
 
 SENDER = "bluezone-warehouse@example.org"
 SMTP_POLICY = email.policy.SMTP.clone(max_line_length=998)
+ATTACHMENT_TYPES = {
+    ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ".html": ("text", "html"),
+}
 
 
 class Channel(Protocol):
@@ -130,6 +134,17 @@ class SmtpChannel:
         message["Message-ID"] = alert.message_id
         message.set_content(alert.text, charset="utf-8")
         message.add_alternative(alert.html, subtype="html", charset="utf-8")
+        for attachment in alert.attachments:
+            maintype, subtype = ATTACHMENT_TYPES.get(
+                attachment.suffix, ("application", "octet-stream")
+            )
+            message.add_attachment(
+                attachment.read_bytes(),
+                maintype=maintype,
+                subtype=subtype,
+                # "tong-hop_2020-08-05_30.xlsx": the day's folder and the province
+                filename=f"tong-hop_{attachment.parent.name}_{attachment.name}",
+            )
         with smtplib.SMTP(info.host, info.port or 25, timeout=30) as smtp:
             if str(info.extra.get("starttls", "")).lower() in ("1", "true", "yes"):
                 smtp.starttls()

@@ -1,6 +1,11 @@
 """Composing alerts from the warehouse: who has not reported by the deadline (and still not,
-for the escalation), per province, with each unit's contact, how many days in a row it has
-been missing and the province's on-time rate so far; and data-quality digests.
+for the escalation), per province, with each unit's contact, whether it sent nothing or sent
+something that was rejected (and why), how many days in a row it has been without an
+accepted report and the province's on-time rate so far; and data-quality digests.
+
+Who has reported is never decided here: the digests read the compliance mart
+(``fct_reporting_compliance.status_at_deadline`` / ``status_at_escalation``, DESIGN §4) that
+the same run has just refreshed, so a digest and the mart cannot disagree.
 
 Unit contacts are personal data: they are read from the registry seed here, for the alert
 only, and never written to the warehouse's marts or the published snapshot.
@@ -11,25 +16,72 @@ from __future__ import annotations
 import html
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 import duckdb
 
 from bluezone_warehouse.alerts.model import Alert, MissingUnit
 from bluezone_warehouse.config import LOCAL_TZ
 from bluezone_warehouse.names import percent
-from bluezone_warehouse.registry import Province, Unit, load_registry
+from bluezone_warehouse.registry import Province, load_registry
+
+# Which status each digest reads (fct_reporting_compliance, DESIGN §4): the deadline digest
+# what had arrived by the deadline, the escalation what had arrived by the escalation, the
+# reminder what had arrived by the refresh just before it.
+STATUS_COLUMN = {
+    "deadline": "status_at_deadline",
+    "escalation": "status_at_escalation",
+    "reminder": "status",
+}
+UNREPORTED = ("missing", "rejected")
 
 
-def _first_submissions(
-    con: duckdb.DuckDBPyConnection, since: date, until: date, known_at: datetime
-) -> dict[tuple[str, date], datetime]:
-    """First submission per (unit, day) among reports that had arrived by ``known_at``."""
-    rows = con.execute(
-        "select unit_code, report_date, min(submitted_at) from raw.unit_reports "
-        "where report_date between ? and ? and arrived_at <= ? group by all",
-        [since, until, known_at],
+def _unreported(
+    con: duckdb.DuckDBPyConnection, kind: str, province_code: str, day: date
+) -> list[tuple[str, str, str | None, int]]:
+    """(unit, status, why it was rejected, days unreported in a row) of the province's units
+    whose status for ``day`` in the compliance mart is missing or rejected."""
+    return con.execute(
+        f"""
+        with today as (
+            select unit_code, {STATUS_COLUMN[kind]} as status, rejection_reason
+            from marts.fct_reporting_compliance
+            where province_code = ? and report_date = ?
+        ),
+        history as (
+            select unit_code, report_date, status in ('missing', 'rejected') as unreported
+            from marts.fct_reporting_compliance
+            where province_code = ? and report_date < ?
+        ),
+        last_reported as (
+            select unit_code, max(report_date) filter (not unreported) as last_day
+            from history group by unit_code
+        ),
+        streaks as (
+            select history.unit_code, count(*) as days
+            from history left join last_reported using (unit_code)
+            where history.report_date > coalesce(last_reported.last_day, date '1900-01-01')
+            group by history.unit_code
+        )
+        select today.unit_code, today.status, today.rejection_reason,
+            1 + coalesce(streaks.days, 0)
+        from today left join streaks using (unit_code)
+        where today.status in {UNREPORTED}
+        order by today.unit_code
+        """,
+        [province_code, day, province_code, day],
     ).fetchall()
-    return {(unit, day): sent for unit, day, sent in rows}
+
+
+def _on_time_rate(con: duckdb.DuckDBPyConnection, province_code: str, day: date) -> float | None:
+    """The province's on-time reports / expected reports over the campaign's days before
+    ``day`` (today is still open), from agg_reporting_rates."""
+    (rate,) = con.execute(
+        "select sum(on_time_reports) / nullif(sum(expected_reports), 0) "
+        "from marts.agg_reporting_rates where scope_code = ? and report_date < ?",
+        [province_code, day],
+    ).fetchone()
+    return None if rate is None else float(rate)
 
 
 # ---------------------------------------------------------------------------- texts
@@ -47,7 +99,10 @@ TEXTS = {
         "intro_escalation": "Đã quá hạn {deadline} ngày {day} {after}, các đơn vị sau vẫn chưa "
         "gửi báo cáo:",
         "intro_reminder": "Hạn gửi báo cáo ngày {day} là {deadline}. Các đơn vị sau chưa gửi:",
-        "columns": ("Mã", "Đơn vị", "Liên hệ", "Số ngày liên tiếp chưa báo cáo"),
+        "columns": ("Mã", "Đơn vị", "Tình trạng", "Liên hệ", "Số ngày liên tiếp chưa báo cáo"),
+        "missing": "chưa gửi",
+        "rejected": "đã gửi nhưng bị từ chối: {reason}",
+        "no_reason": "xem biên nhận đã gửi cho đơn vị",
         "rate": "Tỷ lệ báo cáo đúng hạn của tỉnh từ đầu chiến dịch: {rate}",
         "no_rate": "Chưa có số liệu về tỷ lệ báo cáo đúng hạn.",
         "hours": "{hours} giờ",
@@ -66,7 +121,10 @@ TEXTS = {
         "have not reported:",
         "intro_reminder": "Reports for {day} are due at {deadline}. These units have not sent "
         "theirs yet:",
-        "columns": ("Code", "Unit", "Contact", "Days missing in a row"),
+        "columns": ("Code", "Unit", "Status", "Contact", "Days missing in a row"),
+        "missing": "sent nothing",
+        "rejected": "sent, but rejected: {reason}",
+        "no_reason": "see the receipt sent to the unit",
         "rate": "The province's on-time rate so far this campaign: {rate}",
         "no_rate": "No on-time rate yet.",
         "hours": "{hours} h",
@@ -108,25 +166,22 @@ def render_missing(
         else words["no_rate"]
     )
     columns = words["columns"]
-    lines = [intro, "", "| " + " | ".join(columns) + " |", "|---|---|---|---|"]
-    for unit in missing:
-        contact = f"{unit.contact_email}, {unit.contact_phone}"
-        lines.append(
-            f"| {unit.unit_code} | {unit.unit_name} | {contact} | {unit.days_missing_in_a_row} |"
+
+    def cells(unit: MissingUnit) -> tuple[object, ...]:
+        state = (
+            words["rejected"].format(reason=unit.rejection_reason or words["no_reason"])
+            if unit.status == "rejected"
+            else words["missing"]
         )
+        contact = f"{unit.contact_email}, {unit.contact_phone}"
+        return (unit.unit_code, unit.unit_name, state, contact, unit.days_missing_in_a_row)
+
+    lines = [intro, "", "| " + " | ".join(columns) + " |", "|---" * len(columns) + "|"]
+    for unit in missing:
+        lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells(unit)) + " |")
     lines += ["", rate]
     rows = "".join(
-        "<tr>"
-        + "".join(
-            f"<td>{html.escape(str(cell))}</td>"
-            for cell in (
-                u.unit_code,
-                u.unit_name,
-                f"{u.contact_email}, {u.contact_phone}",
-                u.days_missing_in_a_row,
-            )
-        )
-        + "</tr>"
+        "<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in cells(u)) + "</tr>"
         for u in missing
     )
     body = (
@@ -149,6 +204,7 @@ def missing_report_alerts(
     language: str = "vi",
     escalation_after_minutes: int = 120,
     reminder_before_minutes: int = 0,
+    consolidations: Path | None = None,
 ) -> list[Alert]:
     """The digests due at local time ``at``: for each province whose deadline, escalation
     time or reminder time it is, the units with no report for the day as of ``at``."""
@@ -171,20 +227,12 @@ def missing_report_alerts(
             due.append(("reminder", province))
     if not due:
         return []
-    campaign_start = min(unit.reports_from for unit in units)
-    history = _first_submissions(con, campaign_start, day, known_at=at)
+    by_code = {unit.unit_code: unit for unit in units}
     alerts = []
     for kind, province in due:
-        members = [u for u in units if u.province_code == province.province_code]
         missing = []
-        for unit in (u for u in members if u.active_on(day)):
-            sent = history.get((unit.unit_code, day))
-            on_time_by = unit.deadline_on(day) if kind == "deadline" else at
-            if sent is not None and sent <= on_time_by:
-                continue
-            streak, previous = 1, day - timedelta(days=1)
-            while unit.active_on(previous) and (unit.unit_code, previous) not in history:
-                streak, previous = streak + 1, previous - timedelta(days=1)
+        for code, status, reason, streak in _unreported(con, kind, province.province_code, day):
+            unit = by_code[code]
             missing.append(
                 MissingUnit(
                     unit.unit_code,
@@ -194,11 +242,20 @@ def missing_report_alerts(
                     unit.escalation_email,
                     unit.deadline_local,
                     streak,
+                    status,
+                    reason,
                 )
             )
         if not missing:
             continue
-        rate = _on_time_rate(members, history, campaign_start, day)
+        rate = _on_time_rate(con, province.province_code, day)
+        attachments = []
+        if consolidations is not None:
+            from bluezone_warehouse.consolidation import current_files
+
+            attachments = [
+                p for p in current_files(consolidations, day, province.province_code) if p.exists()
+            ]
         subject, text, body = render_missing(
             kind,
             province,
@@ -234,27 +291,14 @@ def missing_report_alerts(
                     "deadline_local": province.deadline_local,
                     "on_time_rate": rate,
                     "missing": [m.__dict__ for m in missing],
+                    # the province's consolidation (DESIGN §3.5): attached to the e-mail,
+                    # linked elsewhere
+                    "consolidation": [str(path) for path in attachments],
                 },
+                attachments=attachments,
             )
         )
     return alerts
-
-
-def _on_time_rate(
-    members: list[Unit], history: dict[tuple[str, date], datetime], start: date, day: date
-) -> float | None:
-    """On-time reports / expected reports for the province's units, campaign days before
-    ``day`` (today is still open)."""
-    expected = on_time = 0
-    current = start
-    while current < day:
-        for unit in members:
-            if unit.active_on(current):
-                expected += 1
-                sent = history.get((unit.unit_code, current))
-                on_time += sent is not None and sent <= unit.deadline_on(current)
-        current += timedelta(days=1)
-    return on_time / expected if expected else None
 
 
 def data_quality_alerts(
@@ -327,6 +371,118 @@ def data_quality_alerts(
                         )
                         for c, u, w, m in issues
                     ],
+                },
+            )
+        )
+    return alerts
+
+
+# ---------------------------------------------------------------------------- receipts
+
+RECEIPT_TEXTS = {
+    "vi": {
+        "subject_rejected": "[Bluezone] {unit}: báo cáo trong tệp {file} chưa được chấp nhận",
+        "subject_partial": "[Bluezone] {unit}: một số dòng trong tệp {file} chưa được chấp nhận",
+        "intro": "Hệ thống đã nhận tệp {file} của {unit} lúc {received}.",
+        "rejected": "Báo cáo trong tệp chưa được tính cho đến khi đơn vị gửi lại bản đã sửa:",
+        "partial": "Các dòng khác đã được ghi nhận; các dòng sau chưa được tính cho đến khi "
+        "đơn vị gửi lại bản đã sửa:",
+        "closing": "Đây là thư tự động của kho dữ liệu Bluezone; vui lòng không trả lời thư này.",
+    },
+    "en": {
+        "subject_rejected": "[Bluezone] {unit}: the report in {file} was not accepted",
+        "subject_partial": "[Bluezone] {unit}: some rows of {file} were not accepted",
+        "intro": "The warehouse received {file} from {unit} at {received}.",
+        "rejected": "The report does not count until a corrected file is sent:",
+        "partial": "The other rows were recorded; these do not count until a corrected file "
+        "is sent:",
+        "closing": "This is an automatic message from the Bluezone warehouse; please do not "
+        "reply to it.",
+    },
+}
+
+
+def receipt_alerts(
+    con: duckdb.DuckDBPyConnection, *, day: date, language: str = "vi"
+) -> list[Alert]:
+    """One receipt per report delivery received on ``day`` (local) that had rows of a
+    registry unit rejected (DESIGN §6), to the unit's contact: each problem as the sender
+    reads it (file, sheet, row, column as written, value, what to write instead), and
+    whether the report counts. Keyed by the delivery, so never sent twice for it."""
+    rows = con.execute(
+        """
+        with received as (
+            select file_id, source_file, arrived_at
+            from raw.landing_files
+            where source = 'reports'
+                and cast(timezone(?, arrived_at) as date) = ?
+        ),
+        problems as (
+            select rejected.file_id, rejected.unit_code,
+                list(coalesce(rejected.message, rejected.reason)
+                    order by rejected.row_number nulls first, rejected.reason) as messages
+            from raw.rejected_rows as rejected
+            where rejected.unit_code is not null
+                and rejected.file_id in (select file_id from received)
+            group by all
+        ),
+        accepted as (
+            select distinct file_id, unit_code from marts.fct_deliveries
+            where outcome <> 'rejected'
+        )
+        select problems.file_id, problems.unit_code, received.source_file,
+            timezone(?, received.arrived_at), problems.messages,
+            accepted.file_id is not null as partly_accepted
+        from problems
+        inner join received using (file_id)
+        left join accepted using (file_id, unit_code)
+        order by received.arrived_at, problems.file_id, problems.unit_code
+        """,
+        [LOCAL_TZ.key, day, LOCAL_TZ.key],
+    ).fetchall()
+    units = {unit.unit_code: unit for unit in load_registry().units}
+    words = RECEIPT_TEXTS.get(language, RECEIPT_TEXTS["vi"])
+    alerts = []
+    for file_id, code, source_file, received, problems, partly_accepted in rows:
+        unit = units.get(code)
+        if unit is None:
+            continue
+        file_name = f'"{source_file.rsplit("/", 1)[-1]}"'
+        values = {
+            "unit": unit.unit_name,
+            "file": file_name,
+            "received": f"{received:%H:%M %d/%m/%Y}",
+        }
+        state = "partial" if partly_accepted else "rejected"
+        subject = words[f"subject_{state}"].format(**values)
+        lines = [words["intro"].format(**values), "", words[state], ""]
+        lines += [f"- {problem}" for problem in problems]
+        lines += ["", words["closing"]]
+        text = "\n".join(lines) + "\n"
+        body = (
+            f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
+            f"<title>{html.escape(subject)}</title></head><body>"
+            f"<p>{html.escape(lines[0])}</p><p>{html.escape(words[state])}</p><ul>"
+            + "".join(f"<li>{html.escape(problem)}</li>" for problem in problems)
+            + f"</ul><p>{html.escape(words['closing'])}</p></body></html>"
+        )
+        alerts.append(
+            Alert(
+                code,
+                day,
+                f"receipt:{file_id}",
+                subject,
+                text,
+                body,
+                [unit.contact_email],
+                payload={
+                    "unit_code": code,
+                    "day": day.isoformat(),
+                    "kind": "receipt",
+                    "file": source_file,
+                    "received_at_local": received.isoformat(),
+                    "counts": bool(partly_accepted),
+                    "problems": list(problems),
                 },
             )
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,8 @@ class MissingUnit:
     escalation_email: str
     deadline_local: str
     days_missing_in_a_row: int
+    status: str = "missing"  # missing (sent nothing) | rejected (sent, nothing accepted)
+    rejection_reason: str | None = None
 
 
 @dataclass
@@ -31,6 +34,7 @@ class Alert:
     to: list[str] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
     payload: dict = field(default_factory=dict)
+    attachments: list[Path] = field(default_factory=list)  # files the e-mail carries
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -1,9 +1,11 @@
 """Ingest everything that has arrived in the landing zone into the raw layer.
 
-Every file is recorded once in ``raw.landing_files`` (path, size, checksum, arrival, status,
-rows loaded and rejected, reason). The same bytes at the same path are never read twice; the
-same bytes at another path are recorded as a duplicate and load nothing; changed bytes at a
-path, or a corrected export under a new name, are a new version (staging picks the newest).
+Every arrival of a file is a delivery, recorded once in ``raw.landing_files`` (path, size,
+checksum, arrival, status, rows loaded and rejected, reason). Bytes already accepted, at the
+same path or another, are stored once: the later arrival is a ``duplicate`` delivery that
+loads nothing and names the file whose rows it repeats (``content_file_id``), so that it
+still counts as the unit's latest submission (DESIGN §3.3). Changed bytes at a path, or a
+corrected export under a new name, are a new version (staging picks the newest).
 Files are processed in batches, each batch one transaction, so a crash leaves no partial file
 behind and the next run picks the batch up again. A large file is written in committed chunks
 to keep memory bounded; its rows count only once its manifest entry is written, and a run
@@ -90,8 +92,11 @@ class _Batch:
         return self.rows[tables.REJECTED_ROWS]
 
 
-def file_id_for(path: str, checksum: str) -> str:
-    return hashlib.sha256(f"{path}\0{checksum}".encode()).hexdigest()[:24]
+def file_id_for(path: str, checksum: str, arrived_at: datetime | None = None) -> str:
+    """The id of a delivery: its path and content, and for a later arrival of the same bytes
+    at the same path, its arrival time too."""
+    key = f"{path}\0{checksum}" + (f"\0{arrived_at.isoformat()}" if arrived_at else "")
+    return hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
 class _Ingestor:
@@ -117,11 +122,10 @@ class _Ingestor:
         self.seen_ids = {file_id for _, _, _, _, file_id, _ in rows}
         # Only accepted content deduplicates: the same bytes as a rejected file are rejected
         # again (with their own flag), never waved through as a duplicate.
-        self.accepted = {
-            checksum: path
-            for path, _, _, checksum, _, status in rows
-            if status in ACCEPTED_STATUSES
-        }
+        self.accepted: dict[str, tuple[str, str]] = {}  # checksum -> (path, file_id)
+        for path, _, _, checksum, file_id, status in rows:
+            if status in ACCEPTED_STATUSES:
+                self.accepted.setdefault(checksum, (path, file_id))
 
     def pending(self) -> tuple[int, list[LandedFile]]:
         """Files not yet in the manifest that have settled: a file modified less than
@@ -205,11 +209,20 @@ class _Ingestor:
             "snapshot_date": None,
             "quarantined_to": None,
         }
+        # Every file is hashed as a stream and read from disk, never held in memory whole.
+        try:
+            checksum = self._stream_checksum(landed)
+        except FileNotFoundError:
+            log.warning("%s disappeared before it could be read; skipped", landed.path)
+            return
+        file_id = file_id_for(landed.path, checksum)
+        if file_id in self.seen_ids:  # the same bytes at the same path again: a new delivery
+            file_id = file_id_for(landed.path, checksum, landed.arrived_at)
+            if file_id in self.seen_ids:
+                return
+        entry["file_id"] = file_id
         limit = source.size_limit(self.settings)
         if landed.size_bytes > limit:
-            checksum = self._stream_checksum(landed)
-            if file_id_for(landed.path, checksum) in self.seen_ids:
-                return  # refused before; only the timestamp moved
             self._record(
                 entry,
                 checksum,
@@ -218,22 +231,14 @@ class _Ingestor:
                 f"file is {landed.size_bytes} bytes, over the limit of {limit}",
             )
             return
-        # Every file is hashed as a stream and read from disk, never held in memory whole.
-        try:
-            checksum = self._stream_checksum(landed)
-        except FileNotFoundError:
-            log.warning("%s disappeared before it could be read; skipped", landed.path)
-            return
-        file_id = file_id_for(landed.path, checksum)
-        if file_id in self.seen_ids:  # same bytes, only the timestamp moved: nothing new
-            return
         if checksum in self.accepted:
+            content_path, entry["content_file_id"] = self.accepted[checksum]
             self._record(
                 entry,
                 checksum,
                 batch,
                 "duplicate",
-                f"same content as {self.accepted[checksum]}",
+                f"same content as {content_path}",
                 quarantine=False,
             )
             return
@@ -284,7 +289,7 @@ class _Ingestor:
         loaded_rows = counted["loaded"] if loaded.rows_loaded is None else loaded.rows_loaded
         rejected = counted["rejected"] if loaded.rows_rejected is None else loaded.rows_rejected
         entry.update(rows_loaded=loaded_rows, rows_rejected=rejected)
-        self.accepted[checksum] = landed.path
+        self.accepted.setdefault(checksum, (landed.path, file_id))
         status = "partial" if rejected else "loaded"
         self._record(entry, checksum, batch, status, None, quarantine=False)
 
@@ -314,8 +319,8 @@ class _Ingestor:
         quarantine: bool = True,
         flag_file: bool = True,
     ) -> None:
-        file_id = file_id_for(entry["path"], checksum)
-        entry.update(file_id=file_id, checksum=checksum, status=status, reason=reason)
+        file_id = entry["file_id"]
+        entry.update(checksum=checksum, status=status, reason=reason)
         if status in ("quarantined", "refused"):
             if quarantine and status == "quarantined":
                 landed = entry["landed"]
@@ -333,16 +338,16 @@ class _Ingestor:
                         day=entry["snapshot_date"],
                     )
                 )
-                batch.rejected.extend(self._with_lineage([file_flag], entry, checksum))
+                batch.rejected.extend(self._with_lineage([file_flag], entry))
         self.seen_ids.add(file_id)
         batch.manifest.append(entry)
         batch.recorded.append(entry)
 
-    def _with_lineage(self, rejected: list[dict], entry: dict, checksum: str) -> list[dict]:
+    def _with_lineage(self, rejected: list[dict], entry: dict) -> list[dict]:
         return [
             {
                 **row,
-                "file_id": file_id_for(entry["path"], checksum),
+                "file_id": entry["file_id"],
                 "source": entry["source"],
                 "source_file": entry["path"],
                 "detected_at": self.loaded_at,
@@ -368,6 +373,21 @@ class _Ingestor:
                 )
             finally:
                 self.con.unregister("incoming_rows")
+
+
+def settled_at(settings: Settings, moment: datetime) -> datetime | None:
+    """When every report that had arrived by ``moment`` will have settled (read by a run),
+    or None if they all have: a deadline run waits for that before it decides who reported,
+    so that what it says is what the compliance mart will say (DESIGN §4)."""
+    zone = LandingZone(settings.landing_url)
+    settle = timedelta(seconds=settings.settle_seconds)
+    last = max(
+        (f.arrived_at for f in zone.list("reports") if f.arrived_at <= moment),
+        default=None,
+    )
+    if last is None or last + settle <= datetime.now(UTC):
+        return None
+    return last + settle
 
 
 def ingest_landing(
