@@ -308,3 +308,30 @@ def test_the_first_sheet_with_the_table_is_read_and_a_workbook_without_one_says_
             "first 15 rows) (expected a header row with Ngày báo cáo and Mã đơn vị or Tên đơn vị)",
         )
     ]
+
+
+def test_a_csv_row_is_named_as_a_spreadsheet_shows_it(settings: Settings) -> None:
+    """A quoted note over two lines is one row, a blank line is a row: the message names the
+    row the clerk sees on opening the file, not the line of the text."""
+    content = (
+        "Ngày báo cáo,Mã đơn vị,Số lượng cài đặt,Ghi chú\n"
+        '04/08/2020,288,100,"dòng 1\ndòng 2"\n'
+        "\n"
+        '04/08/2020,290,"8,95%",\n'
+    ).encode()
+    land(settings, "reports/hang.csv", content)
+    ingest_landing(settings, run_id="r1")
+    assert query(settings, "select row_number, unit_code from raw.unit_reports") == [(2, "288")]
+    assert query(
+        settings, "select row_number, sheet, header, raw_value, message from raw.rejected_rows"
+    ) == [
+        (
+            4,
+            None,
+            "Số lượng cài đặt",
+            "8,95%",
+            'Tệp "hang.csv", dòng 4, cột C "Số lượng cài đặt": giá trị "8,95%" là tỉ lệ phần '
+            "trăm, không phải số lượng; hãy ghi số người (số nguyên), ví dụ 70264 hoặc 70.264, "
+            "không ghi tỉ lệ.",
+        )
+    ]

@@ -155,6 +155,7 @@ def duplicate(row: int, level: str, code: str) -> tuple:
 
 
 INSTALLS_COL = "Số lượng cài đặt"
+TWO_ROW_INSTALLS = "Số người đã cài đặt / Tổng số"  # a group header over its sub-header
 SENT_COL = "Thời gian gửi"
 DATE_COL = "Ngày báo cáo"
 NO_HEADER = (
@@ -877,9 +878,671 @@ EXPECTED: dict[str, Expect] = {
         f"file is {(CORPUS / 'reports/too_big.csv').stat().st_size} bytes, "
         f"over the limit of {MAX_FILE_BYTES}",
     ),
+    # --- the senders' messages (SAID, FILE_SAID below) ------------------------------------
+    "installs/installs_20200804_empty_cells.csv": Expect(
+        "partial",
+        exports=((2, "province", "30", 120000, 90000),),
+        rejected=(
+            (
+                3,
+                "snapshot_date",
+                None,
+                "malformed_file",
+                "snapshot_date is not a date (expected YYYY-MM-DD), got nothing",
+            ),
+            (
+                4,
+                "unit_code",
+                None,
+                "unknown_unit",
+                "unit_code nothing is not a known district code",
+            ),
+        ),
+        snapshot_date=D4,
+    ),
+    "installs/installs_20200804_bad_row.parquet": Expect(
+        "partial",
+        exports=((1, "province", "30", 120000, 90000), (3, "district", "290", 20000, None)),
+        rejected=(bad_installs(2, "-3"),),
+        snapshot_date=D4,
+    ),
+    "reports/bao-cao-hai-duong.xlsx": Expect(
+        "partial",
+        reports=(report(6, "288", D4, 70264, sent=vn(4, 15, 0), name_raw="Thành phố Hải Dương"),),
+        rejected=(
+            (
+                7,
+                SENT_COL,
+                "16 giờ kém 15",
+                "malformed_file",
+                f"{SENT_COL}: expected a local time such as 16:00, 16h00 or 4:00 PM, alone or "
+                "with a date (DD/MM/YYYY), got '16 giờ kém 15'",
+            ),
+            (
+                8,
+                TWO_ROW_INSTALLS,
+                "True",
+                "malformed_file",
+                f"{TWO_ROW_INSTALLS}: expected a whole number, got the boolean True",
+            ),
+            (
+                9,
+                SENT_COL,
+                "04/08/2020",
+                "malformed_file",
+                f"{SENT_COL}: '04/08/2020' has a date but no time of day (write e.g. "
+                "05/08/2020 16:00)",
+            ),
+            (
+                10,
+                SENT_COL,
+                "32/08/2020 16:00",
+                "malformed_file",
+                f"{SENT_COL}: not a valid date and time: '32/08/2020 16:00' (day is out of "
+                "range for month)",
+            ),
+            (
+                11,
+                "unit_name",
+                None,
+                "unknown_unit",
+                "neither a unit code nor a unit name is given",
+            ),
+            (
+                12,
+                DATE_COL,
+                "2020-08-06",
+                "out_of_range_date",
+                "report date 2020-08-06 is after the day it was sent (2020-08-04)",
+            ),
+            (
+                13,
+                TWO_ROW_INSTALLS,
+                "70.264 người",
+                "malformed_file",
+                f"{TWO_ROW_INSTALLS}: not a number: '70.264 người'",
+            ),
+        ),
+    ),
+    "reports/wrong_dimension.xlsx": Expect(
+        "partial",
+        reports=(
+            report(2, "288", D4, 100, sent=vn(4, 15, 0)),
+            report(3, "290", D4, 200, sent=vn(4, 15, 0)),
+            report(4, "291", D4, 300, sent=vn(4, 15, 0)),
+        ),
+        rejected=(count_rejected(5, "n/a", "not a number: 'n/a'"),),
+    ),
+    "reports/table_on_second_sheet.xlsx": Expect(
+        "loaded",
+        reports=(
+            report(2, "288", D4, 100, sent=vn(4, 15, 0)),
+            report(3, "290", D4, 200, sent=vn(4, 15, 5)),
+        ),
+    ),
+    "reports/data_on_other_sheet.xlsx": Expect(
+        "quarantined",
+        "sheet 'Báo cáo' has the header row but no data rows; the data is on sheet 'Sheet2', "
+        "which has no header row",
+    ),
+    "reports/header_only_sheet.xlsx": Expect("quarantined", NO_ROWS),
+    "reports/empty_sheet.xlsx": Expect(
+        "quarantined",
+        "no sheet holds the report table: 'Sheet1' (empty) (expected a header row with Ngày "
+        "báo cáo and Mã đơn vị or Tên đơn vị)",
+    ),
+    "reports/empty_sheets.xlsx": Expect(
+        "quarantined",
+        "no sheet holds the report table: 'Báo cáo' (empty), 'Sheet2' (empty) (expected a "
+        "header row with Ngày báo cáo and Mã đơn vị or Tên đơn vị)",
+    ),
+    "reports/notes_only.xlsx": Expect(
+        "quarantined",
+        "no sheet holds the report table: 'Ghi chú' (no header row in its first 15 rows) "
+        "(expected a header row with Ngày báo cáo and Mã đơn vị or Tên đơn vị)",
+    ),
+    "reports/legacy_97_2003.xls": Expect(
+        "quarantined", f"this is an old Excel 97-2003 workbook (.xls): {SAVE_AS}"
+    ),
+    "reports/password_protected.xlsx": Expect(
+        "quarantined",
+        "the workbook is protected with a password, so it cannot be read: remove the password "
+        "(File > Info > Protect Workbook) and send it again",
+    ),
+    "reports/web_page.xls": Expect(
+        "quarantined", f"this is a web page (HTML) saved with a spreadsheet name: {SAVE_AS}"
+    ),
+    "reports/bad_record.json": Expect(
+        "partial",
+        reports=(report(1, "288", D4, 70264),),
+        rejected=(count_rejected(2, "8,95%", "a percentage where a count was expected: '8,95%'"),),
+    ),
 }
 
 CRASHERS = sorted(name for name, expect in EXPECTED.items() if expect.crashes)
+
+
+# --- what the sender reads (DESIGN §6 "Receipts") --------------------------------------------
+#
+# Every rejection names the file, the sheet, the row as a spreadsheet shows it, the header as
+# the sender wrote it, the value and what to write instead, in Vietnamese unless English is
+# asked for. check_outcome checks the file, sheet, row and header of every rejected row;
+# SAID gives the whole message, by hand, of at least one row of each kind of rejection:
+# (row_number, sheet, header as written, message). FILE_SAID gives the message of a file
+# that is rejected whole.
+
+COUNT_VI = "hãy ghi số nguyên không âm, ví dụ 70264 hoặc 70.264"
+DECIMAL_VI = (
+    "có phần thập phân, hoặc dấu ngăn cách hàng nghìn đặt sai chỗ; số lượng là số nguyên: ghi "
+    "70264 hoặc 70.264 (dấu chấm ngăn đúng từng nhóm 3 chữ số)."
+)
+DATE_VI = "hãy ghi ngày dạng ngày/tháng/năm, ví dụ 04/08/2020 (hoặc 2020-08-04)."
+TIME_VI = "hãy ghi giờ dạng 16:00 hoặc 16h00, có thể kèm ngày: 04/08/2020 16:00."
+AFTER_SENT_VI = "hãy ghi ngày mà số liệu thuộc về; ngày đó không thể sau ngày gửi."
+CAMPAIGN_VI = "hãy kiểm tra lại ngày, ghi dạng ngày/tháng/năm, ví dụ 04/08/2020."
+NAME_VI = "hãy ghi tên đơn vị như trong danh mục, hoặc ghi mã đơn vị."
+AMBIGUOUS_VI = "hãy ghi mã đơn vị vào cột Mã đơn vị để chỉ rõ là đơn vị nào."
+EXPORT_COUNT_VI = "hãy ghi số nguyên không âm, ví dụ 120000."
+PHONE_VI = "hãy ghi số nguyên không âm, hoặc để trống nếu không có."
+GSO_VI = "hãy ghi mã GSO đúng cấp: 2 chữ số cho tỉnh, 3 cho huyện, 5 cho xã."
+DUPLICATE_VI = "mỗi đơn vị chỉ ghi một dòng; dòng đầu tiên đã được nhận, dòng này bị bỏ qua."
+SAVE_AS_VI = (
+    'hãy mở tệp bằng Excel, chọn File > Save As > "Excel Workbook (.xlsx)" (hoặc "CSV UTF-8") '
+    "rồi gửi lại."
+)
+TEMPLATE_VI = (
+    'hãy dùng mẫu báo cáo: dòng tiêu đề có cột "Ngày báo cáo" và "Mã đơn vị" hoặc "Tên đơn vị".'
+)
+NO_ROWS_VI = (
+    "có dòng tiêu đề nhưng không có dòng số liệu nào; hãy điền số liệu vào ngay dưới dòng "
+    "tiêu đề rồi gửi lại."
+)
+EXPORT_COLUMNS_VI = (
+    'tệp cần các cột "snapshot_date", "level", "unit_code", "installs", "installs_with_phone".'
+)
+CHAU_THANH_UNITS = (
+    "708 UBND Huyện Châu Thành, Tây Ninh; 808 UBND Huyện Châu Thành, Long An; 821 UBND Huyện "
+    "Châu Thành, Tiền Giang; 831 UBND Huyện Châu Thành, Bến Tre; 847 UBND Huyện Châu Thành, Trà "
+    "Vinh; 877 UBND Huyện Châu Thành, Đồng Tháp; 892 UBND Huyện Châu Thành, An Giang; 905 UBND "
+    "Huyện Châu Thành, Kiên Giang; 933 UBND Huyện Châu Thành, Hậu Giang; 942 UBND Huyện Châu "
+    "Thành, Sóc Trăng"
+)
+CHO_MOI_UNITS = "065 UBND Huyện Chợ Mới, Bắc Kạn; 893 UBND Huyện Chợ Mới, An Giang"
+
+
+def _numbers(row: int, what: str) -> tuple:
+    return (
+        row,
+        None,
+        INSTALLS_COL,
+        f'Tệp "numbers_hai_duong_30.csv", dòng {row}, cột E "Số lượng cài đặt": {what}',
+    )
+
+
+def _dates(row: int, what: str) -> tuple:
+    return (row, None, DATE_COL, f'Tệp "dates_30.csv", dòng {row}, cột A "Ngày báo cáo": {what}')
+
+
+def _sheet(row: int, header: str, what: str, column: str) -> tuple:
+    return (
+        row,
+        "Báo cáo",
+        header,
+        f'Tệp "bao-cao-hai-duong.xlsx", trang "Báo cáo", dòng {row}, cột {column} "{header}": '
+        + what,
+    )
+
+
+def _export(name: str, row: int, header: str, what: str) -> tuple:
+    return (row, None, header, f'Tệp "{name}", dòng {row}, cột "{header}": {what}')
+
+
+SAID: dict[str, tuple[tuple, ...]] = {
+    "reports/numbers_hai_duong_30.csv": (
+        _numbers(
+            6,
+            'giá trị "8,95%" là tỉ lệ phần trăm, không phải số lượng; hãy ghi số người (số '
+            "nguyên), ví dụ 70264 hoặc 70.264, không ghi tỉ lệ.",
+        ),
+        _numbers(7, f'giá trị "1.5" {DECIMAL_VI}'),
+        _numbers(
+            8,
+            'ô chứa công thức "=SUM(A1:A2)", không phải con số; hãy ghi chính con số (dán dạng '
+            "giá trị: Paste Special > Values), ví dụ 70264.",
+        ),
+        _numbers(
+            10,
+            'giá trị "1,234.567" không phải con số; hãy ghi số nguyên, ví dụ 70264 hoặc 70.264, '
+            "không kèm chữ hay đơn vị.",
+        ),
+        _numbers(11, f'giá trị "-12" là số âm; số lượng không thể âm; {COUNT_VI}.'),
+        _numbers(
+            12,
+            "dòng này không có số liệu (ô số lượng cài đặt để trống); hãy ghi số người đã cài "
+            "đặt (cơ quan, đơn vị: số CBCCVC đã cài đặt).",
+        ),
+    ),
+    "reports/numbers_ambiguous_30.csv": (
+        (
+            3,
+            None,
+            INSTALLS_COL,
+            'Tệp "numbers_ambiguous_30.csv", dòng 3, cột E "Số lượng cài đặt": giá trị "0,895" '
+            + DECIMAL_VI,
+        ),
+        (
+            4,
+            None,
+            INSTALLS_COL,
+            'Tệp "numbers_ambiguous_30.csv", dòng 4, cột E "Số lượng cài đặt": giá trị "0.264" '
+            + DECIMAL_VI,
+        ),
+        (
+            5,
+            None,
+            INSTALLS_COL,
+            'Tệp "numbers_ambiguous_30.csv", dòng 5, cột E "Số lượng cài đặt": giá trị "70 26" '
+            f"có khoảng trắng không ngăn đúng nhóm 3 chữ số; {COUNT_VI}.",
+        ),
+    ),
+    "reports/fractional_cells.xlsx": (
+        (
+            3,
+            "Sheet",
+            INSTALLS_COL,
+            'Tệp "fractional_cells.xlsx", trang "Sheet", dòng 3, cột E "Số lượng cài đặt": giá '
+            f'trị "1234.5" không phải số nguyên; {COUNT_VI}.',
+        ),
+        (
+            4,
+            "Sheet",
+            INSTALLS_COL,
+            'Tệp "fractional_cells.xlsx", trang "Sheet", dòng 4, cột E "Số lượng cài đặt": giá '
+            f'trị "0.0895" không phải số nguyên; {COUNT_VI}.',
+        ),
+    ),
+    "reports/agency_staff_30.csv": (
+        (
+            3,
+            None,
+            "Số CBCCVC đã cài đặt",
+            'Tệp "agency_staff_30.csv", dòng 3, cột E "Số CBCCVC đã cài đặt": giá trị "1.05" '
+            + DECIMAL_VI,
+        ),
+    ),
+    "reports/dates_30.csv": (
+        _dates(3, f'ngày báo cáo "2020-08-06" ở sau ngày gửi (05/08/2020); {AFTER_SENT_VI}'),
+        _dates(4, f'ngày báo cáo "2020-08-06" ở sau ngày gửi (05/08/2020); {AFTER_SENT_VI}'),
+        _dates(
+            5,
+            'ngày báo cáo "2020-07-31" nằm ngoài thời gian chiến dịch (từ 01/08/2020 đến '
+            f"31/12/2020); {CAMPAIGN_VI}",
+        ),
+        _dates(
+            6,
+            'ngày báo cáo "08/04/2020" nằm ngoài thời gian chiến dịch (từ 01/08/2020 đến '
+            f"31/12/2020); {CAMPAIGN_VI}",
+        ),
+        _dates(7, f'ngày "31/02/2020" không có trên lịch; {DATE_VI}'),
+        _dates(8, f'giá trị "4-Aug-2020" không đọc được là ngày; {DATE_VI}'),
+        _dates(
+            9,
+            "ô ngày báo cáo để trống; hãy ghi ngày mà số liệu báo cáo, ví dụ 04/08/2020.",
+        ),
+    ),
+    "reports/submitted_at_formats_30.csv": (
+        (
+            9,
+            None,
+            SENT_COL,
+            'Tệp "submitted_at_formats_30.csv", dòng 9, cột D "Thời gian gửi": "04/08/2020 '
+            '25:10" không phải giờ có thật trong ngày; giờ từ 0 đến 23 (hoặc 1 đến 12 khi ghi '
+            "AM/PM, sáng/chiều), phút từ 0 đến 59, ví dụ 16:00 hoặc 4:00 PM.",
+        ),
+    ),
+    "reports/bao-cao-hai-duong.xlsx": (
+        _sheet(7, SENT_COL, f'giá trị "16 giờ kém 15" không đọc được là giờ; {TIME_VI}', "E"),
+        _sheet(
+            8,
+            TWO_ROW_INSTALLS,
+            f'ô chứa giá trị đúng/sai "TRUE", không phải con số; {COUNT_VI}.',
+            "F",
+        ),
+        _sheet(
+            9,
+            SENT_COL,
+            'giá trị "04/08/2020" có ngày nhưng thiếu giờ; hãy ghi cả giờ gửi, ví dụ '
+            "04/08/2020 16:00.",
+            "E",
+        ),
+        _sheet(10, SENT_COL, f'ngày trong "32/08/2020 16:00" không có trên lịch; {TIME_VI}', "E"),
+        _sheet(
+            11,
+            "Tên đơn vị",
+            "dòng này không có mã đơn vị lẫn tên đơn vị; hãy ghi mã đơn vị hoặc tên đơn vị.",
+            "C",
+        ),
+        _sheet(
+            12,
+            DATE_COL,
+            f'ngày báo cáo "06/08/2020" ở sau ngày gửi (04/08/2020); {AFTER_SENT_VI}',
+            "D",
+        ),
+        _sheet(
+            13,
+            TWO_ROW_INSTALLS,
+            'giá trị "70.264 người" không phải con số; hãy ghi số nguyên, ví dụ 70264 hoặc '
+            "70.264, không kèm chữ hay đơn vị.",
+            "F",
+        ),
+    ),
+    "reports/wrong_dimension.xlsx": (
+        (
+            5,
+            "Sheet",
+            INSTALLS_COL,
+            'Tệp "wrong_dimension.xlsx", trang "Sheet", dòng 5, cột E "Số lượng cài đặt": giá '
+            'trị "n/a" không phải con số; hãy ghi số nguyên, ví dụ 70264 hoặc 70.264, không kèm '
+            "chữ hay đơn vị.",
+        ),
+    ),
+    "reports/bad_record.json": (
+        (
+            2,
+            None,
+            INSTALLS_COL,
+            'Tệp "bad_record.json", bản ghi thứ 2, cột "Số lượng cài đặt": giá trị "8,95%" là '
+            "tỉ lệ phần trăm, không phải số lượng; hãy ghi số người (số nguyên), ví dụ 70264 "
+            "hoặc 70.264, không ghi tỉ lệ.",
+        ),
+    ),
+    "reports/sql_injection_30.csv": (
+        (
+            2,
+            None,
+            "Tên đơn vị",
+            'Tệp "sql_injection_30.csv", dòng 2, cột C "Tên đơn vị": tên đơn vị "\'); drop '
+            'table raw.unit_reports; --" không khớp với đơn vị nào trong danh mục; ' + NAME_VI,
+        ),
+        (
+            5,
+            None,
+            "Mã đơn vị",
+            'Tệp "sql_injection_30.csv", dòng 5, cột B "Mã đơn vị": mã đơn vị "288\'; --" không '
+            "có trong danh mục đơn vị báo cáo; hãy ghi đúng mã đơn vị được giao, hoặc để trống "
+            "mã và ghi đúng tên đơn vị.",
+        ),
+    ),
+    "reports/typo_30.csv": (
+        (
+            4,
+            None,
+            "Tên đơn vị",
+            'Tệp "typo_30.csv", dòng 4, cột C "Tên đơn vị": tên đơn vị "Huyện Không Có" không '
+            "khớp với đơn vị nào trong danh mục (gần giống nhất: 630 UBND Huyện Kông Chro, Gia "
+            "Lai; 664 UBND Huyện Krông Nô, Đắk Nông; 471 UBND Huyện Cồn Cỏ, Quảng Trị); " + NAME_VI,
+        ),
+    ),
+    "reports/chau_thanh_ambiguous.csv": (
+        (
+            2,
+            None,
+            "Tên đơn vị",
+            'Tệp "chau_thanh_ambiguous.csv", dòng 2, cột C "Tên đơn vị": tên đơn vị "Huyện Châu '
+            f'Thành" trùng với nhiều đơn vị: {CHAU_THANH_UNITS}; {AMBIGUOUS_VI}',
+        ),
+        (
+            3,
+            None,
+            "Tên đơn vị",
+            'Tệp "chau_thanh_ambiguous.csv", dòng 3, cột C "Tên đơn vị": tên đơn vị "Huyện Chợ '
+            f'Mới" trùng với nhiều đơn vị: {CHO_MOI_UNITS}; {AMBIGUOUS_VI}',
+        ),
+    ),
+    "reports/code_vs_name_30.csv": (
+        (
+            2,
+            None,
+            "Mã đơn vị",
+            'Tệp "code_vs_name_30.csv", dòng 2, cột B "Mã đơn vị": mã "288" là 288 UBND Thành '
+            'phố Hải Dương, Hải Dương nhưng tên "Huyện Nam Sách" là 291 UBND Huyện Nam Sách, Hải '
+            "Dương; hãy sửa mã hoặc tên để cả hai cùng chỉ đơn vị của dòng này.",
+        ),
+    ),
+    "installs/installs_20200804_bad_numbers.csv": tuple(
+        _export(
+            "installs_20200804_bad_numbers.csv",
+            row,
+            "installs",
+            f'giá trị "{value}" không phải số nguyên không âm; {EXPORT_COUNT_VI}',
+        )
+        for row, value in ((3, "-5"), (4, "1.5"), (5, "12,5"), (6, "1e3"))
+    )
+    + tuple(
+        _export(
+            "installs_20200804_bad_numbers.csv",
+            row,
+            "installs_with_phone",
+            f'giá trị "{value}" không phải số nguyên không âm; {PHONE_VI}',
+        )
+        for row, value in ((7, "-1"), (8, "2.5"))
+    ),
+    "installs/installs_20200804_empty_installs.csv": (
+        _export(
+            "installs_20200804_empty_installs.csv",
+            3,
+            "installs",
+            "ô số lượt cài đặt để trống; hãy ghi số lượt cài đặt, ví dụ 120000.",
+        ),
+    ),
+    "installs/installs_20200804_levels.csv": (
+        _export(
+            "installs_20200804_levels.csv",
+            5,
+            "unit_code",
+            f'mã "99999" không phải mã xã nào đã biết; {GSO_VI}',
+        ),
+        _export(
+            "installs_20200804_levels.csv",
+            6,
+            "level",
+            'cấp "nation" không hợp lệ; hãy ghi province, district hoặc commune.',
+        ),
+        _export(
+            "installs_20200804_levels.csv",
+            7,
+            "level",
+            "ô cấp đơn vị để trống; hãy ghi province, district hoặc commune.",
+        ),
+    ),
+    "installs/installs_20200804_unknown_units.csv": tuple(
+        _export(
+            "installs_20200804_unknown_units.csv",
+            row,
+            "unit_code",
+            f'mã "{code}" không phải mã {level} nào đã biết; {GSO_VI}',
+        )
+        for row, code, level in ((3, "999", "huyện"), (4, "99", "tỉnh"), (5, "abc", "huyện"))
+    )
+    + (
+        _export(
+            "installs_20200804_unknown_units.csv",
+            6,
+            "unit_code",
+            f'mã "288" không phải mã tỉnh nào đã biết; {GSO_VI}',
+        ),
+    ),
+    "installs/installs_20200804_other_day.csv": (
+        _export(
+            "installs_20200804_other_day.csv",
+            3,
+            "snapshot_date",
+            'ngày "2020-08-03" khác ngày ghi trong tên tệp (04/08/2020); mỗi tệp chỉ chứa số '
+            "liệu của ngày ghi trong tên tệp; số liệu ngày khác hãy gửi trong tệp mang tên ngày "
+            "đó.",
+        ),
+        _export(
+            "installs_20200804_other_day.csv",
+            4,
+            "snapshot_date",
+            'giá trị "04/08/2020" không phải ngày dạng YYYY-MM-DD; hãy ghi ngày dạng YYYY-MM-DD, '
+            "ví dụ 2020-08-04.",
+        ),
+    ),
+    "installs/installs_20200804_duplicates.csv": (
+        _export(
+            "installs_20200804_duplicates.csv",
+            4,
+            "unit_code",
+            f"tỉnh 30 đã có ở một dòng trước trong tệp; {DUPLICATE_VI}",
+        ),
+        _export(
+            "installs_20200804_duplicates.csv",
+            5,
+            "unit_code",
+            f"huyện 288 đã có ở một dòng trước trong tệp; {DUPLICATE_VI}",
+        ),
+        _export(
+            "installs_20200804_duplicates.csv",
+            7,
+            "unit_code",
+            f"tỉnh 01 đã có ở một dòng trước trong tệp; {DUPLICATE_VI}",
+        ),
+    ),
+    "installs/installs_20200804_empty_cells.csv": (
+        _export(
+            "installs_20200804_empty_cells.csv",
+            3,
+            "snapshot_date",
+            "ô ngày để trống; hãy ghi ngày của số liệu, ví dụ 2020-08-04.",
+        ),
+        _export(
+            "installs_20200804_empty_cells.csv", 4, "unit_code", f"ô mã đơn vị để trống; {GSO_VI}"
+        ),
+    ),
+    "installs/installs_20200804_bad_row.parquet": (
+        (
+            2,
+            None,
+            "installs",
+            'Tệp "installs_20200804_bad_row.parquet", dòng dữ liệu thứ 2, cột "installs": giá '
+            f'trị "-3" không phải số nguyên không âm; {EXPORT_COUNT_VI}',
+        ),
+    ),
+}
+
+FILE_SAID: dict[str, Reason] = {
+    "installs/installs_2020-08-04.csv": (
+        'Tệp "installs_2020-08-04.csv": tên tệp không theo quy định installs_YYYYMMDD; hãy đặt '
+        "tên installs_YYYYMMDD theo ngày của số liệu, ví dụ installs_20200804.csv (hoặc .csv.gz, "
+        ".parquet)."
+    ),
+    "installs/installs_20200231.csv": (
+        'Tệp "installs_20200231.csv": "20200231" trong tên tệp không phải ngày có thật; hãy ghi '
+        "trong tên tệp một ngày có thật, dạng YYYYMMDD, ví dụ 20200804."
+    ),
+    "installs/installs_20200804_corrupt.csv.gz": re.compile(
+        r'^Tệp "installs_20200804_corrupt\.csv\.gz": không đọc được tệp \(.+\); hãy kiểm tra '
+        r"tệp không bị hỏng và đúng định dạng theo đuôi tên \(CSV, CSV\.GZ hoặc Parquet\) rồi "
+        r"gửi lại\.$"
+    ),
+    "installs/installs_20200804_not_parquet.parquet": re.compile(
+        r'^Tệp "installs_20200804_not_parquet\.parquet": không đọc được tệp \((?!.*/tmp).+\); '
+    ),
+    "installs/installs_20200804_missing_column.csv": (
+        'Tệp "installs_20200804_missing_column.csv": thiếu cột "installs" (các cột có: '
+        '"snapshot_date", "level", "unit_code", "installs_with_phone"); ' + EXPORT_COLUMNS_VI
+    ),
+    "installs/installs_20200804_header_only.csv": (
+        f'Tệp "installs_20200804_header_only.csv": {NO_ROWS_VI}'
+    ),
+    "reports/header_only.csv": f'Tệp "header_only.csv": {NO_ROWS_VI}',
+    "reports/header_only_sheet.xlsx": (
+        f'Tệp "header_only_sheet.xlsx", trang "Báo cáo": {NO_ROWS_VI}'
+    ),
+    "reports/empty.csv": (
+        'Tệp "empty.csv": tệp trống, không có nội dung; hãy điền báo cáo vào mẫu, lưu lại rồi gửi.'
+    ),
+    "reports/..bad..name;rm -rf.csv": (
+        'Tệp "..bad..name;rm -rf.csv": không tìm thấy dòng tiêu đề của bảng báo cáo trong 15 '
+        f"dòng đầu; {TEMPLATE_VI}"
+    ),
+    "reports/missing_column.csv": (
+        'Tệp "missing_column.csv": thiếu cột "Số lượng cài đặt" hoặc "Số CBCCVC đã cài đặt" '
+        '(các cột đọc được: "Ngày báo cáo", "Mã đơn vị", "Tên đơn vị", "Ghi chú"); hãy dùng mẫu '
+        'báo cáo, có cột "Số lượng cài đặt" hoặc "Số CBCCVC đã cài đặt".'
+    ),
+    "reports/windows_1258.csv": (
+        'Tệp "windows_1258.csv": tệp CSV không lưu theo bảng mã UTF-8 (chữ lỗi đầu tiên ở dòng '
+        '1), nên chữ tiếng Việt sẽ bị sai; trong Excel chọn File > Save As > "CSV UTF-8 (Comma '
+        'delimited)" hoặc "Excel Workbook (.xlsx)" rồi gửi lại.'
+    ),
+    "reports/bao_cao_unicode_text.txt": (
+        'Tệp "bao_cao_unicode_text.txt": không nhận loại tệp ".txt"; hãy gửi báo cáo dạng Excel '
+        "(.xlsx), CSV (.csv) hoặc JSON (.json)."
+    ),
+    "reports/bao_cao.pdf": (
+        'Tệp "bao_cao.pdf": không nhận loại tệp ".pdf"; hãy gửi báo cáo dạng Excel (.xlsx), CSV '
+        "(.csv) hoặc JSON (.json)."
+    ),
+    "reports/~$template_30.xlsx": (
+        'Tệp "~$template_30.xlsx": đây là tệp khóa tạm Excel tạo ra khi đang mở bảng tính '
+        "(~$...), không phải báo cáo; hãy gửi chính tệp báo cáo (tên không bắt đầu bằng ~$)."
+    ),
+    "reports/invalid.json": (
+        'Tệp "invalid.json": tệp JSON sai cú pháp ở dòng 3, ký tự thứ 1; hãy xuất lại tệp JSON '
+        "từ phần mềm, hoặc gửi báo cáo dạng Excel (.xlsx)."
+    ),
+    "reports/not_a_list.json": (
+        'Tệp "not_a_list.json": tệp JSON không chứa danh sách bản ghi báo cáo; dạng đúng: một '
+        'danh sách các bản ghi, hoặc một đối tượng có khóa "rows" là danh sách.'
+    ),
+    "reports/deeply_nested.json": (
+        'Tệp "deeply_nested.json": tệp JSON lồng nhau quá sâu, không phải một báo cáo; hãy gửi '
+        "báo cáo dạng danh sách các bản ghi, hoặc dạng Excel (.xlsx)."
+    ),
+    "reports/truncated.xlsx": (
+        'Tệp "truncated.xlsx": tệp Excel bị hỏng hoặc chưa được gửi trọn vẹn; ' + SAVE_AS_VI
+    ),
+    "reports/zip_bomb.xlsx": re.compile(
+        r'^Tệp "zip_bomb\.xlsx": khi giải nén, tệp Excel lớn \d{1,3}(\.\d{3})+ byte, vượt giới '
+        r"hạn 50\.000 byte; hãy xóa các trang, hình ảnh và định dạng thừa, chỉ giữ bảng báo "
+        r"cáo, rồi gửi lại\.$"
+    ),
+    "reports/too_big.csv": re.compile(
+        r'^Tệp "too_big\.csv": tệp nặng \d{2}\.\d{3} byte, vượt giới hạn 32\.768 byte nên không '
+        r"được đọc; hãy gửi tệp chỉ gồm bảng báo cáo, hoặc chia thành nhiều tệp nhỏ hơn\.$"
+    ),
+    "reports/legacy_97_2003.xls": (
+        f'Tệp "legacy_97_2003.xls": đây là tệp Excel 97-2003 (.xls) kiểu cũ; {SAVE_AS_VI}'
+    ),
+    "reports/password_protected.xlsx": (
+        'Tệp "password_protected.xlsx": bảng tính được đặt mật khẩu nên không đọc được; hãy gỡ '
+        "mật khẩu (File > Info > Protect Workbook > Encrypt with Password, xóa mật khẩu, lưu) "
+        "rồi gửi lại."
+    ),
+    "reports/web_page.xls": (
+        'Tệp "web_page.xls": đây là trang web (HTML) được lưu với đuôi tên của bảng tính, không '
+        f"phải tệp Excel; {SAVE_AS_VI}"
+    ),
+    "reports/empty_sheet.xlsx": (
+        'Tệp "empty_sheet.xlsx", trang "Sheet1": trang này trống, không có số liệu; hãy điền '
+        "báo cáo vào trang này, lưu lại rồi gửi."
+    ),
+    "reports/empty_sheets.xlsx": (
+        'Tệp "empty_sheets.xlsx": không trang nào có số liệu: các trang "Báo cáo", "Sheet2" đều '
+        "trống; hãy điền báo cáo vào mẫu, lưu lại rồi gửi."
+    ),
+    "reports/notes_only.xlsx": (
+        'Tệp "notes_only.xlsx": không trang nào có bảng báo cáo: "Ghi chú" (không có dòng tiêu '
+        f"đề trong 15 dòng đầu); {TEMPLATE_VI}"
+    ),
+    "reports/data_on_other_sheet.xlsx": (
+        'Tệp "data_on_other_sheet.xlsx": trang "Báo cáo" có dòng tiêu đề nhưng không có số '
+        'liệu; số liệu lại nằm ở trang "Sheet2", nơi không có dòng tiêu đề; hãy chép số liệu '
+        'vào ngay dưới dòng tiêu đề ở trang "Báo cáo" rồi gửi lại.'
+    ),
+}
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -1008,6 +1671,14 @@ def check_outcome(settings: Settings, name: str, run_id: str = "corpus") -> None
     )
     assert _with_reasons(expect.rejected, row_rejections) == list(expect.rejected)
 
+    told = query(
+        settings,
+        "select row_number, sheet, header, message from raw.rejected_rows "
+        "where source_file = ? and row_number is not null order by row_number",
+        [path],
+    )
+    check_rows_said(name, path.rsplit("/", 1)[-1], expect, told)
+
     file_flags = query(
         settings,
         "select column_name, raw_value, check_id, reason from raw.rejected_rows "
@@ -1015,6 +1686,18 @@ def check_outcome(settings: Settings, name: str, run_id: str = "corpus") -> None
         [path],
     )
     assert file_flags == ([(None, None, "malformed_file", reason)] if expect.flags_file else [])
+    file_told = query(
+        settings,
+        "select header, message from raw.rejected_rows "
+        "where source_file = ? and row_number is null",
+        [path],
+    )
+    if expect.flags_file:
+        ((header, message),) = file_told
+        assert header is None
+        assert message is not None and message.startswith(f'Tệp "{file_name}"'), message
+        if name in FILE_SAID:
+            assert reason_matches(FILE_SAID[name], message), message
     assert query(
         settings,
         "select distinct source, detected_at from raw.rejected_rows where source_file = ?",
@@ -1036,6 +1719,36 @@ def check_outcome(settings: Settings, name: str, run_id: str = "corpus") -> None
         assert copy.read_bytes() == data
     else:
         assert quarantined_to is None
+
+
+def _row_words(file_name: str) -> str:
+    """How a message counts rows: as a spreadsheet shows them, a JSON record, a Parquet row."""
+    if file_name.lower().endswith(".json"):
+        return "bản ghi thứ"
+    if file_name.lower().endswith(".parquet"):
+        return "dòng dữ liệu thứ"
+    return "dòng"
+
+
+def check_rows_said(name: str, file_name: str, expect: Expect, told: list[tuple]) -> None:
+    """Every rejected row's message names the file, the sheet (a workbook's), the row and
+    the header as written; SAID's are asserted whole."""
+    assert [row for row, *_ in told] == [row for row, *_ in expect.rejected]
+    workbook = file_name.lower().endswith((".xlsx", ".xls"))
+    for row, sheet, header, message in told:
+        assert message is not None and message.startswith(f'Tệp "{file_name}"'), message
+        assert (sheet is not None) == workbook, sheet
+        if sheet is not None:
+            assert f'Tệp "{file_name}", trang "{sheet}", ' in message, message
+        assert f"{_row_words(file_name)} {row}, cột" in message, message
+        assert header and f' "{header}": ' in message, message
+    if name in SAID:
+        assert len(told) == len(SAID[name])
+        shown = [
+            (*row[:3], expected[3] if reason_matches(expected[3], row[3]) else row[3])
+            for row, expected in zip(told, SAID[name], strict=True)
+        ]
+        assert shown == list(SAID[name])
 
 
 def outcome_params(names: list[str]) -> list:
@@ -1224,3 +1937,214 @@ def test_quarantined_file_counts_its_rejected_rows(
     assert query(settings, "select status, rows_loaded, rows_rejected from raw.landing_files") == [
         ("quarantined", 0, 2)
     ]
+
+
+# --- the senders' messages in English ---------------------------------------------------------
+
+COUNT_EN = "write a whole non-negative number, e.g. 70264 or 70.264."
+TIME_EN = "write the time as 16:00 or 16h00, with the date if you like: 04/08/2020 16:00."
+SAVE_AS_EN = (
+    'open it in Excel, choose File > Save As > "Excel Workbook (.xlsx)" (or "CSV UTF-8") and '
+    "send it again."
+)
+
+
+def _sheet_en(row: int, header: str, column: str, what: str) -> tuple:
+    return (
+        row,
+        "Báo cáo",
+        header,
+        f'File "bao-cao-hai-duong.xlsx", sheet "Báo cáo", row {row}, column {column} "{header}": '
+        + what,
+    )
+
+
+# fixture -> (rows: (row_number, sheet, header, message), the file's message)
+SAID_EN: dict[str, tuple[tuple[tuple, ...], Reason]] = {
+    "reports/bao-cao-hai-duong.xlsx": (
+        (
+            _sheet_en(
+                7,
+                SENT_COL,
+                "E",
+                f'the value "16 giờ kém 15" cannot be read as a time of day; {TIME_EN}',
+            ),
+            _sheet_en(
+                8,
+                TWO_ROW_INSTALLS,
+                "F",
+                f'the cell holds the true/false value "TRUE", not a number; {COUNT_EN}',
+            ),
+            _sheet_en(
+                9,
+                SENT_COL,
+                "E",
+                'the value "04/08/2020" has a date but no time of day; write the time it was '
+                "sent too, e.g. 04/08/2020 16:00.",
+            ),
+            _sheet_en(
+                10,
+                SENT_COL,
+                "E",
+                f'the date in "32/08/2020 16:00" is not a day of the calendar; {TIME_EN}',
+            ),
+            _sheet_en(
+                11,
+                "Tên đơn vị",
+                "C",
+                "the row has neither a unit code nor a unit name; write the unit code or the "
+                "unit name.",
+            ),
+            _sheet_en(
+                12,
+                DATE_COL,
+                "D",
+                'the report date "06/08/2020" is after the day it was sent (2020-08-04); write '
+                "the day the figures are for; it cannot be after the day you send them.",
+            ),
+            _sheet_en(
+                13,
+                TWO_ROW_INSTALLS,
+                "F",
+                'the value "70.264 người" is not a number; write a whole number, e.g. 70264 or '
+                "70.264, without words or units.",
+            ),
+        ),
+        None,
+    ),
+    "reports/dates_30.csv": (
+        (
+            (
+                3,
+                None,
+                DATE_COL,
+                'File "dates_30.csv", row 3, column A "Ngày báo cáo": the report date '
+                '"2020-08-06" is after the day it was sent (2020-08-05); write the day the '
+                "figures are for; it cannot be after the day you send them.",
+            ),
+            (4, None, DATE_COL, Prefix('File "dates_30.csv", row 4, column A "Ngày báo cáo": ')),
+            (
+                5,
+                None,
+                DATE_COL,
+                'File "dates_30.csv", row 5, column A "Ngày báo cáo": the report date '
+                '"2020-07-31" is outside the campaign (2020-08-01 to 2020-12-31); check the '
+                "date, written as day/month/year, e.g. 04/08/2020.",
+            ),
+            (6, None, DATE_COL, Prefix('File "dates_30.csv", row 6, column A "Ngày báo cáo": ')),
+            (7, None, DATE_COL, Prefix('File "dates_30.csv", row 7, column A "Ngày báo cáo": ')),
+            (8, None, DATE_COL, Prefix('File "dates_30.csv", row 8, column A "Ngày báo cáo": ')),
+            (
+                9,
+                None,
+                DATE_COL,
+                'File "dates_30.csv", row 9, column A "Ngày báo cáo": the report date is empty; '
+                "write the day the figures are for, e.g. 04/08/2020.",
+            ),
+        ),
+        None,
+    ),
+    "reports/bad_record.json": (
+        (
+            (
+                2,
+                None,
+                INSTALLS_COL,
+                'File "bad_record.json", record 2, column "Số lượng cài đặt": the value "8,95%" '
+                "is a percentage, not a count; write the number of people as a whole number, "
+                "e.g. 70264 or 70.264, not a share.",
+            ),
+        ),
+        None,
+    ),
+    "installs/installs_20200804_bad_row.parquet": (
+        (
+            (
+                2,
+                None,
+                "installs",
+                'File "installs_20200804_bad_row.parquet", data row 2, column "installs": the '
+                'value "-3" is not a whole non-negative number; write a whole non-negative '
+                "number, e.g. 120000.",
+            ),
+        ),
+        None,
+    ),
+    "installs/installs_20200804_duplicates.csv": (
+        (
+            (
+                4,
+                None,
+                "unit_code",
+                'File "installs_20200804_duplicates.csv", row 4, column "unit_code": province 30 '
+                "already has a row earlier in the file; write one row per unit; the first one "
+                "was kept and this one left out.",
+            ),
+            (5, None, "unit_code", Prefix('File "installs_20200804_duplicates.csv", row 5, ')),
+            (7, None, "unit_code", Prefix('File "installs_20200804_duplicates.csv", row 7, ')),
+        ),
+        None,
+    ),
+    "reports/legacy_97_2003.xls": (
+        (),
+        f'File "legacy_97_2003.xls": this is an old Excel 97-2003 workbook (.xls); {SAVE_AS_EN}',
+    ),
+    "reports/password_protected.xlsx": (
+        (),
+        'File "password_protected.xlsx": the workbook is protected with a password, so it '
+        "cannot be read; remove the password (File > Info > Protect Workbook > Encrypt with "
+        "Password, clear it, save) and send it again.",
+    ),
+    "reports/web_page.xls": (
+        (),
+        'File "web_page.xls": this is a web page (HTML) saved with a spreadsheet\'s name, not '
+        f"an Excel file; {SAVE_AS_EN}",
+    ),
+    "reports/data_on_other_sheet.xlsx": (
+        (),
+        'File "data_on_other_sheet.xlsx": sheet "Báo cáo" has the header row but no figures; '
+        'the figures are on sheet "Sheet2", which has no header row; copy the figures right '
+        'under the header row on sheet "Báo cáo" and send it again.',
+    ),
+    "reports/empty_sheet.xlsx": (
+        (),
+        'File "empty_sheet.xlsx", sheet "Sheet1": the sheet is empty: it holds no figures; fill '
+        "in the report on this sheet, save it and send it.",
+    ),
+    "reports/too_big.csv": (
+        (),
+        re.compile(
+            r'^File "too_big\.csv": the file is \d{2},\d{3} bytes, over the limit of 32,768, so '
+            r"it was not read; send a file holding only the report table, or split it into "
+            r"smaller files\.$"
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAID_EN))
+def test_messages_in_english_when_asked(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BLUEZONE_ALERT_LANGUAGE=en: the same places, values and hints, in English."""
+    monkeypatch.setenv("BLUEZONE_ALERT_LANGUAGE", "en")
+    settings = corpus_settings(tmp_path, monkeypatch)
+    assert settings.alert_language == "en"
+    land(settings, [name])
+    ingest_landing(settings, run_id="corpus", loaded_at=LOADED_AT)
+    rows_said, file_said = SAID_EN[name]
+    told = query(
+        settings,
+        "select row_number, sheet, header, message from raw.rejected_rows "
+        "where row_number is not null order by row_number",
+    )
+    assert len(told) == len(rows_said)
+    shown = [
+        (*row[:3], expected[3] if reason_matches(expected[3], row[3]) else row[3])
+        for row, expected in zip(told, rows_said, strict=True)
+    ]
+    assert shown == list(rows_said)
+    file_told = query(settings, "select message from raw.rejected_rows where row_number is null")
+    assert [reason_matches(file_said, message) for (message,) in file_told] == (
+        [True] if file_said is not None else []
+    ), file_told

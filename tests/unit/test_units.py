@@ -52,3 +52,23 @@ def test_fuzzy_match_only_when_unique_and_close(registry: UnitMatcher) -> None:
     assert match.unit is not None and match.unit.unit_code == "002"
     typo = registry.match(None, "Quan Hoan Kiemm", set())
     assert typo.unit is not None and (typo.unit.unit_code, typo.method) == ("002", "fuzzy")
+
+
+def test_a_unit_not_matched_says_why_and_names_the_units_a_sender_can_choose(
+    registry: UnitMatcher,
+) -> None:
+    ambiguous = registry.match(None, "Huyện Chợ Mới", set())
+    assert ambiguous.problem == "unit_name_ambiguous"
+    assert [registry.describe(unit) for unit in ambiguous.suggestions] == [
+        "065 UBND Huyện Chợ Mới, Bắc Kạn",
+        "893 UBND Huyện Chợ Mới, An Giang",
+    ]
+    assert registry.match("999", None, set()).problem == "unit_code_unknown"
+    assert registry.match(None, None, set()).problem == "unit_missing"
+    closest = registry.match(None, "Huyện Không Có", set())
+    assert closest.problem == "unit_name_unknown_closest"
+    assert [unit.unit_code for unit in closest.suggestions] == ["630", "664", "471"]
+    assert registry.match(None, "Zzzz Qqqq", set()).problem == "unit_name_unknown"
+    mismatch = registry.match("288", "Huyện Nam Sách", set())
+    assert mismatch.problem == "code_name_mismatch"
+    assert [unit.unit_code for unit in mismatch.candidates] == ["288", "291"]

@@ -205,3 +205,47 @@ def test_a_date_alone_or_a_time_without_a_day_is_rejected_with_what_to_write() -
         parse_local_timestamp("05/08/2020")
     with pytest.raises(ValueRejected, match="DD/MM/YYYY HH:MM"):
         parse_local_timestamp("16:00")
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ("8,95%", "count_percent"),
+        ("1.5", "count_decimal"),
+        ("0,895", "count_decimal"),
+        (12.5, "count_fraction"),
+        ("-5", "count_negative"),
+        (-5, "count_negative"),
+        (-5.0, "count_negative"),
+        ("=SUM(A1:A3)", "count_formula"),
+        ("70 26", "count_spaces"),
+        ("70.264 người", "count_not_number"),
+        ("abc", "count_not_number"),
+        (True, "count_boolean"),
+    ],
+)
+def test_a_rejected_count_says_which_problem_it_is(raw: object, problem: str) -> None:
+    """The problem picks the sender's message and its hint (ingest.messages)."""
+    with pytest.raises(ValueRejected) as caught:
+        parse_count(raw)
+    assert caught.value.problem == problem
+
+
+@pytest.mark.parametrize(
+    ("parse", "raw", "problem"),
+    [
+        (parse_date, "31/02/2020", "date_impossible"),
+        (parse_date, "4-Aug-2020", "date_format"),
+        (parse_date, "08/2020", "date_format"),
+        (parse_local_timestamp, "05/08/2020", "timestamp_no_time"),
+        (parse_local_timestamp, "32/08/2020 16:00", "timestamp_bad_date"),
+        (parse_local_timestamp, "05/08/2020 25:10", "time_invalid"),
+        (parse_local_timestamp, "05/08/2020 13 PM", "time_invalid"),
+        (parse_local_timestamp, "05/08/2020 16 giờ kém 15", "time_format"),
+        (parse_local_timestamp, "16:00", "time_format"),
+    ],
+)
+def test_a_rejected_date_or_time_says_which_problem_it_is(parse, raw: str, problem: str) -> None:
+    with pytest.raises(ValueRejected) as caught:
+        parse(raw)
+    assert caught.value.problem == problem

@@ -4,7 +4,9 @@ Export files (CSV, CSV.GZ or Parquet) are read and checked by DuckDB in a privat
 connection, never in the warehouse's transaction: a file that cannot be read (a corrupt
 gzip, a CSV named .parquet) fails there alone. Every row is checked in SQL; the good rows
 and the rejected rows (with column, check and reason) come back as plain rows for the
-caller to insert, with their lineage, in its transaction.
+caller to insert, with their lineage, in its transaction. A rejected row names its row as
+a spreadsheet program shows a CSV (the header is row 1) or its position in a Parquet file,
+and carries the sender's message (``ingest.messages``) beside the data team's reason.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from pathlib import Path
 
 import duckdb
 
+from bluezone_warehouse.ingest import messages
 from bluezone_warehouse.ingest.events import CheckedEvents, check_events
+from bluezone_warehouse.ingest.messages import Words, quoted
 from bluezone_warehouse.ingest.source import InputRejected
 from bluezone_warehouse.ingest.values import COUNT_PATTERN, count_text_sql, parse_count
 
@@ -47,12 +51,17 @@ def export_day(file_name: str) -> date:
     match = EXPORT_NAME.match(file_name)
     if not match:
         raise ExportRejected(
-            "install export names must be installs_YYYYMMDD[_anything].csv, .csv.gz or .parquet"
+            "install export names must be installs_YYYYMMDD[_anything].csv, .csv.gz or .parquet",
+            problem="export_name",
         )
     try:
         return datetime.strptime(match[1], "%Y%m%d").date()
     except ValueError:
-        raise ExportRejected(f"{match[1]!r} in the file name is not a calendar day") from None
+        raise ExportRejected(
+            f"{match[1]!r} in the file name is not a calendar day",
+            problem="file_name_day",
+            details={"value": match[1]},
+        ) from None
 
 
 def _as_text(column: str, column_type: str) -> str:
@@ -92,12 +101,16 @@ with typed as (
 flagged as (
     select
         *,
-        case level_typed
-            when 'province' then unit_code_typed in (select code from known_provinces)
-            when 'district' then unit_code_typed in (select code from known_districts)
-            when 'commune' then unit_code_typed in (select code from known_communes)
-            else false
-        end as is_known_unit,
+        -- An empty code is no known unit (not NULL, which no check would catch).
+        coalesce(
+            case level_typed
+                when 'province' then unit_code_typed in (select code from known_provinces)
+                when 'district' then unit_code_typed in (select code from known_districts)
+                when 'commune' then unit_code_typed in (select code from known_communes)
+                else false
+            end,
+            false
+        ) as is_known_unit,
     from typed
 ),
 first_problem as (
@@ -107,27 +120,35 @@ first_problem as (
             when snapshot_date_typed is null
                 then ['snapshot_date', 'malformed_file',
                       'snapshot_date is not a date (expected YYYY-MM-DD), got '
-                      || coalesce(snapshot_date, 'nothing')]
+                      || coalesce(snapshot_date, 'nothing'),
+                      case when coalesce(snapshot_date, '') = '' then 'export_date_empty'
+                          else 'export_date_format' end]
             when snapshot_date_typed <> $day
                 then ['snapshot_date', 'out_of_range_date',
                       'snapshot_date ' || snapshot_date || ' differs from the day in the file name '
-                      || strftime($day, '%Y-%m-%d')]
+                      || strftime($day, '%Y-%m-%d'), 'export_other_day']
             when level_typed is null or level_typed not in ('province', 'district', 'commune')
                 then ['level', 'malformed_file',
                       'level must be province, district or commune, got '
-                      || coalesce(level, 'nothing')]
+                      || coalesce(level, 'nothing'),
+                      case when coalesce(level, '') = '' then 'export_level_empty'
+                          else 'export_level' end]
             when not is_known_unit
                 then ['unit_code', 'unknown_unit',
                       'unit_code ' || coalesce(unit_code, 'nothing') || ' is not a known '
-                      || level_typed || ' code']
+                      || level_typed || ' code',
+                      case when coalesce(unit_code, '') = '' then 'export_unit_empty'
+                          else 'export_unit_unknown' end]
             when not coalesce(installs_ok, false)
                 then ['installs', 'malformed_file',
                       'installs must be a whole non-negative number, got '
-                      || coalesce(installs, 'nothing')]
+                      || coalesce(installs, 'nothing'),
+                      case when coalesce(installs, '') = '' then 'export_installs_empty'
+                          else 'export_installs' end]
             when not phone_ok
                 then ['installs_with_phone', 'malformed_file',
                       'installs_with_phone must be a whole non-negative number or empty, got '
-                      || installs_with_phone]
+                      || installs_with_phone, 'export_phone']
         end as problem,
     from flagged
 ),
@@ -142,7 +163,7 @@ checked as (
                 ) > 1
                     then ['unit_code', 'malformed_file',
                           'duplicate row for ' || level_typed || ' ' || unit_code_typed
-                          || ' in this file (the first one was kept)']
+                          || ' in this file (the first one was kept)', 'export_duplicate']
             end
         ) as problem,
     from first_problem
@@ -152,6 +173,7 @@ select
     problem[1] as bad_column,
     problem[2] as check_id,
     problem[3] as reason,
+    problem[4] as problem,
 from checked
 """
 
@@ -181,15 +203,18 @@ class ExportChecker:
     def close(self) -> None:
         self.con.close()
 
-    def check_events(self, local_path: Path, day: date) -> CheckedEvents:
+    def check_events(
+        self, local_path: Path, day: date, *, file_name: str, language: str
+    ) -> CheckedEvents:
         """Check and aggregate an event export, with every thread (order does not matter)."""
         self.con.execute("reset threads")
         try:
-            return check_events(self.con, local_path, day)
+            return check_events(self.con, local_path, day, file_name=file_name, language=language)
         finally:
             self.con.execute("set threads = 1")
 
-    def _stage(self, local_path: Path) -> None:
+    def _stage(self, local_path: Path) -> dict[str, str]:
+        """Stage the file's rows; returns each export column's header as written."""
         if local_path.name.lower().endswith(".parquet"):
             reader = "read_parquet(?, file_row_number = true)"
             row = f"(file_row_number + 1)::integer as {ROW}"
@@ -205,14 +230,22 @@ class ExportChecker:
                 [str(local_path)],
             )
         except duckdb.Error as err:
-            raise ExportRejected(f"file cannot be read: {str(err).splitlines()[0]}") from None
+            raise _unreadable(err, local_path) from None
         described = self.con.execute("describe export_stage").fetchall()
         types = {name: kind for name, kind, *_ in described if name != ROW}
         normalised = {name.strip().lstrip("\ufeff").lower(): name for name in types}
         missing = [column for column in REQUIRED_COLUMNS if column not in normalised]
         if missing:
             found = ", ".join(list(types)[:10]) or "no columns"
-            raise ExportRejected(f"missing required column(s) {', '.join(missing)}; found {found}")
+            raise ExportRejected(
+                f"missing required column(s) {', '.join(missing)}; found {found}",
+                problem="export_missing_columns",
+                details={
+                    "missing": quoted(missing),
+                    "found": quoted(list(types)[:10]) or Words(vi="không có", en="none"),
+                    "required": quoted(EXPORT_COLUMNS),
+                },
+            )
         select = ", ".join(
             f"{_as_text(normalised[c], types[normalised[c]])} as {c}"
             if c in normalised
@@ -222,6 +255,7 @@ class ExportChecker:
         self.con.execute(
             f"create or replace temp table export_rows as select {select}, {ROW} from export_stage"
         )
+        return {c: normalised[c].strip().lstrip("\ufeff").strip() for c in normalised}
 
     def _good_rows(self) -> Iterator[dict]:
         """The checked rows, fetched in chunks (an export can hold millions)."""
@@ -241,8 +275,9 @@ class ExportChecker:
                     "row_number": row,
                 }
 
-    def _rejected_rows(self, day: date) -> Iterator[dict]:
-        """The rejected rows with file, row, column, value and reason, fetched in chunks."""
+    def _rejected_rows(self, day: date, place: _Place) -> Iterator[dict]:
+        """The rejected rows with file, row, column, value, reason and the sender's message,
+        fetched in chunks."""
         cursor = self.con.execute(
             f"""
                 select
@@ -265,7 +300,8 @@ class ExportChecker:
                             where code = unit_code_typed
                         )
                     end,
-                    coalesce(snapshot_date_typed, $day)
+                    coalesce(snapshot_date_typed, $day),
+                    problem, level_typed, unit_code_typed
                 from export_checked
                 where bad_column is not null
                 order by {ROW}
@@ -273,7 +309,19 @@ class ExportChecker:
             {"day": day},
         )
         while chunk := cursor.fetchmany(10_000):
-            for row, column, raw, check_id, reason, code, province, when in chunk:
+            for (
+                row,
+                column,
+                raw,
+                check_id,
+                reason,
+                code,
+                province,
+                when,
+                problem,
+                level,
+                typed,
+            ) in chunk:
                 yield {
                     "row_number": row,
                     "column_name": column,
@@ -283,11 +331,21 @@ class ExportChecker:
                     "unit_code": code,
                     "province_code": province,
                     "day": when,
+                    "header": place.headers.get(column),
+                    "message": place.render(
+                        problem,
+                        row=row,
+                        column=column,
+                        value=raw,
+                        day=day,
+                        level=_LEVELS.get(level, level),
+                        code=typed,
+                    ),
                 }
 
-    def check(self, local_path: Path, day: date) -> CheckedExport:
+    def check(self, local_path: Path, day: date, *, file_name: str, language: str) -> CheckedExport:
         """Good and rejected rows of one export file; raises ExportRejected for a bad file."""
-        self._stage(local_path)
+        headers = self._stage(local_path)
         self.con.execute(_CHECKED, {"day": day})
         result = CheckedExport()
         good = self.con.execute(
@@ -298,7 +356,48 @@ class ExportChecker:
             "select count(*) from export_checked where bad_column is not null"
         ).fetchone()[0]
         if not good and not bad:
-            raise ExportRejected("the file has a header but no data rows")
+            raise ExportRejected("the file has a header but no data rows", problem="no_data_rows")
         result.good, result.bad = good, bad
-        result.rejected = self._rejected_rows(day)
+        parquet = local_path.name.lower().endswith(".parquet")
+        place = _Place(file_name, language, headers, "data_row" if parquet else "row")
+        result.rejected = self._rejected_rows(day, place)
         return result
+
+
+# A level as a message names it.
+_LEVELS = {
+    "province": Words(vi="tỉnh", en="province"),
+    "district": Words(vi="huyện", en="district"),
+    "commune": Words(vi="xã", en="commune"),
+}
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where an export's rejected rows are, for the sender's messages."""
+
+    file_name: str
+    language: str
+    headers: dict[str, str]  # export column -> header as written
+    row_kind: str  # "row" (a CSV as a spreadsheet shows it) or "data_row" (Parquet)
+
+    def render(self, problem: str, *, row: int, column: str, **details: object) -> str:
+        return messages.render(
+            problem,
+            self.language,
+            file=self.file_name,
+            row=row,
+            row_kind=self.row_kind,
+            header=self.headers.get(column, column),
+            **details,
+        )
+
+
+def _unreadable(err: duckdb.Error, local_path: Path) -> ExportRejected:
+    first_line = str(err).splitlines()[0]
+    return ExportRejected(
+        f"file cannot be read: {first_line}",
+        problem="export_unreadable",
+        # The sender knows the file by its name, not by where this machine copied it.
+        details={"detail": first_line.replace(str(local_path), local_path.name)[:200]},
+    )

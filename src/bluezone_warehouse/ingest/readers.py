@@ -2,9 +2,12 @@
 
 A reader finds the header (which may sit below a title and subtitle in a government
 template), maps each header to its canonical column (DESIGN §3.3), and yields the data rows
-with their row number in the file as a person would count it (1-based, header included), so
-that every rejection can name the file, row and column. Cells are returned as read; the
-values module decides what they mean. Unreadable files raise :class:`FileRejected`.
+with their row number as a spreadsheet program shows it (1-based, title and header rows
+included; in a CSV one record is one row, even when a quoted cell holds a line break; in
+JSON the record's position), so that every rejection can name the file, sheet, row, column
+letter and header as written. Cells are returned as read; the values module decides what
+they mean. Unreadable files raise :class:`FileRejected`, with the problem the sender's
+message is made of (``ingest.messages``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
 
+from bluezone_warehouse.ingest.messages import Words, quoted
 from bluezone_warehouse.ingest.source import InputRejected
 from bluezone_warehouse.ingest.values import (
     IGNORED_HEADERS,
@@ -65,6 +69,19 @@ class ParsedFile:
     columns: dict[str, str]  # canonical column -> header as written
     rows: Rows = field(default_factory=lambda: Rows(()))
     unknown_headers: list[str] = field(default_factory=list)
+    letters: dict[str, str] = field(default_factory=dict)  # canonical column -> "A", "B"...
+    sheet: str | None = None  # the workbook sheet read; None for CSV and JSON
+    row_kind: str = "row"  # what a row number counts: a spreadsheet "row", a JSON "record"
+
+
+def column_letter(index: int) -> str:
+    """The spreadsheet letter of a 0-based column index: 0 -> A, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
 
 
 def _map_header(cells: Iterable[object]) -> tuple[dict[int, str], list[str]]:
@@ -157,6 +174,13 @@ def _two_row_header(
     return mapping, written, unknown
 
 
+def _no_header_reason(kind: str) -> str:
+    return (
+        f"no header row found in the first {_MAX_HEADER_SEARCH} rows of this {kind} file "
+        "(expected report_date/Ngày báo cáo and unit_code/Mã đơn vị or unit_name/Tên đơn vị)"
+    )
+
+
 def _rows_from_grid(grid: Iterable[list[object]], kind: str) -> ParsedFile:
     """Find the header among the first rows of ``grid`` (any iterable of rows, read once)
     and read the data rows below it lazily, up to the totals row."""
@@ -169,8 +193,9 @@ def _rows_from_grid(grid: Iterable[list[object]], kind: str) -> ParsedFile:
             break
     else:
         raise FileRejected(
-            f"no header row found in the first {_MAX_HEADER_SEARCH} rows of this {kind} file "
-            "(expected report_date/Ngày báo cáo and unit_code/Mã đơn vị or unit_name/Tên đơn vị)"
+            _no_header_reason(kind),
+            problem="no_header",
+            details={"rows": _MAX_HEADER_SEARCH},
         )
     columns = {column: str(top[header_index][i]).strip() for i, column in mapping.items()}
     first_data = header_index + 1
@@ -187,7 +212,10 @@ def _rows_from_grid(grid: Iterable[list[object]], kind: str) -> ParsedFile:
                 continue
             yield offset, values
 
-    return ParsedFile(columns=columns, rows=Rows(data_rows()), unknown_headers=unknown)
+    letters = {column: column_letter(i) for i, column in mapping.items()}
+    return ParsedFile(
+        columns=columns, rows=Rows(data_rows()), unknown_headers=unknown, letters=letters
+    )
 
 
 _CHUNK = 1 << 20
@@ -206,23 +234,31 @@ def _text_encoding(path: Path) -> str:
             encoding, skip = "utf-8", 0
         handle.seek(skip)
         decoder = codecs.getincrementaldecoder("utf-16" if encoding == "utf-16" else "utf-8")()
-        offset = 0
+        offset, lines = 0, 0
         while True:
             chunk = handle.read(_CHUNK)
             try:
                 decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as err:
                 position = offset + err.start
+                # The sender finds the line, not the byte: the line as a text editor counts.
+                line = lines + err.object[: err.start].count(b"\n") + 1
                 raise FileRejected(
-                    f"not UTF-8 text (byte {position}): save the file as CSV UTF-8 or XLSX"
+                    f"not UTF-8 text (byte {position}): save the file as CSV UTF-8 or XLSX",
+                    problem="not_utf8",
+                    details={"line": line},
                 ) from None
             if not chunk:
                 return encoding
             offset += len(chunk)
+            lines += chunk.count(b"\n")
 
 
 def read_csv(path: Path) -> ParsedFile:
     encoding = _text_encoding(path)
+    with path.open(encoding=encoding) as handle:
+        if handle.read(4096).strip() == "" and handle.read(1) == "":
+            raise FileRejected(_no_header_reason("CSV"), problem="empty_file")
     with path.open(encoding=encoding, newline="") as handle:
         first_line = handle.readline()
     delimiter = max((",", ";", "\t"), key=first_line.count)
@@ -241,42 +277,67 @@ _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 SAVE_AS = "open it in Excel and save it as Excel Workbook (.xlsx) or CSV UTF-8, then send it again"
 
 
-def _not_a_workbook(data: bytes) -> str | None:
+def _not_a_workbook(data: bytes) -> FileRejected | None:
     """Why ``data`` is not an XLSX workbook, in words the sender can act on, or None."""
     if data.startswith(_OLE2_MAGIC):
         if _ENCRYPTED_PACKAGE in data:
-            return (
+            return FileRejected(
                 "the workbook is protected with a password, so it cannot be read: remove the "
-                "password (File > Info > Protect Workbook) and send it again"
+                "password (File > Info > Protect Workbook) and send it again",
+                problem="encrypted_workbook",
             )
-        return f"this is an old Excel 97-2003 workbook (.xls): {SAVE_AS}"
+        return FileRejected(
+            f"this is an old Excel 97-2003 workbook (.xls): {SAVE_AS}", problem="legacy_xls"
+        )
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(b"<") and (b"<html" in head or b"<table" in head or b"<!doctype" in head):
-        return f"this is a web page (HTML) saved with a spreadsheet name: {SAVE_AS}"
+        return FileRejected(
+            f"this is a web page (HTML) saved with a spreadsheet name: {SAVE_AS}",
+            problem="html_as_spreadsheet",
+        )
     if not data.startswith(b"PK"):
-        return f"this is not an Excel workbook (the file's content is not .xlsx): {SAVE_AS}"
+        return FileRejected(
+            f"this is not an Excel workbook (the file's content is not .xlsx): {SAVE_AS}",
+            problem="not_a_workbook",
+        )
     return None
 
 
+_EMPTY, _NO_HEADER, _NO_ROWS = "empty", "no header row", "header but no rows"
+
+
+def _looks_like_data(top: list[list[object]]) -> bool:
+    """Whether rows without a header look like a table's figures (several filled cells in a
+    row), not a note or instructions (text in one cell per row)."""
+    return any(sum(not _blank(cell) for cell in row) >= 3 for row in top)
+
+
 def read_xlsx(path: Path, max_uncompressed_bytes: int) -> ParsedFile:
-    """The first sheet that has a header row; sheets before it that are empty or hold no
-    table are skipped, and a file with no such sheet says what each sheet held. Rows are
-    read lazily (openpyxl's read-only mode); the workbook closes once they are read."""
+    """The first sheet holding the report table (a header row and rows below it); sheets
+    before it that are empty, hold no table, or only the header are skipped. A workbook with
+    no such sheet says what each sheet held: all empty, the header on one sheet and the
+    figures on another, only a header, or no header anywhere. Rows are read lazily
+    (openpyxl's read-only mode); the workbook closes once they are read."""
     with path.open("rb") as handle:
         head = handle.read(2048)
     if not head.startswith(b"PK"):
-        raise FileRejected(_not_a_workbook(path.read_bytes()) or "not an XLSX workbook")
+        raise _not_a_workbook(path.read_bytes()) or FileRejected(
+            "not an XLSX workbook", problem="not_a_workbook"
+        )
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
         raise FileRejected(
-            f"the workbook is damaged (its zip container cannot be opened): {SAVE_AS}"
+            f"the workbook is damaged (its zip container cannot be opened): {SAVE_AS}",
+            problem="damaged_workbook",
         ) from None
     with archive:
         total = sum(info.file_size for info in archive.infolist())
     if total > max_uncompressed_bytes:
         raise FileRejected(
-            f"XLSX expands to {total} bytes, over the limit of {max_uncompressed_bytes}"
+            f"XLSX expands to {total} bytes, over the limit of {max_uncompressed_bytes}",
+            problem="workbook_too_large",
+            details={"size": total, "limit": max_uncompressed_bytes},
         )
     import openpyxl  # imported here: only XLSX files need it
 
@@ -285,29 +346,79 @@ def read_xlsx(path: Path, max_uncompressed_bytes: int) -> ParsedFile:
         workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises many kinds for broken files
         handle.close()
-        raise FileRejected(f"XLSX file cannot be read: {type(err).__name__}: {err}") from None
-    seen: list[str] = []
+        raise FileRejected(
+            f"XLSX file cannot be read: {type(err).__name__}: {err}", problem="workbook_unreadable"
+        ) from None
+    seen: list[tuple[str, str]] = []  # (sheet, what it held)
+    header_only: ParsedFile | None = None
+    data_sheet: str | None = None
     for sheet in workbook.worksheets:
+        # The size a workbook declares can be wrong (some programs write A1): read every row.
+        sheet.reset_dimensions()
         rows = (list(row) for row in sheet.iter_rows(values_only=True))
         top = list(islice(rows, _MAX_HEADER_SEARCH + 1))
         blank_top = not any(not _blank(cell) for row in top for cell in row)
         if blank_top and next(rows, None) is None:
-            seen.append(f"'{sheet.title}' (empty)")
+            seen.append((sheet.title, _EMPTY))
             continue
         try:
             parsed = _rows_from_grid(chain(top, rows), "XLSX")
         except FileRejected:
-            seen.append(f"'{sheet.title}' (no header row in its first {_MAX_HEADER_SEARCH} rows)")
+            seen.append((sheet.title, _NO_HEADER))
+            if data_sheet is None and _looks_like_data(top):
+                data_sheet = sheet.title
+            continue
+        parsed.sheet = sheet.title
+        if not parsed.rows:
+            seen.append((sheet.title, _NO_ROWS))
+            header_only = header_only or parsed
             continue
         parsed.rows = Rows(_closing(parsed.rows, workbook, handle))
         return parsed
     workbook.close()
     handle.close()
-    raise FileRejected(
+    if header_only is not None and data_sheet is not None:
+        raise FileRejected(
+            f"sheet '{header_only.sheet}' has the header row but no data rows; the data is on "
+            f"sheet '{data_sheet}', which has no header row",
+            problem="data_on_other_sheet",
+            details={"header_sheet": header_only.sheet, "data_sheet": data_sheet},
+        )
+    if header_only is not None:
+        return header_only  # the caller says: a header but no data rows, on this sheet
+    raise _no_table(seen)
+
+
+def _no_table(seen: list[tuple[str, str]]) -> FileRejected:
+    """A workbook where no sheet holds a header row: empty, or holding something else."""
+    described = {
+        _EMPTY: ("'{}' (empty)", '"{}" (trống)', '"{}" (empty)'),
+        _NO_HEADER: (
+            f"'{{}}' (no header row in its first {_MAX_HEADER_SEARCH} rows)",
+            f'"{{}}" (không có dòng tiêu đề trong {_MAX_HEADER_SEARCH} dòng đầu)',
+            f'"{{}}" (no header row in its first {_MAX_HEADER_SEARCH} rows)',
+        ),
+    }
+    reason = (
         "no sheet holds the report table: "
-        + ", ".join(seen or ["the workbook has no sheet"])
+        + (
+            ", ".join(described[kind][0].format(title) for title, kind in seen)
+            or "the workbook has no sheet"
+        )
         + " (expected a header row with Ngày báo cáo and Mã đơn vị or Tên đơn vị)"
     )
+    titles = [title for title, _ in seen]
+    if seen and all(kind == _EMPTY for _, kind in seen):
+        if len(seen) == 1:
+            return FileRejected(reason, problem="empty_sheet", sheet=titles[0])
+        return FileRejected(reason, problem="empty_sheets", details={"sheets": quoted(titles)})
+    sheets = Words(
+        vi=", ".join(described[kind][1].format(title) for title, kind in seen)
+        or "bảng tính không có trang nào",
+        en=", ".join(described[kind][2].format(title) for title, kind in seen)
+        or "the workbook has no sheet",
+    )
+    return FileRejected(reason, problem="no_table_in_workbook", details={"sheets": sheets})
 
 
 def _closing(
@@ -325,10 +436,14 @@ def read_json(path: Path) -> ParsedFile:
     try:
         document = json.loads(path.read_text(encoding=encoding))
     except RecursionError:
-        raise FileRejected("JSON nested too deeply to be a report") from None
+        raise FileRejected(
+            "JSON nested too deeply to be a report", problem="json_too_deep"
+        ) from None
     except json.JSONDecodeError as err:
         raise FileRejected(
-            f"invalid JSON at line {err.lineno} column {err.colno}: {err.msg}"
+            f"invalid JSON at line {err.lineno} column {err.colno}: {err.msg}",
+            problem="json_invalid",
+            details={"line": err.lineno, "char": err.colno},
         ) from None
     defaults: dict[str, object] = {}
     if isinstance(document, dict):
@@ -350,7 +465,10 @@ def read_json(path: Path) -> ParsedFile:
     else:
         records = document
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-        raise FileRejected("JSON must be a list of report objects or an object with a 'rows' list")
+        raise FileRejected(
+            "JSON must be a list of report objects or an object with a 'rows' list",
+            problem="json_not_list",
+        )
     headers = list(dict.fromkeys(key for record in records for key in record))
     mapping, unknown = _map_header(headers)
     columns = {column: headers[i] for i, column in mapping.items()}
@@ -359,7 +477,9 @@ def read_json(path: Path) -> ParsedFile:
     if not _is_header({i: c for i, c in enumerate(columns)}):
         raise FileRejected(
             "JSON records lack report_date and unit_code/unit_name keys "
-            f"(found: {', '.join(headers[:10]) or 'none'})"
+            f"(found: {', '.join(headers[:10]) or 'none'})",
+            problem="json_no_keys",
+            details={"found": quoted(headers[:10]) or Words(vi="không có", en="none")},
         )
 
     def data_rows() -> Iterator[tuple[int, dict[str, object]]]:
@@ -368,7 +488,9 @@ def read_json(path: Path) -> ParsedFile:
             values.update({mapping[i]: record[headers[i]] for i in mapping if headers[i] in record})
             yield number, values
 
-    return ParsedFile(columns=columns, rows=Rows(data_rows()), unknown_headers=unknown)
+    return ParsedFile(
+        columns=columns, rows=Rows(data_rows()), unknown_headers=unknown, row_kind="record"
+    )
 
 
 REQUIRED_ANY_OF = (
@@ -385,7 +507,22 @@ def _check_required_columns(parsed: ParsedFile) -> None:
                 f"{column} ({VIETNAMESE_HEADERS[column]})" for column in alternatives
             )
             found = ", ".join(parsed.columns.values()) or "none"
-            raise FileRejected(f"missing required column {names}; recognised columns: {found}")
+            raise FileRejected(
+                f"missing required column {names}; recognised columns: {found}",
+                problem="missing_column",
+                sheet=parsed.sheet,
+                details={
+                    "missing": Words(
+                        vi=" hoặc ".join(
+                            f'"{VIETNAMESE_HEADERS[column]}"' for column in alternatives
+                        ),
+                        en=" or ".join(
+                            f'"{VIETNAMESE_HEADERS[column]}" ({column})' for column in alternatives
+                        ),
+                    ),
+                    "found": quoted(parsed.columns.values()) or Words(vi="không có", en="none"),
+                },
+            )
 
 
 def read_report(file_name: str, path: Path, max_xlsx_uncompressed_bytes: int) -> ParsedFile:
@@ -395,7 +532,8 @@ def read_report(file_name: str, path: Path, max_xlsx_uncompressed_bytes: int) ->
     if lower.startswith("~$"):
         raise FileRejected(
             "this is Excel's lock file (~$...), left beside an open workbook, not a report: "
-            "send the workbook itself"
+            "send the workbook itself",
+            problem="lock_file",
         )
     if lower.endswith(".csv"):
         parsed = read_csv(path)
@@ -405,6 +543,11 @@ def read_report(file_name: str, path: Path, max_xlsx_uncompressed_bytes: int) ->
     elif lower.endswith(".json"):
         parsed = read_json(path)
     else:
-        raise FileRejected("unsupported file type: reports are .csv, .xlsx or .json")
+        extension = lower.rsplit(".", 1)[1] if "." in lower.lstrip(".") else lower
+        raise FileRejected(
+            "unsupported file type: reports are .csv, .xlsx or .json",
+            problem="unsupported_type",
+            details={"extension": f".{extension}" if "." in lower.lstrip(".") else file_name},
+        )
     _check_required_columns(parsed)
     return parsed

@@ -18,18 +18,42 @@ from pathlib import Path
 from typing import Protocol
 
 from bluezone_warehouse.config import Settings
+from bluezone_warehouse.ingest import messages
 from bluezone_warehouse.landing import LandedFile, LandingZone
 from bluezone_warehouse.tables import Table
 
 
 class InputRejected(ValueError):
-    """A whole file that cannot be loaded; the message says why, in words the sender can
-    act on. ``rejected`` holds the row-level rejections when every row was rejected with its
-    own reason: those are kept, and the file needs no separate flag."""
+    """A whole file that cannot be loaded. Its text is the reason, in the data team's
+    English; ``problem`` (a key of ``ingest.messages.CATALOGUE``) with ``details`` and
+    ``sheet`` is what the sender's message is made of, and ``message`` that message once
+    the source has named the file (:meth:`explain`). ``rejected`` holds the row-level
+    rejections when every row was rejected with its own reason: those are kept, and the
+    file needs no separate flag."""
 
-    def __init__(self, message: str, *, rejected: list[dict] | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        reason: str,
+        *,
+        problem: str = "file_unreadable",
+        details: dict[str, object] | None = None,
+        sheet: str | None = None,
+        rejected: list[dict] | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.problem = problem
+        self.details = details or {}
+        self.sheet = sheet
         self.rejected = rejected or []
+        self.message: str | None = None
+
+    def explain(self, file_name: str, language: str) -> InputRejected:
+        """Write the sender's message for the file ``file_name``; returns the exception."""
+        if self.message is None:
+            self.message = messages.render(
+                self.problem, language, file=file_name, sheet=self.sheet, **self.details
+            )
+        return self
 
 
 @dataclass

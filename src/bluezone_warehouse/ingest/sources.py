@@ -6,12 +6,16 @@
   aggregated by DuckDB into daily counts;
 - ``ReportSource``: unit reports, ``reports/*.csv|xlsx|json``, read, matched to the registry
   and checked row by row.
+
+Every rejection, of a row or of a whole file (``InputRejected``, explained here with the
+file's name), carries the sender's message in ``settings.alert_language``.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date
 from itertools import chain
@@ -25,9 +29,10 @@ from bluezone_warehouse.ingest.exports import (
     ExportRejected,
     export_day,
 )
+from bluezone_warehouse.ingest.messages import DEFAULT_LANGUAGE
 from bluezone_warehouse.ingest.readers import FileRejected, read_report
 from bluezone_warehouse.ingest.reports import Rejection, check_report_rows
-from bluezone_warehouse.ingest.source import Content, Loaded, Source
+from bluezone_warehouse.ingest.source import Content, InputRejected, Loaded, Source
 from bluezone_warehouse.ingest.units import UnitMatcher
 from bluezone_warehouse.tables import Table
 
@@ -35,8 +40,9 @@ from bluezone_warehouse.tables import Table
 class ExportSource:
     folder = "installs"
 
-    def __init__(self, checker: ExportChecker) -> None:
+    def __init__(self, checker: ExportChecker, language: str = DEFAULT_LANGUAGE) -> None:
         self.checker = checker
+        self.language = language
 
     def claims(self, file_name: str) -> bool:
         return events_day(file_name) is None
@@ -45,16 +51,18 @@ class ExportSource:
         return settings.max_export_bytes
 
     def day_of(self, file_name: str) -> date | None:
-        return export_day(file_name)
+        with explained(file_name, self.language):
+            return export_day(file_name)
 
     def load(self, content: Content) -> Loaded:
-        day = export_day(content.landed.name)
-        with content.local_copy() as local:
-            checked = self.checker.check(local, day)
-        return Loaded(self._records(checked))
+        name = content.landed.name
+        with explained(name, self.language):
+            day = export_day(name)
+            with content.local_copy() as local:
+                checked = self.checker.check(local, day, file_name=name, language=self.language)
+        return Loaded(self._records(checked, name))
 
-    @staticmethod
-    def _records(checked: CheckedExport) -> Iterator[tuple[Table, dict]]:
+    def _records(self, checked: CheckedExport, file_name: str) -> Iterator[tuple[Table, dict]]:
         yield from ((tables.INSTALL_EXPORTS, row) for row in checked.rows)
         first = None
         for row in checked.rejected:
@@ -62,8 +70,10 @@ class ExportSource:
             yield tables.REJECTED_ROWS, row
         if not checked.good and first is not None:
             raise ExportRejected(
-                f"no usable row: all {checked.bad} rows were rejected; first: {first['reason']}"
-            )
+                f"no usable row: all {checked.bad} rows were rejected; first: {first['reason']}",
+                problem="no_usable_row",
+                details={"count": checked.bad},
+            ).explain(file_name, self.language)
 
     def close(self) -> None:
         self.checker.close()
@@ -72,8 +82,9 @@ class ExportSource:
 class EventSource:
     folder = "installs"
 
-    def __init__(self, checker: ExportChecker) -> None:
+    def __init__(self, checker: ExportChecker, language: str = DEFAULT_LANGUAGE) -> None:
         self.checker = checker
+        self.language = language
 
     def claims(self, file_name: str) -> bool:
         try:
@@ -85,12 +96,17 @@ class EventSource:
         return settings.max_export_bytes
 
     def day_of(self, file_name: str) -> date | None:
-        return events_day(file_name)
+        with explained(file_name, self.language):
+            return events_day(file_name)
 
     def load(self, content: Content) -> Loaded:
-        day = events_day(content.landed.name)
-        with content.local_copy() as local:
-            events = self.checker.check_events(local, day)
+        name = content.landed.name
+        with explained(name, self.language):
+            day = events_day(name)
+            with content.local_copy() as local:
+                events = self.checker.check_events(
+                    local, day, file_name=name, language=self.language
+                )
         return Loaded(
             chain(
                 ((tables.INSTALL_EVENT_COUNTS, row) for row in events.counts),
@@ -110,6 +126,7 @@ class ReportSource:
     def __init__(self, settings: Settings, matcher: UnitMatcher) -> None:
         self.settings = settings
         self.matcher = matcher
+        self.language = settings.alert_language
 
     def claims(self, file_name: str) -> bool:
         return True
@@ -125,10 +142,14 @@ class ReportSource:
 
     def _records(self, content: Content) -> Iterator[tuple[Table, dict]]:
         landed = content.landed
-        with content.local_copy() as local:
+        with explained(landed.name, self.language), content.local_copy() as local:
             parsed = read_report(landed.name, local, self.settings.max_xlsx_uncompressed_bytes)
             if not parsed.rows:
-                raise FileRejected("the file has a header but no data rows")
+                raise FileRejected(
+                    "the file has a header but no data rows",
+                    problem="no_data_rows",
+                    sheet=parsed.sheet,
+                )
             good, reasons, first = 0, Counter(), None
             for item in check_report_rows(
                 parsed,
@@ -136,6 +157,7 @@ class ReportSource:
                 file_name=landed.name,
                 arrived_at=landed.arrived_at,
                 campaign=(self.settings.campaign_start, self.settings.campaign_end),
+                language=self.language,
             ):
                 if isinstance(item, Rejection):
                     reasons[item.check_id] += 1
@@ -144,19 +166,36 @@ class ReportSource:
                 else:
                     good += 1
                     yield tables.UNIT_REPORTS, item
-        if not good and first is not None:
-            detail = ", ".join(f"{n} {kind}" for kind, n in reasons.most_common())
-            raise FileRejected(f"no usable row: {detail}; first: {first.reason}")
+            if not good and first is not None:
+                detail = ", ".join(f"{n} {kind}" for kind, n in reasons.most_common())
+                raise FileRejected(
+                    f"no usable row: {detail}; first: {first.reason}",
+                    problem="no_usable_row",
+                    sheet=parsed.sheet,
+                    details={"count": sum(reasons.values())},
+                )
 
     def close(self) -> None:
         """Nothing to release."""
 
 
+@contextmanager
+def explained(file_name: str, language: str) -> Iterator[None]:
+    """Give an InputRejected raised inside the sender's message, naming ``file_name``."""
+    try:
+        yield
+    except InputRejected as err:
+        err.explain(file_name, language)
+        raise
+
+
 def open_sources(settings: Settings) -> list[Source]:
-    """Every source, in the order they claim files (the first that claims a file reads it)."""
+    """Every source, in the order they claim files (the first that claims a file reads it);
+    the senders' messages are in ``settings.alert_language``."""
     checker = ExportChecker(SEEDS_DIR)
+    language = settings.alert_language
     return [
-        EventSource(checker),
-        ExportSource(checker),
+        EventSource(checker, language),
+        ExportSource(checker, language),
         ReportSource(settings, UnitMatcher.from_registry()),
     ]

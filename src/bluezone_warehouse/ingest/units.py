@@ -36,6 +36,10 @@ class UnitMatch:
     reason: str = ""
     check_id: str = "unknown_unit"  # the flag when no unit is matched
     candidates: tuple[Unit, ...] = ()  # for a mismatch: the code's unit, then the name's
+    # The sender's message (a key of ingest.messages.CATALOGUE) when no unit is matched, and
+    # the units it names: every unit of an ambiguous name, the closest to an unknown one.
+    problem: str = ""
+    suggestions: tuple[Unit, ...] = ()
 
 
 def _fold(text: str) -> str:
@@ -57,8 +61,9 @@ def name_key(text: str) -> tuple[str | None, str]:
 class UnitMatcher:
     """The reporting-unit registry, indexed for matching report rows."""
 
-    def __init__(self, units: list[Unit]) -> None:
+    def __init__(self, units: list[Unit], province_names: dict[str, str] | None = None) -> None:
         self.units = units
+        self.province_names = province_names or {}
         self.by_code = {unit.unit_code: unit for unit in units}
         self._by_base: dict[str, list[tuple[str | None, Unit]]] = {}
         for unit in units:
@@ -68,7 +73,15 @@ class UnitMatcher:
     @classmethod
     def from_registry(cls, registry: UnitRegistry | None = None) -> UnitMatcher:
         """A matcher over the registry in the seeds (or ``registry``)."""
-        return cls(list((registry or load_registry()).units))
+        registry = registry or load_registry()
+        names = {code: province.name for code, province in registry.provinces.items()}
+        return cls(list(registry.units), names)
+
+    def describe(self, unit: Unit) -> str:
+        """A unit as a message names it: code, name and province (``892 UBND Huyện Châu
+        Thành, An Giang``), so that a sender can tell units of the same name apart."""
+        province = self.province_names.get(unit.province_code)
+        return f"{unit.unit_code} {unit.unit_name}" + (f", {province}" if province else "")
 
     def match(self, code: str | None, name: str | None, provinces: set[str]) -> UnitMatch:
         """Match a row's code (preferred) or name; ``provinces`` is the file's context."""
@@ -77,7 +90,12 @@ class UnitMatcher:
             if unit is None and code.strip().isdigit() and len(code.strip()) < 3:
                 unit = self.by_code.get(code.strip().zfill(3))
             if unit is None:
-                return UnitMatch(None, "unknown", f"unit code {code!r} is not in the registry")
+                return UnitMatch(
+                    None,
+                    "unknown",
+                    f"unit code {code!r} is not in the registry",
+                    problem="unit_code_unknown",
+                )
             by_name = self._match_name(name, {unit.province_code}) if name else None
             if by_name is not None and by_name.method == "name" and by_name.unit != unit:
                 other = by_name.unit
@@ -89,16 +107,27 @@ class UnitMatcher:
                     "the name so that both point to the unit this row is for",
                     check_id="code_name_mismatch",
                     candidates=(unit, other),
+                    problem="code_name_mismatch",
                 )
             return UnitMatch(unit, "code")
         if not name:
-            return UnitMatch(None, "unknown", "neither a unit code nor a unit name is given")
+            return UnitMatch(
+                None,
+                "unknown",
+                "neither a unit code nor a unit name is given",
+                problem="unit_missing",
+            )
         return self._match_name(name, provinces)
 
     def _match_name(self, name: str, provinces: set[str]) -> UnitMatch:
         """Match a unit name (folded, prefixes and diacritics aside) within ``provinces``."""
         if not name:
-            return UnitMatch(None, "unknown", "neither a unit code nor a unit name is given")
+            return UnitMatch(
+                None,
+                "unknown",
+                "neither a unit code nor a unit name is given",
+                problem="unit_missing",
+            )
         kind, base = name_key(name)
         candidates = [
             unit for unit_kind, unit in self._by_base.get(base, []) if kind in (None, unit_kind)
@@ -108,7 +137,13 @@ class UnitMatcher:
             return UnitMatch(chosen, "name")
         if len(candidates) > 1:
             names = ", ".join(f"{u.unit_code} {u.unit_name}" for u in candidates[:5])
-            return UnitMatch(None, "unknown", f"unit name {name!r} is ambiguous: {names}")
+            return UnitMatch(
+                None,
+                "unknown",
+                f"unit name {name!r} is ambiguous: {names}",
+                problem="unit_name_ambiguous",
+                suggestions=tuple(candidates),
+            )
         close = difflib.get_close_matches(base, self._by_base, n=3, cutoff=_FUZZY_CUTOFF)
         fuzzy = [
             unit
@@ -120,15 +155,14 @@ class UnitMatcher:
         if chosen is not None and len(close) == 1:
             return UnitMatch(chosen, "fuzzy")
         hints = difflib.get_close_matches(base, self._by_base, n=3, cutoff=0.6)
-        best = "; ".join(
-            f"{unit.unit_code} {unit.unit_name}"
-            for hint in hints
-            for _, unit in self._by_base[hint][:1]
-        )
+        closest = tuple(unit for hint in hints for _, unit in self._by_base[hint][:1])
+        best = "; ".join(f"{unit.unit_code} {unit.unit_name}" for unit in closest)
         return UnitMatch(
             None,
             "unknown",
             f"unit name {name!r} matches no registry unit" + (f"; closest: {best}" if best else ""),
+            problem="unit_name_unknown_closest" if closest else "unit_name_unknown",
+            suggestions=closest,
         )
 
     @staticmethod

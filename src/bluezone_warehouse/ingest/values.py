@@ -16,7 +16,13 @@ from bluezone_warehouse.names import ascii_fold
 
 
 class ValueRejected(ValueError):
-    """A cell that cannot be read unambiguously; the message says why."""
+    """A cell that cannot be read unambiguously; the message says why (in English, for the
+    data team), ``problem`` which problem it is (a key of ``ingest.messages.CATALOGUE``, for
+    the sender's message)."""
+
+    def __init__(self, reason: str, problem: str) -> None:
+        super().__init__(reason)
+        self.problem = problem
 
 
 # Characters that people and spreadsheets put between groups of digits, read as a space.
@@ -34,6 +40,7 @@ COUNT_PATTERN = (
 )
 _COUNT = re.compile(f"^(?:{COUNT_PATTERN})$")
 _DECIMAL = re.compile(r"^\d+(?:[.,]\d+)?$")
+_DIGITS_AND_SEPARATORS = re.compile(r"^[0-9., ]+$")
 _FORMULA_START = ("=", "+", "@")
 
 
@@ -54,38 +61,41 @@ def parse_count(value: object) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise ValueRejected(f"expected a whole number, got the boolean {value}")
+        raise ValueRejected(f"expected a whole number, got the boolean {value}", "count_boolean")
     if isinstance(value, int):
         if value < 0:
-            raise ValueRejected(f"a count cannot be negative: {value}")
+            raise ValueRejected(f"a count cannot be negative: {value}", "count_negative")
         return value
     if isinstance(value, float):
         if value != value:  # NaN from a spreadsheet cell
             return None
         if not value.is_integer():
-            raise ValueRejected(f"a count is a whole number, got {value}")
+            raise ValueRejected(f"a count is a whole number, got {value}", "count_fraction")
         if value < 0:
-            raise ValueRejected(f"a count cannot be negative: {value:g}")
+            raise ValueRejected(f"a count cannot be negative: {value:g}", "count_negative")
         return int(value)
     text = normalise_count_text(str(value))
     if text == "":
         return None
     if text.startswith(_FORMULA_START):
-        raise ValueRejected(f"a formula or expression, not a number: {str(value)[:40]!r}")
+        raise ValueRejected(
+            f"a formula or expression, not a number: {str(value)[:40]!r}", "count_formula"
+        )
     if text.startswith("-"):
-        raise ValueRejected(f"a count cannot be negative: {value!r}")
+        raise ValueRejected(f"a count cannot be negative: {value!r}", "count_negative")
     if _COUNT.match(text):
         return int(re.sub(r"[., ]", "", text))
     if text.endswith("%"):
-        raise ValueRejected(f"a percentage where a count was expected: {value!r}")
-    if " " in text:
-        raise ValueRejected(f"spaces must group exactly three digits: {value!r}")
+        raise ValueRejected(f"a percentage where a count was expected: {value!r}", "count_percent")
+    if " " in text and _DIGITS_AND_SEPARATORS.match(text):
+        raise ValueRejected(f"spaces must group exactly three digits: {value!r}", "count_spaces")
     if _DECIMAL.match(text):
         raise ValueRejected(
             f"a count is a whole number; {value!r} has a decimal part "
-            "(thousands separators must group exactly three digits)"
+            "(thousands separators must group exactly three digits)",
+            "count_decimal",
         )
-    raise ValueRejected(f"not a number: {str(value)[:40]!r}")
+    raise ValueRejected(f"not a number: {str(value)[:40]!r}", "count_not_number")
 
 
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -111,8 +121,10 @@ def parse_date(value: object) -> date | None:
         if match:
             return date(int(match[3]), int(match[2]), int(match[1]))
     except ValueError as err:
-        raise ValueRejected(f"not a calendar date: {text!r} ({err})") from None
-    raise ValueRejected(f"expected a date as YYYY-MM-DD or DD/MM/YYYY, got {text[:40]!r}")
+        raise ValueRejected(f"not a calendar date: {text!r} ({err})", "date_impossible") from None
+    raise ValueRejected(
+        f"expected a date as YYYY-MM-DD or DD/MM/YYYY, got {text[:40]!r}", "date_format"
+    )
 
 
 # A date inside a timestamp: YYYY-MM-DD or DD/MM/YYYY (also with "-" or ".").
@@ -141,7 +153,8 @@ def parse_time_of_day(text: str, *, written: str | None = None) -> time:
     if not match:
         raise ValueRejected(
             f"expected a local time such as 16:00, 16h00 or 4:00 PM, alone or with a date "
-            f"(DD/MM/YYYY), got {written[:40]!r}"
+            f"(DD/MM/YYYY), got {written[:40]!r}",
+            "time_format",
         )
     hour = int(match["h"])
     minute = int(match["m1"] or match["m2"] or 0)
@@ -149,13 +162,15 @@ def parse_time_of_day(text: str, *, written: str | None = None) -> time:
     if half := match["half"]:
         if not 1 <= hour <= 12:
             raise ValueRejected(
-                f"not a valid time of day: {written!r} (with {half.upper()} the hour is 1 to 12)"
+                f"not a valid time of day: {written!r} (with {half.upper()} the hour is 1 to 12)",
+                "time_invalid",
             )
         hour = hour % 12 + (12 if half in _AFTERNOON else 0)
     for value, unit, top in ((hour, "hour", 23), (minute, "minute", 59), (second, "second", 59)):
         if value > top:
             raise ValueRejected(
-                f"not a valid time of day: {written!r} ({unit} must be in 0..{top})"
+                f"not a valid time of day: {written!r} ({unit} must be in 0..{top})",
+                "time_invalid",
             )
     return time(hour, minute, second)
 
@@ -170,7 +185,7 @@ def parse_local_timestamp(value: object, *, default_day: date | None = None) -> 
         return value if value.tzinfo else value.replace(tzinfo=LOCAL_TZ)
     if isinstance(value, time):
         if default_day is None:
-            raise ValueRejected(f"a time of day without a date: {value}")
+            raise ValueRejected(f"a time of day without a date: {value}", "time_format")
         return datetime.combine(default_day, value, tzinfo=LOCAL_TZ)
     text = str(value).strip()
     if text == "":
@@ -181,19 +196,23 @@ def parse_local_timestamp(value: object, *, default_day: date | None = None) -> 
         try:
             day = date(int(y), int(mo), int(d))
         except ValueError as err:
-            raise ValueRejected(f"not a valid date and time: {text!r} ({err})") from None
+            raise ValueRejected(
+                f"not a valid date and time: {text!r} ({err})", "timestamp_bad_date"
+            ) from None
         rest = (text[: found.start()] + " " + text[found.end() :]).strip()
         rest = re.sub(r"^[tT](?=\d)", "", rest)  # ISO's "T" separator
         rest = _CONNECTORS.sub(" ", ascii_fold(rest).lower()).strip()
         if not rest:
             raise ValueRejected(
-                f"{text[:40]!r} has a date but no time of day (write e.g. 05/08/2020 16:00)"
+                f"{text[:40]!r} has a date but no time of day (write e.g. 05/08/2020 16:00)",
+                "timestamp_no_time",
             )
     elif default_day is not None:
         day, rest = default_day, text
     else:
         raise ValueRejected(
-            f"expected a local time as DD/MM/YYYY HH:MM or YYYY-MM-DD HH:MM, got {text[:40]!r}"
+            f"expected a local time as DD/MM/YYYY HH:MM or YYYY-MM-DD HH:MM, got {text[:40]!r}",
+            "time_format",
         )
     offset = _UTC_OFFSET.search(rest) if found else None
     if offset:  # an explicit offset ("...T08:10:00Z", "+07:00"): an instant, not local time
