@@ -1,35 +1,69 @@
 """The daily report: one self-contained HTML file (works offline, no CDN) a campaign lead can
 open and understand at a glance, built from the published snapshot (read-only).
 
-Charts (plotly, its JavaScript inlined once): a map of the provinces coloured by coverage,
+Charts (plotly, its JavaScript inlined once): a map of the provinces coloured by coverage
+(the Hoàng Sa and Trường Sa archipelagos labelled, as every Vietnamese official map does),
 national coverage against the target line, provinces ranked with the target and the gap,
 the below-10 % watch list, each province's districts, reporting compliance as a units x days
 heatmap, and open data-quality issues by check and severity.
+
+Beside it, one light page per province (``provinces.py``: its units today, its trend
+against its target, its rank, its data-quality flags), linked from the national page's
+province list and linking back. Numbers are written as Vietnamese readers write them:
+``1.262.743`` lượt cài, ``42,8 %``.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import math
+import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
+from bluezone_warehouse.consolidation import STATUS_LABELS, vi_int
 from bluezone_warehouse.names import ascii_fold, percent
+from bluezone_warehouse.report.provinces import ProvincePages, write_province_pages
 
 GEOJSON = Path(__file__).with_name("vn_provinces_2020.geojson")
+
+
+@dataclass(frozen=True)
+class Archipelago:
+    """An offshore archipelago the map names: its label's anchor (longitude, latitude).
+    The islands drawn are the map's polygons within ``ISLAND_RADIUS`` degrees of it, and
+    the label names the province they belong to."""
+
+    name: str
+    lon: float
+    lat: float
+
+
+ARCHIPELAGOS = (
+    Archipelago("Quần đảo Hoàng Sa", 112.0, 16.5),  # huyện Hoàng Sa, thành phố Đà Nẵng
+    Archipelago("Quần đảo Trường Sa", 114.5, 10.0),  # huyện Trường Sa, tỉnh Khánh Hòa
+)
+ISLAND_RADIUS = 1.5
+NO_DATA_COLOUR = "#e6e6e6"
 
 
 @dataclass(frozen=True)
 class Section:
     title: str
     body: str  # HTML
+    anchor: str | None = None
 
 
 def _pct(value: float | None) -> str:
     return percent(value, "vi")
+
+
+def _anchor(anchor: str | None) -> str:
+    return f' id="{html.escape(anchor)}"' if anchor else ""
 
 
 def _completeness(included: int | None, expected: int | None) -> str:
@@ -47,17 +81,57 @@ def _figure_html(figure, div_id: str) -> str:
         margin={"l": 40, "r": 20, "t": 40, "b": 40},
         font={"family": "DejaVu Sans, Arial, sans-serif"},
         template="plotly_white",
+        separators=",.",  # decimal comma, dot for thousands, as Vietnamese readers write
     )
     return figure.to_html(full_html=False, include_plotlyjs=False, div_id=div_id)
+
+
+class Markup(str):
+    """A table cell that is already HTML (a link), not text to escape."""
+
+
+def _cell(cell: object) -> str:
+    return cell if isinstance(cell, Markup) else html.escape(str(cell))
 
 
 def _table(headers: list[str], rows: list[list[object]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row) + "</tr>"
-        for row in rows
+        "<tr>" + "".join(f"<td>{_cell(cell)}</td>" for cell in row) + "</tr>" for row in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return (
+        f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
+    )
+
+
+def _link(href: str | None, text: str) -> Markup:
+    if href is None:
+        return Markup(html.escape(text))
+    return Markup(f'<a href="{html.escape(href)}">{html.escape(text)}</a>')
+
+
+def _polygons(geometry: dict) -> list:
+    return [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+
+
+def _centre(ring: list) -> tuple[float, float]:
+    return (sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring))
+
+
+def _archipelagos(features: list[dict]) -> list[tuple[Archipelago, str, list[tuple]]]:
+    """Each archipelago with the province its islands belong to and the islands' centres."""
+    found = []
+    for archipelago in ARCHIPELAGOS:
+        owner, islands = "", []
+        for feature in features:
+            for polygon in _polygons(feature["geometry"]):
+                lon, lat = _centre(polygon[0])
+                if math.dist((lon, lat), (archipelago.lon, archipelago.lat)) <= ISLAND_RADIUS:
+                    owner = feature["properties"]["province_name"]
+                    islands.append((lon, lat))
+        found.append((archipelago, owner, islands))
+    return found
 
 
 def _map_html(provinces: list[tuple], day: date) -> str:
@@ -68,22 +142,22 @@ def _map_html(provinces: list[tuple], day: date) -> str:
     from plotly.colors import sample_colorscale
 
     coverage = {p[0]: (p[1], p[3]) for p in provinces}
-    values = [c for _, c in coverage.values()]
+    values = [c for _, c in coverage.values()] or [0.0]
     low, high = min(values), max(values)
     figure = go.Figure()
-    for feature in json.loads(GEOJSON.read_text(encoding="utf-8"))["features"]:
+    features = json.loads(GEOJSON.read_text(encoding="utf-8"))["features"]
+    for feature in features:
         code = feature["properties"]["province_code"]
-        if code not in coverage:
-            continue
-        name, value = coverage[code]
-        colour = sample_colorscale("Blues", [(value - low) / ((high - low) or 1)])[0]
-        geometry = feature["geometry"]
-        polygons = (
-            [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
-        )
+        if code in coverage:
+            name, value = coverage[code]
+            colour = sample_colorscale("Blues", [(value - low) / ((high - low) or 1)])[0]
+            text = f"{name}: {_pct(value)}"
+        else:  # drawn all the same: the country's outline is never partial
+            name, colour = feature["properties"]["province_name"], NO_DATA_COLOUR
+            text = f"{name}: chưa có số liệu"
         lons: list[float | None] = []
         lats: list[float | None] = []
-        for polygon in polygons:
+        for polygon in _polygons(feature["geometry"]):
             ring = polygon[0]
             lons += [point[0] for point in ring] + [None]
             lats += [point[1] for point in ring] + [None]
@@ -97,8 +171,28 @@ def _map_html(provinces: list[tuple], day: date) -> str:
             name=name,
             showlegend=False,
             hoveron="fills",
-            text=f"{name}: {_pct(value)}",
+            text=text,
             hoverinfo="text",
+        )
+    for archipelago, owner, islands in _archipelagos(features):
+        figure.add_scatter(
+            x=[lon for lon, _ in islands],
+            y=[lat for _, lat in islands],
+            mode="markers",
+            marker={"size": 3, "color": "#555"},
+            showlegend=False,
+            name=archipelago.name,
+            hoverinfo="text",
+            text=f"{archipelago.name} ({owner})",
+        )
+        figure.add_annotation(
+            x=archipelago.lon,
+            y=max((lat for _, lat in islands), default=archipelago.lat) + 0.15,
+            yanchor="bottom",
+            text=f"{archipelago.name}<br>({owner})" if owner else archipelago.name,
+            showarrow=False,
+            font={"size": 11, "color": "#333"},
+            name=archipelago.name,
         )
     figure.add_scatter(
         x=[None],
@@ -115,16 +209,50 @@ def _map_html(provinces: list[tuple], day: date) -> str:
             "colorbar": {"title": "% dân số"},
         },
     )
-    figure.update_xaxes(visible=False)
+    west = min(p[0] for f in features for polygon in _polygons(f["geometry"]) for p in polygon[0])
+    east = max(p[0] for f in features for polygon in _polygons(f["geometry"]) for p in polygon[0])
+    figure.update_xaxes(visible=False, range=[west - 0.3, east + 1.5])  # room for the labels
     figure.update_yaxes(visible=False, scaleanchor="x", scaleratio=1.05)
     figure.update_layout(height=800, title=f"Tỷ lệ cài đặt / dân số, {day:%d/%m/%Y}")
     return _figure_html(figure, "map")
 
 
-def _sections(con: duckdb.DuckDBPyConnection, day: date) -> list[Section]:
+def _province_index(pages: ProvincePages) -> str:
+    """Every province page, by name: the way in from the national page."""
+    rows = []
+    for code, item in sorted(pages.provinces.items(), key=lambda p: ascii_fold(p[1].name)):
+        point, rates = item.coverage_on(pages.day), item.rates_on(pages.day)
+        ranking = item.ranking
+        rows.append(
+            [
+                code,
+                _link(pages.href(code), item.name),
+                vi_int(point.installs) if point else "–",
+                _pct(point.coverage_population) if point else "–",
+                ranking.rank_by_coverage if ranking else "–",
+                _pct(rates.reporting_rate) if rates else "–",
+                _pct(rates.on_time_rate) if rates else "–",
+            ]
+        )
+    return (
+        '<div class="index">'
+        + _table(
+            ["Mã", "Tỉnh, thành phố", "Lượt cài", "% dân số", "Hạng", "Báo cáo", "Đúng hạn"],
+            rows,
+        )
+        + "</div>"
+    )
+
+
+def _sections(con: duckdb.DuckDBPyConnection, day: date, pages: ProvincePages) -> list[Section]:
     import plotly.graph_objects as go
 
-    sections = []
+    hrefs = {code: pages.href(code) for code in pages.pages}
+    sections = [
+        Section(
+            f"Trang của từng tỉnh, thành phố ({len(hrefs)})", _province_index(pages), "provinces"
+        )
+    ]
     provinces = con.execute(
         """
         select c.unit_code, u.name, c.installs, c.coverage_population,
@@ -176,7 +304,7 @@ def _sections(con: duckdb.DuckDBPyConnection, day: date) -> list[Section]:
             y=[p[1] for p in ranked],
             orientation="h",
             customdata=[max(0, round(threshold * p[5] - p[2])) for p in ranked],
-            hovertemplate="%{y}: %{x:.1f} % — thiếu %{customdata:,} lượt cài<extra></extra>",
+            hovertemplate="%{y}: %{x:.1f} % — thiếu %{customdata:,.0f} lượt cài<extra></extra>",
         )
     )
     figure.add_vline(x=100 * threshold, line_dash="dash", annotation_text="Mục tiêu")
@@ -189,7 +317,10 @@ def _sections(con: duckdb.DuckDBPyConnection, day: date) -> list[Section]:
             f"Các tỉnh dưới 10 % dân số ({len(below)})",
             _table(
                 ["Mã", "Tỉnh", "Lượt cài", "% dân số"],
-                [[p[0], p[1], f"{p[2]:,}", _pct(p[3])] for p in sorted(below, key=lambda p: p[3])],
+                [
+                    [p[0], _link(hrefs.get(p[0]), p[1]), vi_int(p[2]), _pct(p[3])]
+                    for p in sorted(below, key=lambda p: p[3])
+                ],
             ),
         )
     )
@@ -206,9 +337,9 @@ def _sections(con: duckdb.DuckDBPyConnection, day: date) -> list[Section]:
     ).fetchall()
     blocks = []
     for code, name, *_ in sorted(provinces, key=lambda p: ascii_fold(p[1])):  # Đ with D
-        rows = [[d[1], d[2], f"{d[3]:,}", _pct(d[4])] for d in districts if d[0] == code]
+        rows = [[d[1], d[2], vi_int(d[3]), _pct(d[4])] for d in districts if d[0] == code]
         blocks.append(
-            f"<details><summary>{html.escape(name)} ({len(rows)})</summary>"
+            f"<details><summary>{_link(hrefs.get(code), name)} ({len(rows)})</summary>"
             + _table(["Mã", "Huyện", "Lượt cài", "% dân số"], rows)
             + "</details>"
         )
@@ -220,17 +351,28 @@ def _sections(con: duckdb.DuckDBPyConnection, day: date) -> list[Section]:
     ).fetchall()
     units = list(dict.fromkeys(row[0] for row in compliance))
     days = sorted({row[1] for row in compliance})
-    value = {"missing": 0, "late": 1, "on_time": 2}
-    grid = {(u, d): value[s] for u, d, s in compliance}
+    # one colour per status, worst first; a status this page does not know is left blank
+    statuses = ("rejected", "missing", "late", "on_time")
+    colours = ("#762a83", "#d73027", "#fee08b", "#1a9850")
+    value = {status: number for number, status in enumerate(statuses)}
+    grid = {(u, d): value.get(s) for u, d, s in compliance}
+    steps = len(statuses)
     figure = go.Figure(
         go.Heatmap(
             z=[[grid.get((u, d)) for d in days] for u in units],
             x=days,
             y=units,
-            colorscale=[[0, "#d73027"], [0.5, "#fee08b"], [1, "#1a9850"]],
-            zmin=0,
-            zmax=2,
-            colorbar={"tickvals": [0, 1, 2], "ticktext": ["thiếu", "muộn", "đúng hạn"]},
+            colorscale=[
+                [edge / steps, colour]
+                for number, colour in enumerate(colours)
+                for edge in (number, number + 1)
+            ],
+            zmin=-0.5,
+            zmax=steps - 0.5,
+            colorbar={
+                "tickvals": list(range(steps)),
+                "ticktext": [STATUS_LABELS[status] for status in statuses],
+            },
         )
     )
     figure.update_layout(
@@ -259,9 +401,14 @@ def build_report(
     *,
     links: dict[str, str] | None = None,
     warnings: list[str] | None = None,
+    consolidations: Path | None = None,
 ) -> Path:
-    """Write the report for the snapshot's latest day to ``out_file``; returns its path.
-    ``warnings``: the run's failed data expectations, shown in their own section."""
+    """Write the report for the snapshot's latest day to ``out_file``, and each province's
+    page beside it (``provinces/<YYYY-MM-DD>/<province_code>.html``, linked both ways with
+    relative links, so a copy of ``out_file`` in the same folder links as well); returns
+    ``out_file``. ``warnings``: the run's failed data expectations, shown in their own
+    section. ``consolidations``: the folder of the provincial consolidations, which the
+    province pages link to when the day's exists."""
     from plotly.offline import get_plotlyjs
 
     con = duckdb.connect(str(snapshot), read_only=True)
@@ -277,7 +424,8 @@ def build_report(
             "from marts.fct_coverage_daily where level = 'nation' and snapshot_date = ?",
             [day],
         ).fetchone()
-        sections = _sections(con, day)
+        pages = write_province_pages(con, day, out_file, consolidations=consolidations)
+        sections = _sections(con, day, pages)
     finally:
         con.close()
     if warnings:
@@ -291,9 +439,12 @@ def build_report(
         )
     nav = "".join(
         f'<a href="{html.escape(href)}">{html.escape(label)}</a>'
-        for label, href in (links or {}).items()
+        for label, href in {"Trang của từng tỉnh": "#provinces", **(links or {})}.items()
     )
-    body = "".join(f"<section><h2>{html.escape(s.title)}</h2>{s.body}</section>" for s in sections)
+    body = "".join(
+        f"<section{_anchor(s.anchor)}><h2>{html.escape(s.title)}</h2>{s.body}</section>"
+        for s in sections
+    )
     page = f"""<!doctype html>
 <html lang="vi"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -303,17 +454,20 @@ def build_report(
 body {{ font-family: "DejaVu Sans", Arial, sans-serif; margin: 2rem auto; max-width: 1200px;
        color: #222; }}
 h1 {{ margin-bottom: .2rem; }} nav a {{ margin-right: 1rem; }}
-.kpi {{ display: flex; gap: 2rem; margin: 1rem 0; }}
+.kpi {{ display: flex; flex-wrap: wrap; gap: 1rem 2rem; margin: 1rem 0; }}
 .kpi div {{ background: #f1f5fb; padding: .8rem 1.2rem; border-radius: 6px; }}
 .kpi b {{ display: block; font-size: 1.6rem; }}
 .incomplete {{ color: #b35806; font-size: .9rem; }}
 table {{ border-collapse: collapse; margin: .5rem 0; }}
 td, th {{ border: 1px solid #ccc; padding: .2rem .6rem; text-align: left; }}
+.scroll {{ overflow-x: auto; max-width: 100%; }}
+.index .scroll {{ max-height: 26rem; overflow-y: auto; }}
+.index th {{ position: sticky; top: 0; background: #e8eef8; }}
 </style></head><body>
 <h1>Bluezone — độ phủ ngày {day:%d/%m/%Y}</h1>
 <nav>{nav}</nav>
 <div class="kpi">
-<div><b>{nation[0]:,}</b>lượt cài đặt toàn quốc{_completeness(nation[3], nation[4])}</div>
+<div><b>{vi_int(nation[0])}</b>lượt cài đặt toàn quốc{_completeness(nation[3], nation[4])}</div>
 <div><b>{_pct(nation[1])}</b>dân số (điều tra 2019)</div>
 <div><b>{_pct(nation[2])}</b>người dùng điện thoại thông minh (ước tính)</div>
 </div>
@@ -321,5 +475,7 @@ td, th {{ border: 1px solid #ccc; padding: .2rem .6rem; text-align: left; }}
 </body></html>
 """
     out_file.parent.mkdir(parents=True, exist_ok=True)
-    out_file.write_text(page, encoding="utf-8")
+    temporary = out_file.with_name(f".{out_file.name}.tmp")
+    temporary.write_text(page, encoding="utf-8")
+    os.replace(temporary, out_file)  # a reader sees the old page or the new one
     return out_file
