@@ -12,7 +12,10 @@ the end of the campaign.
 
 A flag matches a truth row of the same check on the same file (the checks raised at
 ingestion: malformed_file, unknown_unit, out_of_range_date, code_name_mismatch), on the same day
-(stale_export), or on the same unit and day (every other check).
+(stale_export), or on the same unit and day (every other check: report_rejected too, a
+unit-day whose deliveries were all rejected, which the truth never also calls missing).
+The checks are the catalogue's (``dbt_project.yml``'s ``dq_checks``), so a check added
+there is scored, and shows as never expected until the simulator places it.
 """
 
 from __future__ import annotations

@@ -2,13 +2,16 @@
 
 A short campaign of four provinces (Hà Nội's large districts host the modified z-score
 probe) with faults at the default rates and one set of boundary probes (values exactly at
-each threshold and just over it) is replayed as it arrived: five runs, each on the files
+each threshold and just over it) is replayed as it arrived: six runs, each on the files
 that had arrived by its time (the daily run of the first day one of whose reports arrives
 after that run, two deadline refreshes on the day of the report sent exactly at its
-deadline, the daily run of the first day whose export was re-delivered after it, and the
-state once everything has arrived). After each run, ``marts.fct_data_quality_issues`` must
-be exactly the truth at that moment (bench/dq_quality.py measures the 63-province campaign
-day by day).
+deadline, a refresh at the deadline of a unit whose only report by then was rejected and
+that corrects it later, the daily run of the first day whose export was re-delivered after
+it, and the state once everything has arrived). After each run,
+``marts.fct_data_quality_issues`` must be exactly the truth at that moment
+(bench/dq_quality.py measures the 63-province campaign day by day), and once everything
+has arrived each unit-day's status and status at the deadline in
+``marts.fct_reporting_compliance`` must be ``truth_reports.csv``'s.
 
 Where the warehouse departs from DESIGN, the assertion about that departure is its own
 test, marked ``xfail(strict=True)`` with the departure named; the exactness tests leave
@@ -17,11 +20,13 @@ out only the flags those tests cover.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from bluezone_devtools.measure import (
@@ -44,7 +49,7 @@ from bluezone_devtools.simulate import (
     simulate_campaign,
     simulate_in_memory,
 )
-from bluezone_warehouse.config import load_settings
+from bluezone_warehouse.config import Settings, load_settings
 from tests.conftest import environment_for
 
 PROVINCES = ["01", "08", "30", "89"]
@@ -60,6 +65,8 @@ class Measured:
     truth_dir: Path
     late_after_midnight: date  # a report for this day arrives after the day's daily run
     redelivered: date  # this day's corrected export arrives after the day's daily run
+    rejected_then_late: tuple[str, date, time]  # unit, day, deadline: corrected after it
+    settings: Settings
 
     @property
     def final(self) -> RunResult:
@@ -87,13 +94,30 @@ def measured(tmp_path_factory: pytest.TempPathFactory) -> Measured:
     )
     redelivered = next(d.day for d in campaign.plan if len(d.deliveries) > 1)
     at_deadline = next(p.day for p in campaign.probes if (p.check, p.side) == ("late_report", "at"))
+    corrected = next(
+        u
+        for days in campaign.unit_days.values()
+        for u in days
+        if u.fault == "report_rejected" and u.corrected_late
+    )
+    rejected_then_late = (corrected.unit.code, corrected.day, corrected.unit.deadline)
     runs: list[Run] = [
         *daily_runs([late, redelivered]),
         *deadline_runs([at_deadline], [time(15, 0), time(16, 0)]),
+        *deadline_runs([corrected.day], [corrected.unit.deadline]),
         final_run(source, END),
     ]
-    replayed = list(replay(source, oracle, settings, runs, PROVINCES))
-    return Measured(campaign, oracle, replayed, result.truth_dir, late, redelivered)
+    replayed = list(replay(source, oracle, settings, list(dict.fromkeys(runs)), PROVINCES))
+    return Measured(
+        campaign,
+        oracle,
+        replayed,
+        result.truth_dir,
+        late,
+        redelivered,
+        rejected_then_late,
+        settings,
+    )
 
 
 # -- what the warehouse departs from DESIGN in (each its own xfail test) ---------------------
@@ -193,6 +217,50 @@ def test_runs_see_what_had_arrived_not_the_final_truth(measured: Measured) -> No
     assert {f.key for f in draft.expected if f.day == day} - final, (
         "the re-delivered export's first file calls for no flag its correction removes"
     )
+
+
+def test_a_rejected_report_is_measured_at_its_deadline_and_once_corrected(
+    measured: Measured,
+) -> None:
+    """The campaign has a unit-day rejected for good, and one whose only report by its
+    deadline was rejected and whose correction came after it: rejected at the deadline
+    refresh, late once corrected (the exactness tests hold the warehouse to both)."""
+    final = measured.final
+    assert final.truth("report_rejected"), "no unit-day stays rejected"
+    assert not {f.key for f in final.truth("report_rejected")} & {
+        f.key for f in final.truth("missing_report")
+    }
+    code, day, deadline = measured.rejected_then_late
+    refresh = measured.run(f"{day:%m-%d} {deadline:%H:%M}")
+    assert ("report_rejected", code, day.isoformat()) in {
+        f.key for f in refresh.truth("report_rejected")
+    }
+    assert ("late_report", code, day.isoformat()) in {f.key for f in final.truth("late_report")}
+
+
+def test_final_statuses_are_the_truths(measured: Measured) -> None:
+    """DESIGN §4's status and status at the deadline of every simulated unit-day, rejected
+    ones included, as truth_reports.csv gives them from the files the simulator wrote."""
+    with (measured.truth_dir / "truth_reports.csv").open(encoding="utf-8", newline="") as handle:
+        truth = {
+            (row["unit_code"], row["report_date"]): (row["status"], row["status_at_deadline"])
+            for row in csv.DictReader(handle)
+        }
+    con = duckdb.connect(str(measured.settings.warehouse_path), read_only=True)
+    try:
+        rows = con.execute(
+            "select unit_code, cast(report_date as varchar), status, status_at_deadline "
+            "from marts.fct_reporting_compliance where list_contains(?, province_code)",
+            [PROVINCES],
+        ).fetchall()
+    finally:
+        con.close()
+    found = {(code, day): (status, at_deadline) for code, day, status, at_deadline in rows}
+    assert {"rejected"} <= {status for status, _ in truth.values()}
+    assert ("late", "rejected") in set(truth.values())
+    differ = {k: (found.get(k), v) for k, v in truth.items() if found.get(k) != v}
+    assert differ == {}
+    assert found.keys() == truth.keys()
 
 
 # -- exactness, run by run --------------------------------------------------------------------

@@ -43,11 +43,15 @@ from bluezone_devtools.simulate import (
     simulate_in_memory,
 )
 from bluezone_devtools.simulate.definitions import (
+    Rejection,
     Submission,
+    UnitDayState,
     daily_increments,
     export_expectations,
     judge_increment,
+    report_expectations,
     stale_expectations,
+    status_at_deadline,
     unit_day_state,
 )
 from bluezone_warehouse.checks import threshold
@@ -353,7 +357,11 @@ def test_every_check_is_exercised_and_every_fault_file_exists(ten_by_ten: Path) 
 def test_late_and_missing_faults_match_the_final_report_states(ten_by_ten: Path) -> None:
     reports = read_truth(ten_by_ten, "truth_reports.csv")
     faults = read_truth(ten_by_ten, "faults.csv")
-    for status, kind in (("late", "late_report"), ("missing", "missing_report")):
+    for status, kind in (
+        ("late", "late_report"),
+        ("missing", "missing_report"),
+        ("rejected", "report_rejected"),
+    ):
         expected = set(
             zip(
                 *(reports[reports["status"] == status][c] for c in ("unit_code", "report_date")),
@@ -425,7 +433,10 @@ def parse_moment(value: object, arrival: datetime) -> datetime:
     if isinstance(value, datetime):
         return value
     text = str(value)
-    return datetime.strptime(text, "%d/%m/%Y %H:%M" if "/" in text else "%Y-%m-%d %H:%M:%S")
+    try:
+        return datetime.strptime(text, "%d/%m/%Y %H:%M" if "/" in text else "%Y-%m-%d %H:%M:%S")
+    except ValueError as error:
+        raise Unreadable(f"time {text!r}") from error
 
 
 def raw_rows(path: Path) -> list[list[object]]:
@@ -447,7 +458,10 @@ def raw_rows(path: Path) -> list[list[object]]:
 
 
 def read_report(path: Path) -> list[dict[str, object]]:
-    """Rows of a report file, with the header found and the totals row dropped."""
+    """Rows of a report file, with the header found and the totals row dropped. A row whose
+    figure or time cannot be read still says who sent it and for which day: it comes with
+    ``unreadable`` set (a file that cannot be read, or a row without a readable date, raises
+    Unreadable)."""
     rows = raw_rows(path)
     start = next(
         i for i, row in enumerate(rows) if sum(header_key(c) in HEADERS.values() for c in row) >= 3
@@ -461,18 +475,20 @@ def read_report(path: Path) -> list[dict[str, object]]:
         record = dict(zip(columns, row, strict=False))
         if name_key(str(record.get("unit_name") or "")) == "tong cong":
             continue
-        records.append(
-            {
-                "report_date": parse_day(record["report_date"]),
-                "unit_code": str(record.get("unit_code") or ""),
-                "unit_name": str(record.get("unit_name") or ""),
-                "submitted_at": parse_moment(record.get("submitted_at"), arrival),
-                **{
-                    k: parse_count(record.get(k))
-                    for k in ("installs_reported", "staff_total", "staff_installed")
-                },
-            }
-        )
+        read: dict[str, object] = {
+            "report_date": parse_day(record["report_date"]),
+            "unit_code": str(record.get("unit_code") or ""),
+            "unit_name": str(record.get("unit_name") or ""),
+            "arrival": arrival,
+            "unreadable": None,
+        }
+        try:
+            read["submitted_at"] = parse_moment(record.get("submitted_at"), arrival)
+            for k in ("installs_reported", "staff_total", "staff_installed"):
+                read[k] = parse_count(record.get(k))
+        except Unreadable as error:
+            read["unreadable"] = str(error)
+        records.append(read)
     return records
 
 
@@ -486,6 +502,9 @@ def test_report_files_say_what_the_truth_says(ten_by_ten: Path) -> None:
     earliest: dict[tuple[str, str], datetime] = {}
     contents: dict[tuple[str, str], set[bytes]] = {}
     quarantined: set[tuple[str, str]] = set()
+    # the first arrival of an accepted and of a rejected delivery, by unit-day
+    first_in: dict[tuple[str, str], datetime] = {}
+    first_refused: dict[tuple[str, str], datetime] = {}
     for path in sorted((ten_by_ten / "reports").iterdir()):
         file = f"reports/{path.name}"
         try:
@@ -498,7 +517,15 @@ def test_report_files_say_what_the_truth_says(ten_by_ten: Path) -> None:
             named = by_name.get(name_key(record["unit_name"]))
             unit = coded or named
             day = record["report_date"]
-            if coded is not None and named is not None and named is not coded:
+            if record["unreadable"]:
+                # a row that names its unit and day: a rejected delivery for that unit-day
+                quarantined.add(("malformed_file", file))
+                if unit is not None and (coded is None or named in (None, coded)):
+                    key = (unit.code, day.isoformat())
+                    first_refused[key] = min(
+                        first_refused.get(key, record["arrival"]), record["arrival"]
+                    )
+            elif coded is not None and named is not None and named is not coded:
                 quarantined.add(("code_name_mismatch", file))
             elif unit is None:
                 quarantined.add(("unknown_unit", file))
@@ -512,14 +539,24 @@ def test_report_files_say_what_the_truth_says(ten_by_ten: Path) -> None:
                 )
                 if key not in latest or record["submitted_at"] > latest[key][0]:
                     latest[key] = (record["submitted_at"], record, file)
+                first_in[key] = min(first_in.get(key, record["arrival"]), record["arrival"])
     faults = read_truth(ten_by_ten, "faults.csv")
     kinds = {"malformed_file", "unknown_unit", "out_of_range_date", "code_name_mismatch"}
     assert quarantined == {(f.kind, f.file) for f in faults.itertuples() if f.kind in kinds}
     truth = read_truth(ten_by_ten, "truth_reports.csv")
+    assert {"rejected", "missing", "late", "on_time"} <= set(truth["status"])
     for row in truth.itertuples():
         key = (row.unit_code, row.report_date)
-        if row.status == "missing":
+        deadline = units[row.unit_code].deadline_on(date.fromisoformat(row.report_date))
+        at_deadline = "missing"
+        if key in first_refused and first_refused[key] <= deadline:
+            at_deadline = "rejected"
+        if key in first_in and first_in[key] <= deadline:
+            at_deadline = "on_time"
+        assert row.status_at_deadline == at_deadline, key
+        if row.status in ("missing", "rejected"):
             assert key not in latest
+            assert (key in first_refused) == (row.status == "rejected"), key
             continue
         _, record, file = latest[key]
         # The first submission decides timeliness; identical bytes are one delivery.
@@ -614,6 +651,37 @@ def test_a_unit_is_missing_only_once_its_deadline_has_passed() -> None:
     assert status(deadline + timedelta(hours=10), later) == "missing"  # not arrived yet
 
 
+def test_a_unit_day_with_only_rejected_deliveries_is_rejected_not_missing() -> None:
+    """DESIGN §4: deliveries came but none was accepted: rejected, whatever the time, and
+    flagged report_rejected, never missing_report; a correction decides on time or late."""
+    day = date(2020, 8, 3)
+    deadline = datetime.combine(day, time(16, 0))
+    bad_at, fixed_at = deadline - timedelta(hours=2), deadline + timedelta(minutes=30)
+    refused = [Rejection("x", day, bad_at, "reports/bad.csv", "unparseable installs value")]
+    fixed = [Submission("x", day, fixed_at, fixed_at, "reports/fix.csv", 1, None, None, None)]
+
+    def state(now: datetime | None, submissions: list[Submission]) -> UnitDayState:
+        return unit_day_state("x", "02", day, deadline, submissions, now, refused)
+
+    assert state(bad_at - timedelta(minutes=1), []).status == "not_due"
+    assert state(bad_at, []).status == "rejected"  # before the deadline too
+    assert state(None, []).status == "rejected"
+    assert state(deadline, fixed).status == "rejected"  # the correction not yet in
+    assert state(None, fixed).status == "late"
+    checks = [e.check for e in report_expectations(state(None, []), None, True, LIMITS)]
+    assert checks == ["report_rejected"]
+    flag = report_expectations(state(None, []), None, True, LIMITS)[0]
+    assert (flag.unit_code, flag.day, flag.file) == ("x", day, "reports/bad.csv")
+    assert [e.check for e in report_expectations(state(None, fixed), None, True, LIMITS)] == [
+        "late_report"
+    ]
+    assert status_at_deadline(fixed, refused, deadline) == "rejected"
+    assert status_at_deadline(fixed, [], deadline) == "missing"
+    assert status_at_deadline([], [], deadline) == "missing"
+    on_time = [Submission("x", day, bad_at, bad_at, "reports/ok.csv", 1, None, None, None)]
+    assert status_at_deadline(on_time, refused, deadline) == "on_time"
+
+
 def test_an_export_is_stale_only_once_it_is_due() -> None:
     days = [date(2020, 8, d) for d in range(1, 4)]
     arrived = [True, False, False]
@@ -663,7 +731,13 @@ def test_every_injected_fault_is_one_the_definitions_call_for(probed: Campaign) 
         for row in report.rows
         for f in row.faults + report.faults
         if f.kind
-        in {"conflicting_resubmission", "report_export_mismatch", "staff_installed_exceeds_total"}
+        in {
+            "conflicting_resubmission",
+            "report_export_mismatch",
+            "staff_installed_exceeds_total",
+            "report_rejected",
+            "late_report",
+        }
     }
     assert {k[0] for k in injected} >= EXPORT_CHECKS
     assert injected - expected == set()
@@ -684,6 +758,26 @@ def test_a_daily_run_sees_a_redelivered_exports_first_file(probed: Campaign) -> 
     assert any(
         (v.installs[:, t] != d.installs[:, t]).any() for v, d in zip(at_run, final, strict=True)
     )
+
+
+def test_a_rejected_report_is_rejected_until_a_correction_arrives(probed: Campaign) -> None:
+    """report_rejected leaves one unit-day rejected for good and corrects one after its
+    deadline: both are rejected at the deadline (never missing), and once everything has
+    arrived the first is still rejected, the second late."""
+    oracle = Oracle(probed)
+    rejected = [
+        u for days in probed.unit_days.values() for u in days if u.fault == "report_rejected"
+    ]
+    assert {u.corrected_late for u in rejected} == {False, True}
+    final = {(e.check, e.unit_code, e.day) for e in oracle.expected(None)}
+    for unit_day in rejected:
+        code, day = unit_day.unit.code, unit_day.day
+        deadline = unit_day.unit.deadline_on(day)
+        at_deadline = {(e.check, e.unit_code, e.day) for e in oracle.expected(deadline, day)}
+        assert ("report_rejected", code, day) in at_deadline
+        assert ("missing_report", code, day) not in at_deadline | final
+        assert (("report_rejected", code, day) in final) == (not unit_day.corrected_late)
+        assert (("late_report", code, day) in final) == unit_day.corrected_late
 
 
 def test_faults_csv_and_boundary_probes_csv_agree(ten_by_ten: Path) -> None:

@@ -20,7 +20,8 @@
     the ground truth, never read by ingestion: ``simulation.json`` (the parameters),
     ``truth_installs.csv`` (true cumulative figures), ``truth_exported.csv`` (what the
     final exports say), ``truth_reports.csv`` (each registry unit's final reporting state
-    per day), ``faults.csv`` (every flag DESIGN §5 calls for: injected faults, boundary
+    per day, on_time, late, rejected or missing, and its state at the deadline),
+    ``faults.csv`` (every flag DESIGN §5 calls for: injected faults, boundary
     probes' flagged side and what the figures and the units do by themselves, named by the
     check ids of DESIGN §5, with the value judged and where it comes from) and
     ``boundary_probes.csv`` (values placed exactly at a threshold and just over it, and

@@ -49,6 +49,7 @@ from bluezone_devtools.simulate.truth import (
     fault_rows,
     manifest,
     probe_rows,
+    rejected_deliveries,
     truth_installs_rows,
     truth_report_row,
     valid_submissions,
@@ -268,14 +269,16 @@ def _write_truth(
     campaign: Campaign, truth_dir: Path, exported_rows: list[tuple], rates: FaultRates, seed: int
 ) -> list[Fault]:
     files = [f for day in campaign.files_by_day for f in day]
-    submissions = valid_submissions(files)
-    report_rows = []
-    for province in campaign.provinces:
-        for unit in province.units:
-            for day in campaign.days:
-                if unit.active_on(day):
-                    row = truth_report_row(unit, day, submissions.get((unit.code, day), []))
-                    report_rows.append(row)
+    submissions, rejections = valid_submissions(files), rejected_deliveries(files)
+    report_rows = [
+        truth_report_row(
+            unit, day, submissions.get((unit.code, day), []), rejections.get((unit.code, day), [])
+        )
+        for province in campaign.provinces
+        for unit in province.units
+        for day in campaign.days
+        if unit.active_on(day)
+    ]
     injected = list(campaign.faults)
     injected.extend(f for report in files for f in report.faults)
     injected.extend(f for report in files for row in report.rows for f in row.faults)

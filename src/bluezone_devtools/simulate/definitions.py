@@ -21,9 +21,14 @@ words differ from the warehouse's SQL, its words are used:
 - ``coverage_over_100``: DESIGN §4, "values over 100 % are kept and flagged — for every
   denominator, adults included": installs above any of the unit's denominators (total
   population, 15+, 18+ estimate, estimated smartphone owners) are flagged.
-- ``late_report`` / ``missing_report``: DESIGN §4's statuses: the first valid delivery's
-  ``sent_at`` (the earlier of its claimed time and its arrival) after the deadline is
-  late; a unit-day with nothing valid received is missing once its deadline has passed.
+- ``late_report`` / ``missing_report`` / ``report_rejected``: DESIGN §4's statuses: the
+  first accepted delivery's ``sent_at`` (the earlier of its claimed time and its arrival)
+  after the deadline is late; a unit-day with deliveries received but none accepted is
+  rejected (whatever the time: the unit did send something, and its digest must say why
+  it was refused); one with nothing received is missing once its deadline has passed.
+  A delivery is the unit-day's when an accepted row for the unit and day is in it, or a
+  rejected row that names the unit (by a code or name that can be read) and the day: a
+  file that cannot be read at all names no one.
 """
 
 from __future__ import annotations
@@ -416,6 +421,18 @@ class Submission:
 
 
 @dataclass(frozen=True)
+class Rejection:
+    """A delivery for a unit and day of which nothing was accepted: a row in it names the
+    unit and the day readably, but a value of the row cannot be read (DESIGN §3.3, §4)."""
+
+    unit_code: str
+    day: date
+    received_at: datetime
+    file: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class UnitDayState:
     """What DESIGN §4 says of one registry unit on one report day at some moment."""
 
@@ -423,8 +440,9 @@ class UnitDayState:
     province_code: str
     day: date
     deadline: datetime
-    status: str  # on_time | late | missing | not_due
+    status: str  # on_time | late | rejected | missing | not_due
     submissions: tuple[Submission, ...]
+    rejections: tuple[Rejection, ...] = ()
 
     @property
     def latest(self) -> Submission | None:
@@ -438,21 +456,45 @@ def unit_day_state(
     deadline: datetime,
     submissions: Iterable[Submission],
     now: datetime | None,
+    rejections: Iterable[Rejection] = (),
 ) -> UnitDayState:
-    """Status from the submissions received by ``now`` (None: all of them), oldest first."""
+    """Status from the deliveries received by ``now`` (None: all of them), oldest first:
+    accepted ones (``submissions``) decide on time or late; rejected ones alone, rejected;
+    none, missing once the deadline has passed (not due before)."""
     ordered = tuple(
         sorted(
             (s for s in submissions if now is None or s.received_at <= now),
             key=lambda s: (s.sent_at, s.received_at, s.file),
         )
     )
+    refused = tuple(
+        sorted(
+            (r for r in rejections if now is None or r.received_at <= now),
+            key=lambda r: (r.received_at, r.file),
+        )
+    )
     if ordered:
         status = "late" if ordered[0].sent_at > deadline else "on_time"
+    elif refused:
+        status = "rejected"
     elif now is not None and now < deadline:
         status = "not_due"
     else:
         status = "missing"
-    return UnitDayState(unit_code, province_code, day, deadline, status, ordered)
+    return UnitDayState(unit_code, province_code, day, deadline, status, ordered, refused)
+
+
+def status_at_deadline(
+    submissions: Iterable[Submission], rejections: Iterable[Rejection], deadline: datetime
+) -> str:
+    """DESIGN §4's ``status_at_deadline``: on_time when an accepted delivery had arrived by
+    the deadline, rejected when deliveries had arrived by then but none was accepted,
+    otherwise missing."""
+    if any(s.received_at <= deadline for s in submissions):
+        return "on_time"
+    if any(r.received_at <= deadline for r in rejections):
+        return "rejected"
+    return "missing"
 
 
 def report_expectations(
@@ -461,13 +503,29 @@ def report_expectations(
     is_committee: bool,
     limits: Limits,
 ) -> list[Expected]:
-    """missing_report, late_report, conflicting_resubmission, staff_installed_exceeds_total
-    and report_export_mismatch for one unit-day; ``district_export`` is the export's figure
-    for a committee's district on that day, if an export for the day was received."""
+    """missing_report, report_rejected, late_report, conflicting_resubmission,
+    staff_installed_exceeds_total and report_export_mismatch for one unit-day;
+    ``district_export`` is the export's figure for a committee's district on that day, if an
+    export for the day was received. A rejected unit-day did send: report_rejected, never
+    missing_report."""
     where = (state.unit_code, state.province_code, state.day)
     found = []
     if state.status == "missing":
         found.append(Expected("missing_report", *where, "no report", f"by {state.deadline:%H:%M}"))
+    if state.status == "rejected":
+        latest = state.rejections[-1]
+        observed = f"{len(state.rejections)} deliveries, none accepted"
+        if latest.reason:
+            observed += f" (latest: {latest.reason})"
+        found.append(
+            Expected(
+                "report_rejected",
+                *where,
+                observed,
+                f"an accepted report by {state.deadline:%H:%M}",
+                latest.file,
+            )
+        )
     if state.status == "late":
         first = state.submissions[0]
         found.append(

@@ -24,6 +24,7 @@ FAULT_KINDS = (
     "export_incomplete",
     "installs_with_phone_exceeds_installs",
     "redelivery",
+    "report_rejected",
 )
 
 

@@ -49,6 +49,14 @@ class FaultRates:
         "missing, or an unparseable number); the sender resends a good file before its "
         "deadline.",
     )
+    report_rejected: float = _option(
+        0.003,
+        "Share of district committees' on-time reports sent as one file whose row names the "
+        "unit and the day readably but has an unreadable figure or time (the row is "
+        "rejected), and never corrected that day: the unit-day is rejected. One in three "
+        "of them (never the first) is corrected after the deadline instead: late, and "
+        "rejected at the deadline.",
+    )
     out_of_range_date: float = _option(
         0.002,
         "Share of report rows accompanied by a row whose report date is after the day it "

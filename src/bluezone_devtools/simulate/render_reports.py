@@ -40,6 +40,8 @@ def _cell(row: ReportRow, name: str, template: Template, target: str, number: in
             return row.report_date
         return _date_text(row.report_date, template.date_style)
     if name == "submitted_at":
+        if row.bad_time is not None:
+            return row.bad_time
         if target == "xlsx" and template.date_cells:
             return row.submitted_at
         return _time_text(row.submitted_at, template.time_style or "iso_hms")

@@ -19,7 +19,9 @@ REPORT_FAULT_ORDER = (
     "staff_installed_exceeds_total",
     "out_of_range_date",
     "code_name_mismatch",
+    "report_rejected",
 )
+MINIMUM_INSTANCES = {"report_rejected": 2}  # one stays rejected, one is corrected late
 
 
 def _is_report_candidate(kind: str, unit_day: UnitDay) -> bool:
@@ -27,7 +29,7 @@ def _is_report_candidate(kind: str, unit_day: UnitDay) -> bool:
         return False
     sent = unit_day.status != "missing"
     committee = unit_day.unit.kind == COMMITTEE
-    if kind == "malformed_file":
+    if kind in ("malformed_file", "report_rejected"):
         return unit_day.status == "on_time" and committee
     if kind in ("conflicting_resubmission", "benign_resubmission"):
         return unit_day.status == "on_time"
@@ -48,13 +50,16 @@ def select_report_faults(
 
     Agency files (province, day index) are malformed as a whole; the other kinds mark one
     unit-day each, Bernoulli(rate) per candidate from a per-province stream. Every kind
-    with a positive rate gets at least one instance when it has a candidate.
+    with a positive rate gets at least one instance when it has a candidate (the lowest
+    draws), report_rejected two: of the rejected unit-days, the second, fifth, eighth...
+    placed are corrected after the deadline, so a campaign with any has both a unit-day
+    that stays rejected and one that is late and was rejected at its deadline.
     """
     broken_agency_files: set[tuple[str, int]] = set()
     for kind in REPORT_FAULT_ORDER:
         rate = getattr(rates, kind)
-        best: tuple[float, Any, float] | None = None
-        placed = 0
+        drawn: list[tuple[float, int, Any, float]] = []
+        marked: list[Any] = []
         for province, unit_days in unit_days_by_province.items():
             candidates: list[Any] = [u for u in unit_days if _is_report_candidate(kind, u)]
             if kind == "malformed_file":
@@ -62,12 +67,22 @@ def select_report_faults(
             rng = _stream(seed, "report-fault", kind, province)
             draws, params = rng.random(len(candidates)), rng.random(len(candidates))
             for candidate, u, param in zip(candidates, draws, params, strict=True):
-                if best is None or u < best[0]:
-                    best = (u, candidate, param)
+                drawn.append((u, len(drawn), candidate, param))
                 if u < rate:
-                    placed += _mark(candidate, kind, param, broken_agency_files, agency_days)
-        if not placed and rate > 0 and best is not None:
-            _mark(best[1], kind, best[2], broken_agency_files, agency_days)
+                    _mark(candidate, kind, param, broken_agency_files, agency_days)
+                    marked.append(candidate)
+        least = MINIMUM_INSTANCES.get(kind, 1) if rate > 0 else 0
+        if len(marked) < least:
+            placed = set(map(id, marked))
+            for _, _, candidate, param in sorted(drawn, key=lambda d: d[:2]):
+                if len(marked) >= least:
+                    break
+                if id(candidate) not in placed:
+                    _mark(candidate, kind, param, broken_agency_files, agency_days)
+                    marked.append(candidate)
+        if kind == "report_rejected":
+            for n, unit_day in enumerate(marked):
+                unit_day.corrected_late = n % 3 == 1
     return broken_agency_files
 
 
@@ -89,16 +104,15 @@ def _mark(
     param: float,
     broken: set[tuple[str, int]],
     agency_days: dict[tuple[str, int], list[UnitDay]],
-) -> int:
+) -> None:
     """Give a unit-day its fault; a broken agency file claims its on-time agencies."""
     if isinstance(candidate, tuple):
         broken.add(candidate)
         for unit_day in agency_days[candidate]:
             if unit_day.status == "on_time" and unit_day.fault is None:
                 unit_day.fault, unit_day.param = kind, param
-        return 1
+        return
     candidate.fault, candidate.param = kind, param
-    return 1
 
 
 REPORT_PROBES = (

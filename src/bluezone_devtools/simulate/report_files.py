@@ -27,7 +27,9 @@ from bluezone_warehouse.names import slug
 
 @dataclass(eq=False)
 class ReportRow:
-    """One row as a unit wrote it; ``counts_for`` is the unit it validly reports for."""
+    """One row as a unit wrote it; ``counts_for`` is the unit it validly reports for, and
+    ``rejected_for`` the unit a rejected row still names readably, with its report date
+    (an unreadable figure or time): its file is a rejected delivery for that unit-day."""
 
     report_date: date
     unit_code: str
@@ -40,7 +42,9 @@ class ReportRow:
     note: str = ""
     rate: float | None = None
     bad_value: str | None = None
+    bad_time: str | None = None
     counts_for: Unit | None = None
+    rejected_for: Unit | None = None
     faults: list[Fault] = field(default_factory=list)
 
 
@@ -76,10 +80,12 @@ CORRUPTIONS = {
 }
 AGENCY_CORRUPTIONS = {"csv": ("missing_column", "empty"), "xlsx": ("truncated", "missing_column")}
 BAD_VALUES = {"vi": ("khoảng 70 nghìn", "7O.264", "#REF!"), "en": ("about 70k", "7O,264", "#REF!")}
+BAD_TIMES = {"vi": ("chiều nay", "trước 16h", "#VALUE!"), "en": ("this afternoon", "before 4pm")}
 CORRUPTION_TEXT = {
     "truncated": "file truncated (unreadable)",
     "missing_column": "required column report_date missing",
     "bad_value": "unparseable installs value",
+    "bad_time": "unparseable time sent",
     "empty": "empty file (0 bytes)",
 }
 
@@ -163,6 +169,9 @@ class ReportBuilder:
         if fault == "malformed_file":
             self._malformed_then_fixed(unit_day, stem)
             return
+        if fault == "report_rejected":
+            self._rejected(unit_day, stem)
+            return
         if fault in ("conflicting_resubmission", "benign_resubmission"):
             self._resubmitted(unit_day, stem, fmt, template)
             return
@@ -182,10 +191,44 @@ class ReportBuilder:
         if bad.corruption == "bad_value":
             options = BAD_VALUES[template.lang]
             bad_row.bad_value = options[int(unit_day.param * 100) % len(options)]
+            bad_row.rejected_for = unit_day.unit  # its code or name and its date can be read
         bad.faults.append(
             self._fault("malformed_file", unit_day.unit, bad, CORRUPTION_TEXT[bad.corruption])
         )
         self.add_file(f"{stem}_lan2", fmt, template, [self.row(unit_day, sent, resubmitted=True)])
+
+    def _rejected(self, unit_day: UnitDay, stem: str) -> None:
+        """One file whose row names the unit and the day readably but whose figure (or time
+        sent) cannot be read: the row is rejected (malformed_file) and the unit-day with
+        it (report_rejected), unless the unit corrects it after its deadline (late, and
+        rejected at the deadline)."""
+        template, fmt, unit = unit_day.profile.template, unit_day.fmt, unit_day.unit
+        bad_row = self.row(unit_day, unit_day.submitted_at)
+        bad_row.counts_for, bad_row.rejected_for = None, unit
+        bad = self.add_file(stem, fmt, template, [bad_row])
+        param = unit_day.param
+        if template.time_style is not None and int(param * 1000) % 2:
+            bad.corruption, options = "bad_time", BAD_TIMES[template.lang]
+            bad_row.bad_time = options[int(param * 100) % len(options)]
+        else:
+            bad.corruption, options = "bad_value", BAD_VALUES[template.lang]
+            bad_row.bad_value = options[int(param * 100) % len(options)]
+        what = CORRUPTION_TEXT[bad.corruption]
+        bad.faults.append(self._fault("malformed_file", unit, bad, what))
+        deadline = unit.deadline_on(self.day)
+        if not unit_day.corrected_late:
+            detail = f"{what} in the only report sent, at {bad_row.submitted_at:%H:%M}"
+            bad.faults.append(self._fault("report_rejected", unit, bad, detail))
+            return
+        sent = deadline + timedelta(minutes=20 + int(param * 160))
+        fixed = self.add_file(
+            f"{stem}_lan2", fmt, template, [self.row(unit_day, sent, resubmitted=True)]
+        )
+        detail = (
+            f"{what} in {bad.path} (sent {bad_row.submitted_at:%H:%M}, rejected at the "
+            f"{deadline:%H:%M} deadline), corrected at {sent:%H:%M}"
+        )
+        fixed.faults.append(self._fault("late_report", unit, fixed, detail))
 
     def _resubmitted(self, unit_day: UnitDay, stem: str, fmt: str, template: Template) -> None:
         sent = unit_day.submitted_at

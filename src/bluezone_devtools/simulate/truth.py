@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,9 +24,11 @@ from bluezone_devtools.simulate.adoption import ProvinceCurves
 from bluezone_devtools.simulate.definitions import (
     Expected,
     ExportView,
+    Rejection,
     export_expectations,
     report_expectations,
     stale_expectations,
+    status_at_deadline,
     unit_day_state,
 )
 from bluezone_devtools.simulate.definitions import (
@@ -35,7 +36,7 @@ from bluezone_devtools.simulate.definitions import (
 )
 from bluezone_devtools.simulate.faults import FAULT_KINDS, Fault, Probe
 from bluezone_devtools.simulate.render_reports import render_report
-from bluezone_devtools.simulate.report_files import ReportFile, ReportRow
+from bluezone_devtools.simulate.report_files import CORRUPTION_TEXT, ReportFile, ReportRow
 from bluezone_devtools.simulate.units import COMMITTEE, Unit
 
 TRUTH_REPORT_COLUMNS = (
@@ -51,6 +52,7 @@ TRUTH_REPORT_COLUMNS = (
     "staff_total",
     "staff_installed",
     "source_file",
+    "status_at_deadline",
 )
 FAULT_COLUMNS = (
     "fault_id",
@@ -109,6 +111,31 @@ def valid_submissions(files: Iterable[ReportFile]) -> dict[tuple[str, date], lis
     return found
 
 
+def rejected_deliveries(files: Iterable[ReportFile]) -> dict[tuple[str, date], list[Rejection]]:
+    """Every rejected delivery, by (unit code, report date), in arrival order: a file with a
+    row that names the unit and the day readably but was rejected, and no accepted row for
+    that unit and day (DESIGN §4). A file that cannot be read at all names no unit."""
+    found: dict[tuple[str, date], list[Rejection]] = {}
+    for report in files:
+        accepted = (
+            {(row.counts_for.code, row.report_date) for row in report.rows if row.counts_for}
+            if report.valid
+            else set()
+        )
+        reason = CORRUPTION_TEXT.get(report.corruption or "", "")
+        for row in report.rows:
+            if row.rejected_for is None:
+                continue
+            key = (row.rejected_for.code, row.report_date)
+            if key not in accepted:
+                found.setdefault(key, []).append(
+                    Rejection(*key, report.arrival, report.path, reason)
+                )
+    for rejections in found.values():
+        rejections.sort(key=lambda r: (r.received_at, r.file))
+    return found
+
+
 def _distinct_deliveries(submissions: list[Submission]) -> list[Submission]:
     seen: set[bytes] = set()
     distinct = []
@@ -120,6 +147,22 @@ def _distinct_deliveries(submissions: list[Submission]) -> list[Submission]:
     return distinct
 
 
+def _as_design(code: str, day: date, submission: Submission) -> DesignSubmission:
+    """A submission as DESIGN §4 reads it: its times and figures."""
+    row = submission.row
+    return DesignSubmission(
+        code,
+        day,
+        _submitted_at(submission),
+        submission.file.arrival,
+        submission.file.path,
+        row.installs,
+        row.staff_total,
+        row.staff_installed,
+        row.households,
+    )
+
+
 def _submitted_at(submission: Submission) -> datetime:
     """DESIGN §4's sent_at: the earlier of the claimed time (if any) and the arrival."""
     if submission.file.template.time_style is None:
@@ -127,26 +170,36 @@ def _submitted_at(submission: Submission) -> datetime:
     return min(submission.row.submitted_at, submission.file.arrival)
 
 
-def truth_report_row(unit: Unit, day: date, submissions: list[Submission]) -> dict[str, Any]:
+def truth_report_row(
+    unit: Unit,
+    day: date,
+    submissions: list[Submission],
+    rejections: Sequence[Rejection] = (),
+) -> dict[str, Any]:
     """A unit's final reporting state for a day.
 
     The first valid submission decides on time or late (a unit that reported on time and
-    corrected later did report on time); minutes late are whole minutes rounded up; the
-    figures are the latest submission's.
+    corrected later did report on time); with none, a rejected delivery makes the day
+    rejected, nothing at all missing. Minutes late are whole minutes rounded up; the
+    figures are the latest submission's; the status at the deadline is what had arrived
+    by then (DESIGN §4).
     """
+    deadline = unit.deadline_on(day)
+    arrived = [_as_design(unit.code, day, s) for s in submissions]
     row: dict[str, Any] = dict.fromkeys(TRUTH_REPORT_COLUMNS, "")
     row.update(
         report_date=day.isoformat(),
         unit_code=unit.code,
         province_code=unit.province_code,
         deadline_local=f"{unit.deadline:%H:%M}",
-        status="missing",
+        status="rejected" if rejections else "missing",
         submissions_count=len(submissions),
+        status_at_deadline=status_at_deadline(arrived, rejections, deadline),
     )
     if submissions:
         first, latest = submissions[0], submissions[-1]
         sent = _submitted_at(first)
-        late_by = (sent - unit.deadline_on(day)).total_seconds()
+        late_by = (sent - deadline).total_seconds()
         row.update(
             status="late" if late_by > 0 else "on_time",
             submitted_at_local=f"{sent:%Y-%m-%d %H:%M:%S}",
@@ -260,23 +313,12 @@ class Oracle:
     def __init__(self, campaign: Any):  # a simulate.campaign.Campaign (which imports this)
         self.campaign = campaign
         self.limits = campaign.limits
-        self.submissions: dict[tuple[str, date], list[DesignSubmission]] = defaultdict(list)
         files = [f for day in campaign.files_by_day for f in day]
-        for (code, day), found in valid_submissions(files).items():
-            for s in found:
-                self.submissions[(code, day)].append(
-                    DesignSubmission(
-                        code,
-                        day,
-                        _submitted_at(s),
-                        s.file.arrival,
-                        s.file.path,
-                        s.row.installs,
-                        s.row.staff_total,
-                        s.row.staff_installed,
-                        s.row.households,
-                    )
-                )
+        self.submissions: dict[tuple[str, date], list[DesignSubmission]] = {
+            (code, day): [_as_design(code, day, s) for s in found]
+            for (code, day), found in valid_submissions(files).items()
+        }
+        self.rejections = rejected_deliveries(files)
         self.ingestion = [
             (report.arrival, fault)
             for report in files
@@ -356,6 +398,7 @@ class Oracle:
                         unit.deadline_on(day),
                         self.submissions.get((unit.code, day), []),
                         moment,
+                        self.rejections.get((unit.code, day), []),
                     )
                     committee = unit.kind == COMMITTEE
                     exported = None
@@ -429,6 +472,8 @@ def _natural_detail(
         return f"{expected.observed}, deadline {expected.limit.removeprefix('<= ')}", None
     if expected.check == "missing_report":
         return f"no valid report for {expected.day.isoformat()}", None
+    if expected.check == "report_rejected":
+        return f"{expected.observed}, none corrected", None
     if expected.check == "outlier_increment":
         gaps = [d for d in stale_days if 0 <= (expected.day - d).days <= 14]
         if gaps:

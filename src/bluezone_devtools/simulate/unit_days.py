@@ -127,6 +127,7 @@ class UnitDay:
     export_installs: int | None = None
     export_redelivered: bool = False
     probe: tuple[str, str, int] | None = None  # (check, "at" | "over", sign)
+    corrected_late: bool = False  # report_rejected: a correction follows after the deadline
 
     @property
     def unit(self) -> Unit:
