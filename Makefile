@@ -87,7 +87,7 @@ bench: venv ## Run the benchmarks (minutes); results go to bench/RESULTS.md
 	cd bench && $(BIN)/python ingest.py && $(BIN)/python dq_quality.py \
 		&& $(BIN)/python orchestration.py && $(BIN)/python incremental.py \
 		&& $(BIN)/python national.py && $(BIN)/python memory.py \
-		&& $(BIN)/python reliability.py
+		&& $(BIN)/python reliability.py && $(BIN)/python freshness.py
 
 .PHONY: dbt-docs
 dbt-docs: venv ## Generate the dbt docs for the marts

@@ -251,6 +251,7 @@ def report(settings: Settings, run_date: date, run_id: str, snapshot: str) -> st
         settings.publish_dir / f"report_{run_date:%Y%m%d}.html",
         links=links,
         warnings=data_warnings(settings, run_id),
+        consolidations=consolidation_dir(settings),
     )
     current = (settings.publish_dir / CURRENT_LINK).resolve()
     if Path(snapshot).resolve().parent == current:  # not a backfill of an older day

@@ -38,23 +38,37 @@ def logical_date_for(run_date: date) -> datetime:
     return datetime.combine(run_date + timedelta(days=1), DAILY_RUN_LOCAL_TIME, tzinfo=LOCAL_TZ)
 
 
+def digest_times(
+    deadline: str, escalation_after_minutes: int, reminder_before_minutes: int = 0
+) -> dict[str, str]:
+    """When each digest about a deadline (HH:MM) is due, local time of day: the deadline
+    digest at the deadline, the escalation after it and, when set, the reminder before."""
+    moment = datetime.combine(date(2020, 1, 1), time.fromisoformat(deadline))
+    times = {
+        "deadline": deadline,
+        "escalation": (moment + timedelta(minutes=escalation_after_minutes)).strftime("%H:%M"),
+    }
+    if reminder_before_minutes:
+        times["reminder"] = (moment - timedelta(minutes=reminder_before_minutes)).strftime("%H:%M")
+    return times
+
+
 def alert_times(settings: Settings, deadlines: list[str] | None = None) -> list[str]:
-    """Every local time of day (HH:MM) a deadline, escalation or reminder digest is due:
-    each registry deadline (or ``deadlines``), each deadline plus the escalation delay and,
-    when set, each deadline minus the reminder lead."""
+    """Every local time of day (HH:MM) a digest is due (:func:`digest_times`) for each
+    registry deadline (or ``deadlines``)."""
     if deadlines is None:
         from bluezone_warehouse.registry import load_registry
 
         deadlines = load_registry().deadline_times()
-    times: set[str] = set()
-    for deadline in deadlines:
-        moment = datetime.combine(date(2020, 1, 1), time.fromisoformat(deadline))
-        times.add(deadline)
-        times.add((moment + timedelta(minutes=settings.escalation_after_minutes)).strftime("%H:%M"))
-        if settings.reminder_before_minutes:
-            before = moment - timedelta(minutes=settings.reminder_before_minutes)
-            times.add(before.strftime("%H:%M"))
-    return sorted(times)
+    return sorted(
+        {
+            due
+            for deadline in deadlines
+            for due in digest_times(
+                deadline, settings.escalation_after_minutes, settings.reminder_before_minutes
+            ).values()
+        }
+    )
 
 
 # Today's refresh (DESIGN §6): every INTRADAY_EVERY_MINUTES from INTRADAY_FROM until the

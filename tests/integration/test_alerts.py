@@ -158,6 +158,13 @@ def test_deadline_digest_lists_exactly_the_missing_units_once(campaign, servers)
     gone_first = next(line for line in text.splitlines() if f"| {campaign['gone'][0]} |" in line)
     assert gone_first.endswith("| 2 |")  # missing on the 4th and the 5th
     assert "Tỷ lệ báo cáo đúng hạn của tỉnh từ đầu chiến dịch: 98,9 %" in text  # 87 / 88
+    # the province's consolidation travels with the e-mail, as a real workbook
+    (workbook,) = [a for a in message.iter_attachments() if a.get_filename().endswith(".xlsx")]
+    assert workbook.get_filename() == "tong-hop_2020-08-05_30.xlsx"
+    assert workbook.get_content_type() == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert workbook.get_content().startswith(b"PK")
     (payload,) = [p for p in webhook.received if p["scope_code"] == PROVINCE]
     assert sorted(m["unit_code"] for m in payload["payload"]["missing"]) == expected
     outbox = settings.outbox_dir

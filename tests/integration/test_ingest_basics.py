@@ -335,3 +335,35 @@ def test_a_csv_row_is_named_as_a_spreadsheet_shows_it(settings: Settings) -> Non
             "không ghi tỉ lệ.",
         )
     ]
+
+
+def test_a_failure_of_the_landing_zone_names_the_file_it_was_on(
+    settings: Settings, monkeypatch
+) -> None:
+    """A file's content never stops the run; a landing zone that fails under it does, and
+    the error (which the failure alert carries) names the file, and nothing is half-written."""
+    from bluezone_warehouse.ingest import _Ingestor
+
+    land(settings, "installs/installs_20200804.csv", EXPORT)
+    land(settings, "reports/hai-duong.csv", REPORT_VI)
+    checksum = _Ingestor._stream_checksum
+
+    def failing(self, landed):
+        if landed.path == "reports/hai-duong.csv":
+            raise OSError("Input/output error")
+        return checksum(self, landed)
+
+    monkeypatch.setattr(_Ingestor, "_stream_checksum", failing)
+    try:
+        ingest_landing(settings, run_id="r1")
+    except OSError as err:
+        assert str(err) == "Input/output error"
+        assert err.__notes__ == [
+            "while ingesting reports/hai-duong.csv (%d bytes, arrived 2020-08-05 08:30:00 UTC)"
+            % len(REPORT_VI)
+        ]
+    else:
+        raise AssertionError("the failure was swallowed")
+    assert query(settings, "select count(*) from raw.landing_files") == [(0,)]
+    monkeypatch.setattr(_Ingestor, "_stream_checksum", checksum)
+    assert ingest_landing(settings, run_id="r2").statuses == {"partial": 2}

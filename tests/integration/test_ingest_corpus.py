@@ -1901,10 +1901,12 @@ def test_whole_corpus_including_hostile_files_is_ingested(
     )
 
 
-def test_same_bytes_landing_again_later_are_not_read_again(
+def test_same_bytes_landing_again_later_are_a_new_delivery_storing_nothing_twice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A re-upload of identical bytes (only the mtime moves) changes nothing."""
+    """A re-upload of identical bytes is a new delivery (DESIGN §3.3): it is recorded with
+    its own arrival; accepted content is stored once (the delivery names the first one and
+    loads nothing), while content that was rejected is read, and rejected, again."""
     settings = corpus_settings(tmp_path, monkeypatch)
     names = [n for n in sorted(EXPECTED) if n not in CRASHERS and EXPECTED[n].status != "refused"]
     land(settings, names)
@@ -1912,20 +1914,39 @@ def test_same_bytes_landing_again_later_are_not_read_again(
     before = snapshot(settings)
     land(settings, names, arrived=ARRIVED + timedelta(hours=1))
     summary = ingest_landing(settings, run_id="r2", loaded_at=LOADED_AT + timedelta(days=1))
-    assert summary.statuses == {}
-    assert snapshot(settings) == before
+    accepted = [n for n in names if EXPECTED[n].status in ("loaded", "partial", "duplicate")]
+    assert dict(summary.statuses) == {
+        "duplicate": len(accepted),
+        "quarantined": len(names) - len(accepted),
+    }
+    after = snapshot(settings)
+    for table in ("raw.install_exports", "raw.unit_reports"):
+        assert after[table] == before[table], table
+    assert len(after["raw.landing_files"]) == 2 * len(names)
+    # each repeated delivery names the first accepted delivery of the same bytes
+    repeats = query(
+        settings,
+        "select again.path, first.path, first.status from raw.landing_files as again "
+        "inner join raw.landing_files as first on again.content_file_id = first.file_id "
+        "where again.run_id = 'r2' order by all",
+    )
+    assert len(repeats) == len(accepted)
+    assert {status for *_, status in repeats} <= {"loaded", "partial"}
 
 
-def test_refused_file_landing_again_later_is_not_recorded_twice(
+def test_refused_file_landing_again_later_is_refused_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = corpus_settings(tmp_path, monkeypatch)
     land(settings, ["reports/too_big.csv"])
     ingest_landing(settings, run_id="r1", loaded_at=LOADED_AT)
-    before = snapshot(settings)
     land(settings, ["reports/too_big.csv"], arrived=ARRIVED + timedelta(hours=1))
     ingest_landing(settings, run_id="r2", loaded_at=LOADED_AT + timedelta(days=1))
-    assert snapshot(settings) == before
+    assert query(settings, "select run_id, status from raw.landing_files order by run_id") == [
+        ("r1", "refused"),
+        ("r2", "refused"),
+    ]
+    assert query(settings, "select count(*) from raw.unit_reports") == [(0,)]
 
 
 def test_quarantined_file_counts_its_rejected_rows(

@@ -46,7 +46,7 @@ rejected as (
         || strftime(report_date, '%d/%m/%Y')
         || ' but none could be accepted: ' || coalesce(rejection_reason, 'see the receipt')
         as message,
-        cast(null as varchar) as source_file,
+        rejected_source_file as source_file,
     from compliance
     where status = 'rejected'
 ),

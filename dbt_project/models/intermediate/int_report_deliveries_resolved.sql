@@ -78,8 +78,8 @@ rejected_unit_days as (
         deliveries.source_file,
         deliveries.received_at,
         rejected_rows.unit_code,
-        -- a row dated outside the campaign or after it was sent is about no day the unit
-        -- owes: the delivery is the unit's, but counts for no report day
+        -- a row dated outside the campaign or after it was sent (or with no readable date)
+        -- is about no day the unit owes: the delivery is the unit's, but counts for no day
         case when rejected_rows.check_id <> 'out_of_range_date' then rejected_rows.day end
             as report_date,
         string_agg(
@@ -90,9 +90,7 @@ rejected_unit_days as (
     from deliveries
     inner join rejected_rows
         on rejected_rows.file_id = coalesce(deliveries.content_file_id, deliveries.file_id)
-    where
-        rejected_rows.unit_code is not null
-        and (rejected_rows.day is not null or rejected_rows.check_id = 'out_of_range_date')
+    where rejected_rows.unit_code is not null
     group by all
 ),
 

@@ -47,6 +47,8 @@ per_unit_day as (
         any_value(sent_at) filter (is_accepted and sending_rank = 1) as first_sent_at,
         any_value(sent_at) filter (is_accepted and recency_rank = 1) as last_sent_at,
         any_value(reason) filter (not is_accepted and recency_rank = 1) as rejection_reason,
+        any_value(source_file) filter (not is_accepted and recency_rank = 1)
+            as rejected_source_file,
     from ranked
     group by all
 ),
@@ -66,6 +68,7 @@ joined as (
         per_unit_day.first_sent_at,
         per_unit_day.last_sent_at,
         per_unit_day.rejection_reason,
+        per_unit_day.rejected_source_file,
         coalesce(per_unit_day.deliveries_count, 0) as deliveries_count,
         coalesce(per_unit_day.submissions_count, 0) as submissions_count,
         coalesce(per_unit_day.distinct_figures_count, 0) as distinct_figures_count,
@@ -121,6 +124,7 @@ final as (
         deliveries_count,
         distinct_figures_count > 1 as has_conflicting_resubmissions,
         case when status = 'rejected' then rejection_reason end as rejection_reason,
+        case when status = 'rejected' then rejected_source_file end as rejected_source_file,
         installs_reported,
         staff_total,
         staff_installed,

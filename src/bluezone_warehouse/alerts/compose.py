@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -24,6 +24,7 @@ from bluezone_warehouse.alerts.model import Alert, MissingUnit
 from bluezone_warehouse.config import LOCAL_TZ
 from bluezone_warehouse.names import percent
 from bluezone_warehouse.registry import Province, load_registry
+from bluezone_warehouse.schedule import digest_times
 
 # Which status each digest reads (fct_reporting_compliance, DESIGN §4): the deadline digest
 # what had arrived by the deadline, the escalation what had arrived by the escalation, the
@@ -212,19 +213,14 @@ def missing_report_alerts(
     provinces, units = registry.provinces, registry.units
     local = at.astimezone(LOCAL_TZ)
     day, clock = local.date(), local.strftime("%H:%M")
-    due: list[tuple[str, Province]] = []
-    for province in provinces.values():
-        deadline = datetime.combine(
-            day, time.fromisoformat(province.deadline_local), tzinfo=LOCAL_TZ
-        )
-        if clock == province.deadline_local:
-            due.append(("deadline", province))
-        if clock == (deadline + timedelta(minutes=escalation_after_minutes)).strftime("%H:%M"):
-            due.append(("escalation", province))
-        if reminder_before_minutes and clock == (
-            deadline - timedelta(minutes=reminder_before_minutes)
-        ).strftime("%H:%M"):
-            due.append(("reminder", province))
+    due: list[tuple[str, Province]] = [
+        (kind, province)
+        for province in provinces.values()
+        for kind, when in digest_times(
+            province.deadline_local, escalation_after_minutes, reminder_before_minutes
+        ).items()
+        if when == clock
+    ]
     if not due:
         return []
     by_code = {unit.unit_code: unit for unit in units}
@@ -412,7 +408,7 @@ def receipt_alerts(
     rows = con.execute(
         """
         with received as (
-            select file_id, source_file, arrived_at
+            select file_id, path as source_file, arrived_at
             from raw.landing_files
             where source = 'reports'
                 and cast(timezone(?, arrived_at) as date) = ?

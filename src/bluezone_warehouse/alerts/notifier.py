@@ -25,7 +25,11 @@ class PipelineFailureNotifier(BaseNotifier):
         settings = load_settings()
         task = context["task_instance"]
         day = run_date_for(context["data_interval_start"])
-        error = str(context.get("exception") or "unknown error")[:2000]
+        exception = context.get("exception")
+        # the error and what it was doing (ingestion notes the file: "while reading ...")
+        error = "\n".join(
+            [str(exception or "unknown error"), *getattr(exception, "__notes__", [])]
+        )[:2000]
         subject = f"[Bluezone] {task.dag_id}.{task.task_id} failed for {day:%d/%m/%Y}"
         text = (
             f"Task {task.task_id} of {task.dag_id} failed for business day {day} "

@@ -30,6 +30,7 @@ import pyarrow as pa
 
 from bluezone_warehouse import tables
 from bluezone_warehouse.config import Settings
+from bluezone_warehouse.ingest.messages import render as render_message
 from bluezone_warehouse.ingest.reports import Rejection
 from bluezone_warehouse.ingest.source import Content, InputRejected, Source, iter_claimed
 from bluezone_warehouse.ingest.sources import open_sources
@@ -178,13 +179,24 @@ class _Ingestor:
     def _run_batch(self, files: list[LandedFile], summary: IngestSummary) -> None:
         batch = _Batch()
         self.con.begin()
+        landed = None
         try:
             for landed in files:
                 self._ingest_file(landed, batch)
+            landed = None
             self._flush(batch)
             self.con.commit()
-        except BaseException:
+        except BaseException as err:
             self.con.rollback()
+            # a file's content never gets here (it is quarantined); the warehouse or the
+            # landing zone failing does, and the failure alert names the file it was on
+            err.add_note(
+                f"while ingesting {landed.path} ({landed.size_bytes} bytes, arrived "
+                f"{landed.arrived_at:%Y-%m-%d %H:%M:%S} UTC)"
+                if landed is not None
+                else f"while writing a batch of {len(files)} file(s): "
+                + ", ".join(f.path for f in files[:5])
+            )
             raise
         for entry in batch.recorded:
             self.seen.add((entry["path"], entry["size_bytes"], entry["arrived_at"]))
@@ -229,6 +241,13 @@ class _Ingestor:
                 batch,
                 "refused",
                 f"file is {landed.size_bytes} bytes, over the limit of {limit}",
+                message=render_message(
+                    "file_too_big",
+                    self.settings.alert_language,
+                    file=landed.name,
+                    size=landed.size_bytes,
+                    limit=limit,
+                ),
             )
             return
         if checksum in self.accepted:
@@ -275,7 +294,16 @@ class _Ingestor:
             batch.rejected.extend({**row, **rejection_lineage} for row in err.rejected)
             rejected = counted["rejected"] + len(err.rejected)
             entry["rows_rejected"] = rejected
-            self._record(entry, checksum, batch, "quarantined", str(err), flag_file=not rejected)
+            self._record(
+                entry,
+                checksum,
+                batch,
+                "quarantined",
+                str(err),
+                flag_file=not rejected,
+                message=err.message,
+                sheet=err.sheet,
+            )
             return
         except Exception as err:  # one file never stops the others (DESIGN §5)
             log.exception("%s could not be read; quarantined", landed.path)
@@ -284,7 +312,10 @@ class _Ingestor:
                 f"the file could not be read ({type(err).__name__}: {str(err)[:300]}); "
                 "it is kept in quarantine for the data team"
             )
-            self._record(entry, checksum, batch, "quarantined", reason)
+            message = render_message(
+                "file_unreadable", self.settings.alert_language, file=landed.name
+            )
+            self._record(entry, checksum, batch, "quarantined", reason, message=message)
             return
         loaded_rows = counted["loaded"] if loaded.rows_loaded is None else loaded.rows_loaded
         rejected = counted["rejected"] if loaded.rows_rejected is None else loaded.rows_rejected
@@ -318,6 +349,8 @@ class _Ingestor:
         reason: str | None,
         quarantine: bool = True,
         flag_file: bool = True,
+        message: str | None = None,
+        sheet: str | None = None,
     ) -> None:
         file_id = entry["file_id"]
         entry.update(checksum=checksum, status=status, reason=reason)
@@ -336,6 +369,8 @@ class _Ingestor:
                         "malformed_file",
                         reason or status,
                         day=entry["snapshot_date"],
+                        sheet=sheet,
+                        message=message,
                     )
                 )
                 batch.rejected.extend(self._with_lineage([file_flag], entry))

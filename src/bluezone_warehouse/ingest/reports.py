@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import partial
 
@@ -249,7 +249,7 @@ def check_report_rows(
         if problem is None:
             problem = _check_dates(record, arrived_at, campaign, row_number, values, reject)
         if problem is not None:
-            yield problem
+            yield _attributed(problem, record, registry, code, name, context)
             continue
         if record["submitted_at"] is None:
             record["submitted_at"] = arrived_at
@@ -257,6 +257,31 @@ def check_report_rows(
         else:
             record["submitted_at_source"] = "column"
         yield record
+
+
+def _attributed(
+    problem: Rejection,
+    record: dict[str, object],
+    registry: UnitMatcher,
+    code: str | None,
+    name: str | None,
+    context: set[str],
+) -> Rejection:
+    """A rejected row still says which unit sent it, and for which day, when that can be
+    read: the unit's delivery was rejected (DESIGN §4, status ``rejected``), it did not
+    "send no report"."""
+    if problem.unit_code is not None or problem.check_id != "malformed_file":
+        return problem
+    match = registry.match(code, name, context)
+    if match.unit is None:
+        return problem
+    day = record.get("report_date")
+    return replace(
+        problem,
+        unit_code=match.unit.unit_code,
+        province_code=match.unit.province_code,
+        day=day if isinstance(day, date) else None,
+    )
 
 
 def _check_dates(
