@@ -359,8 +359,8 @@ def test_a_failure_of_the_landing_zone_names_the_file_it_was_on(
     except OSError as err:
         assert str(err) == "Input/output error"
         assert err.__notes__ == [
-            "while ingesting reports/hai-duong.csv (%d bytes, arrived 2020-08-05 08:30:00 UTC)"
-            % len(REPORT_VI)
+            f"while ingesting reports/hai-duong.csv ({len(REPORT_VI)} bytes, "
+            "arrived 2020-08-05 08:30:00 UTC)"
         ]
     else:
         raise AssertionError("the failure was swallowed")
