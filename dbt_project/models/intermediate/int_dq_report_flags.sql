@@ -45,7 +45,7 @@ rejected as (
         unit_name || ' sent ' || deliveries_count || ' report(s) for '
         || strftime(report_date, '%d/%m/%Y')
         || ' but none could be accepted: ' || coalesce(rejection_reason, 'see the receipt')
-        as message,
+            as message,
         rejected_source_file as source_file,
     from compliance
     where status = 'rejected'

@@ -1,8 +1,8 @@
 -- Every delivery of a unit report, one row per unit and report day it concerns (DESIGN §3.3,
 -- §4): what it carried (a duplicate delivery carries the rows of the content it repeats),
 -- when it was received, when it was sent (the earlier of the time it claims and its arrival;
--- for a duplicate, its arrival) and its outcome. A delivery from which no unit and day can be read at all is one row
--- without a unit.
+-- for a duplicate, its arrival) and its outcome. A delivery from which no unit can be read
+-- at all is one row without a unit.
 with
 
 deliveries as (

@@ -41,7 +41,7 @@ per_unit_day as (
         count(*) as deliveries_count,
         count(*) filter (is_accepted) as submissions_count,
         count(distinct [installs_reported, staff_total, staff_installed])
-            filter (is_accepted) as distinct_figures_count,
+        filter (is_accepted) as distinct_figures_count,
         min(received_at) as first_received_at,
         min(received_at) filter (is_accepted) as first_accepted_received_at,
         any_value(sent_at) filter (is_accepted and sending_rank = 1) as first_sent_at,

@@ -31,7 +31,7 @@ latest_export as (
     inner join exports
         on
             compliance.district_code = exports.unit_code
-            and exports.snapshot_date <= compliance.report_date
+            and compliance.report_date >= exports.snapshot_date
     qualify
         row_number() over (
             partition by compliance.report_date, compliance.unit_code
