@@ -34,6 +34,8 @@ from typing import Any
 
 from bluezone_warehouse.config import LOCAL_TZ
 from bluezone_warehouse.names import ascii_fold, safe_file_name
+from bluezone_warehouse.names import number as format_number
+from bluezone_warehouse.names import percent as format_percent
 
 STATUS_LABELS: dict[str, str] = {
     "on_time": "đúng hạn",
@@ -61,7 +63,6 @@ HEADER_ROW = 6
 """The sheet's header row: four title rows and a blank one above it."""
 
 _AS_OF_META = "as-of-local"
-_VI_SEPARATORS = str.maketrans({",": ".", ".": ","})
 
 
 @dataclass(frozen=True)
@@ -118,16 +119,13 @@ class Consolidation:
 
 
 def vi_int(value: int | None) -> str:
-    """``70264`` → ``"70.264"`` (dot as the thousands separator); ``""`` for None."""
-    return "" if value is None else f"{value:,}".translate(_VI_SEPARATORS)
+    """``70264`` → ``"70.264"`` (``names.number``); ``""`` for None."""
+    return format_number(value, "vi")
 
 
 def vi_percent(value: float | None, digits: int = 2) -> str:
-    """A fraction as Vietnamese readers write it: ``0.0895`` → ``"8,95 %"``; ``""`` for
-    None."""
-    if value is None:
-        return ""
-    return f"{100 * value:,.{digits}f}".translate(_VI_SEPARATORS) + " %"
+    """``0.0895`` → ``"8,95 %"`` (``names.percent``); ``""`` for None."""
+    return format_percent(value, "vi", digits=digits, missing="")
 
 
 def vi_date(value: date | None) -> str:

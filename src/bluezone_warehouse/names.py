@@ -39,10 +39,25 @@ def safe_file_name(name: str, *, limit: int = 120) -> str:
     return cleaned.lstrip(".")[:limit] or "unnamed"
 
 
-def percent(value: float | None, language: str = "en", *, missing: str = "–") -> str:
-    """A share (0.0895) as people read it: ``8.9 %`` in English, ``8,9 %`` in Vietnamese
-    (decimal comma); ``missing`` when there is no value."""
+# Vietnamese writes 70.264 and 8,95: the thousands and decimal separators swapped.
+_VI_SEPARATORS = str.maketrans({",": ".", ".": ","})
+
+
+def number(value: int | None, language: str = "vi", *, missing: str = "") -> str:
+    """A count as people read it: ``70.264`` in Vietnamese, ``70,264`` in English;
+    ``missing`` when there is no value."""
     if value is None:
         return missing
-    text = f"{100 * value:.1f} %"
-    return text.replace(".", ",") if language == "vi" else text
+    text = f"{value:,}"
+    return text.translate(_VI_SEPARATORS) if language == "vi" else text
+
+
+def percent(
+    value: float | None, language: str = "en", *, digits: int = 1, missing: str = "–"
+) -> str:
+    """A share (0.0895) as people read it: ``8.9 %`` in English, ``8,9 %`` in Vietnamese
+    (decimal comma; ``digits`` after it); ``missing`` when there is no value."""
+    if value is None:
+        return missing
+    text = f"{100 * value:,.{digits}f} %"
+    return text.translate(_VI_SEPARATORS) if language == "vi" else text
