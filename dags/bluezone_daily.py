@@ -30,8 +30,9 @@ national install export can have arrived. Its data interval is [D 02:00, D+1 02:
    in `ops.gx_results`, Data Docs under the run's artifacts. A failed expectation on a mart
    stops the run here, so BI never sees broken marts; raw-layer failures are recorded.
 4. **publish** — an atomic read-only snapshot of the marts (DuckDB + Parquet) for BI.
-5. **report** — the day's self-contained HTML report (`report.html` in the publish folder),
-   with the dbt docs and the Great Expectations Data Docs published beside it.
+5. **report** — the day's self-contained HTML report (`report.html` in the publish folder)
+   and one page per province (`provinces/<day>/<code>.html`, linked both ways), with the dbt
+   docs and the Great Expectations Data Docs published beside it.
 6. **alert_data_quality** — one digest per province of the data-quality errors this run
    found first (scheduled runs send; manual runs and backfills record unless conf
    `{"send": true}`). Any task failing for good sends a pipeline-failure alert.
