@@ -125,7 +125,9 @@ def run_daily(settings: Settings, run_date: date, run_id: str | None = None) -> 
 
 def refresh_today(settings: Settings, at: datetime, run_id: str) -> dict[str, object]:
     """Today's refresh (DESIGN §6): ingest what has arrived, rebuild only the day's
-    deliveries, compliance and rates, and publish the snapshot."""
+    deliveries, compliance, rates and consolidation, publish the snapshot, and write every
+    province's consolidation files. Once the daily run has built the day, only the files
+    are written (from what it built)."""
     from bluezone_warehouse import consolidation, transform
     from bluezone_warehouse.ingest import settled_at
 
@@ -139,15 +141,21 @@ def refresh_today(settings: Settings, at: datetime, run_id: str) -> dict[str, ob
         log.info("waiting %.0f s for reports that arrived by %s to settle", wait, at)
         sleep(max(0.0, wait))
     seconds["settle"] = round(perf_counter() - started, 2)
-    started = perf_counter()
-    ingested = ingest(settings, run_id)
-    seconds["ingest"] = round(perf_counter() - started, 2)
-    started = perf_counter()
-    built = transform.refresh_today(settings, at, run_id).counts
-    seconds["build"] = round(perf_counter() - started, 2)
-    started = perf_counter()
-    snapshot = publish(settings, day, run_id)
-    seconds["publish"] = round(perf_counter() - started, 2)
+    if transform.built_through(settings) >= day:
+        # The daily run for the day (or a later one) has built everything that arrived:
+        # a deadline run replayed after it rebuilds nothing and republishes nothing.
+        log.info("the daily run has already built %s: nothing to refresh", day)
+        ingested, built, snapshot = {"statuses": {}}, {}, None
+    else:
+        started = perf_counter()
+        ingested = ingest(settings, run_id)
+        seconds["ingest"] = round(perf_counter() - started, 2)
+        started = perf_counter()
+        built = transform.refresh_today(settings, at, run_id).counts
+        seconds["build"] = round(perf_counter() - started, 2)
+        started = perf_counter()
+        snapshot = publish(settings, day, run_id)
+        seconds["publish"] = round(perf_counter() - started, 2)
     started = perf_counter()
     written = consolidation.write_day(settings.warehouse_path, day, consolidation_dir(settings))
     seconds["consolidation"] = round(perf_counter() - started, 2)

@@ -93,6 +93,14 @@ def rebuild_start(con: duckdb.DuckDBPyConnection, run_date: date) -> date:
     return earliest - timedelta(days=LOOKBACK_DAYS)
 
 
+def built_through(settings: Settings) -> date:
+    """The business day of the last successful daily build (``date.min`` before any)."""
+    with writer(settings.warehouse_path) as con:
+        con.execute(RESULTS_DDL)
+        (day,) = con.execute("select max(run_date) from ops.builds").fetchone()
+    return day or date.min
+
+
 def record_build(
     settings: Settings, run_id: str, run_date: date, start: date, full_refresh: bool
 ) -> None:
