@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from bluezone_warehouse.config import LOCAL_TZ, SEEDS_DIR
@@ -65,6 +65,11 @@ class Province:
 class UnitRegistry:
     provinces: dict[str, Province]
     units: tuple[Unit, ...]
+
+    @cached_property
+    def by_code(self) -> dict[str, Unit]:
+        """Each unit by its registry code."""
+        return {unit.unit_code: unit for unit in self.units}
 
     def deadline_times(self) -> list[str]:
         """Every distinct deadline (HH:MM) in the registry, in order."""

@@ -5,9 +5,7 @@ earlier version of the day kept when a later run replaces it."""
 
 from __future__ import annotations
 
-import shutil
 import struct
-import subprocess
 from dataclasses import replace
 from datetime import date, datetime
 from html.parser import HTMLParser
@@ -21,19 +19,7 @@ from bluezone_warehouse.consolidation import (
     ConsolidationRow,
     write_consolidation,
 )
-
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--enable-logging=stderr",
-    "--v=0",
-]
+from tests.chromium import open_in_chromium
 
 DAY = date(2020, 8, 5)
 EXPORT_DAY = date(2020, 8, 4)
@@ -261,22 +247,6 @@ def test_a_later_run_keeps_the_earlier_version(tmp_path: Path) -> None:
 
 
 # --- the page in a browser -------------------------------------------------------------------
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert found, "Chromium is needed for this test: `make test` installs it (make chromium)"
-    return found
-
-
-def open_in_chromium(page: Path, profile: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *extra, page.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 class _Table(HTMLParser):

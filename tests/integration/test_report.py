@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import struct
-import subprocess
 from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta
 from html.parser import HTMLParser
@@ -29,21 +28,9 @@ from bluezone_devtools.simulate import FaultRates, simulate_campaign
 from bluezone_warehouse.config import LOCAL_TZ, SEEDS_DIR, load_settings
 from bluezone_warehouse.pipeline import run_daily
 from bluezone_warehouse.warehouse import CURRENT_LINK, SNAPSHOT_FILE
+from tests.chromium import open_in_chromium
 from tests.conftest import environment_for
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--enable-logging=stderr",
-    "--v=0",
-    "--virtual-time-budget=20000",
-]
 CHART_IDS = ("map", "national", "rank", "compliance", "quality")
 DAY = date(2020, 8, 8)
 PHONE_WIDTH = 390
@@ -65,12 +52,6 @@ STATUS_VI = {
     "missing": "chưa báo cáo",
     "rejected": "bị từ chối",
 }
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert found, "Chromium is needed for this test: `make test` installs it (make chromium)"
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -101,16 +82,6 @@ def marts(report: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(report.parent / CURRENT_LINK / SNAPSHOT_FILE), read_only=True)
     yield con
     con.close()
-
-
-def open_in_chromium(page: Path, profile: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *extra, page.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
 
 
 def test_the_report_loads_offline_without_console_errors(report: Path, tmp_path: Path) -> None:

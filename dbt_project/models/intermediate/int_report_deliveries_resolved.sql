@@ -15,7 +15,10 @@ report_rows as (
 ),
 
 rejected_rows as (
-    select * from {{ ref('stg_raw__rejected_rows') }}
+    select
+        *,
+        coalesce(message, reason) as sender_message,
+    from {{ ref('stg_raw__rejected_rows') }}
     where source = 'reports'
 ),
 
@@ -83,8 +86,7 @@ rejected_unit_days as (
         case when rejected_rows.check_id <> 'out_of_range_date' then rejected_rows.day end
             as report_date,
         string_agg(
-            distinct coalesce(rejected_rows.message, rejected_rows.reason), '; '
-            order by coalesce(rejected_rows.message, rejected_rows.reason)
+            distinct rejected_rows.sender_message, '; ' order by rejected_rows.sender_message
         ) as reason,
         min(rejected_rows.source_row_number) as source_row_number,
     from deliveries
@@ -101,15 +103,9 @@ rejected as (
         rejected_unit_days.received_at,
         rejected_unit_days.unit_code,
         rejected_unit_days.report_date,
-        cast(null as timestamptz) as claimed_at,
         rejected_unit_days.received_at as sent_at,
         'rejected' as outcome,
         rejected_unit_days.reason,
-        cast(null as bigint) as installs_reported,
-        cast(null as bigint) as staff_total,
-        cast(null as bigint) as staff_installed,
-        cast(null as bigint) as households_visited,
-        cast(null as varchar) as match_method,
         rejected_unit_days.source_row_number,
     from rejected_unit_days
     -- a unit and day with an accepted row in the same delivery is accepted
@@ -120,41 +116,30 @@ rejected as (
             and rejected_unit_days.report_date is not distinct from accepted.report_date
 ),
 
+file_messages as (
+    select
+        file_id,
+        string_agg(distinct sender_message, '; ' order by sender_message) as reason,
+    from rejected_rows
+    group by file_id
+),
+
 unattributed as (
     select
         deliveries.file_id,
         deliveries.source_file,
         deliveries.received_at,
-        cast(null as varchar) as unit_code,
-        cast(null as date) as report_date,
-        cast(null as timestamptz) as claimed_at,
         deliveries.received_at as sent_at,
         'rejected' as outcome,
-        coalesce(
-            (
-                select
-                    string_agg(
-                        distinct coalesce(rejected_rows.message, rejected_rows.reason), '; '
-                        order by coalesce(rejected_rows.message, rejected_rows.reason)
-                    )
-                from rejected_rows
-                where rejected_rows.file_id = deliveries.file_id
-            ),
-            deliveries.reason,
-            deliveries.status
-        ) as reason,
-        cast(null as bigint) as installs_reported,
-        cast(null as bigint) as staff_total,
-        cast(null as bigint) as staff_installed,
-        cast(null as bigint) as households_visited,
-        cast(null as varchar) as match_method,
-        cast(null as integer) as source_row_number,
+        coalesce(file_messages.reason, deliveries.reason, deliveries.status) as reason,
     from deliveries
+    left join file_messages on deliveries.file_id = file_messages.file_id
     where
         deliveries.file_id not in (select accepted.file_id from accepted)
         and deliveries.file_id not in (select rejected.file_id from rejected)
 ),
 
+-- by name: what a rejected delivery has no value for (figures, claim, unit) is null
 unioned as (
     select * from accepted
     union all by name

@@ -210,7 +210,7 @@ def missing_report_alerts(
     """The digests due at local time ``at``: for each province whose deadline, escalation
     time or reminder time it is, the units with no report for the day as of ``at``."""
     registry = load_registry()
-    provinces, units = registry.provinces, registry.units
+    provinces = registry.provinces
     local = at.astimezone(LOCAL_TZ)
     day, clock = local.date(), local.strftime("%H:%M")
     due: list[tuple[str, Province]] = [
@@ -223,12 +223,11 @@ def missing_report_alerts(
     ]
     if not due:
         return []
-    by_code = {unit.unit_code: unit for unit in units}
     alerts = []
     for kind, province in due:
         missing = []
         for code, status, reason, streak in _unreported(con, kind, province.province_code, day):
-            unit = by_code[code]
+            unit = registry.by_code[code]
             missing.append(
                 MissingUnit(
                     unit.unit_code,
@@ -436,7 +435,7 @@ def receipt_alerts(
         """,
         [LOCAL_TZ.key, day, LOCAL_TZ.key],
     ).fetchall()
-    units = {unit.unit_code: unit for unit in load_registry().units}
+    units = load_registry().by_code
     words = RECEIPT_TEXTS.get(language, RECEIPT_TEXTS["vi"])
     alerts = []
     for file_id, code, source_file, received, problems, partly_accepted in rows:
