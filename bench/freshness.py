@@ -29,9 +29,10 @@ province's deadline digest in ``alerts.jsonl`` lists exactly the units whose
 rejected, with that status (a province with none gets no digest), once.
 
 The replay lands files long after their arrival time, so no run waits for them to settle;
-a live run waits until the last report that arrived by its time has been stable for
-``BLUEZONE_SETTLE_SECONDS`` (60 s). That wait is computed from the arrival times and
-reported beside the measured times.
+a live run waits until the last report that arrived by its time and cannot prove itself
+whole has been stable for ``BLUEZONE_SETTLE_SECONDS`` (60 s): a CSV (an XLSX or a JSON
+report is read as soon as its end reads back, DESIGN §3.3). That wait is computed from the
+arrival times and formats of the simulated files and reported beside the measured times.
 
 Writes the freshness section of bench/RESULTS.md.
 """
@@ -461,11 +462,13 @@ def _task_times(at: datetime, launched: float) -> dict[str, tuple[float, float]]
 
 def settle_wait(source: Path, at: datetime, settle_seconds: int = 60) -> float:
     """How long a live run at ``at`` would wait for the reports that had arrived by then to
-    settle (``ingest.settled_at``): the last arrival plus the settle time, minus ``at``."""
+    settle: the last CSV's arrival plus the settle time, minus ``at``. The simulator writes
+    every file whole, and only a CSV has no end that proves it (an XLSX's zip directory and
+    a JSON document do)."""
     arrivals = [
         p.stat().st_mtime
         for p in (source / "reports").iterdir()
-        if p.is_file() and p.stat().st_mtime <= at.timestamp()
+        if p.is_file() and p.name.lower().endswith(".csv") and p.stat().st_mtime <= at.timestamp()
     ]
     return max(0.0, max(arrivals, default=0.0) + settle_seconds - at.timestamp())
 
@@ -746,8 +749,9 @@ def _airflow_section(runs: list[dict], airflow_runs: list[dict]) -> list[str]:
     lines += [
         "",
         '"live settle wait": how long a live run at that time would first wait for the reports '
-        "that arrived just before it to settle (`BLUEZONE_SETTLE_SECONDS`, 60 s; the replay "
-        'lands files long after their arrival, so it never waits); "live estimate" adds it.',
+        "that arrived just before it and cannot prove themselves whole (CSVs) to settle "
+        "(`BLUEZONE_SETTLE_SECONDS`, 60 s; the replay lands files long after their arrival, "
+        'so it never waits); "live estimate" adds it.',
         "",
     ]
     return lines

@@ -9,14 +9,19 @@ records; the filesystem behind it is fsspec's, so ``file://`` and ``s3://`` beha
 
 from __future__ import annotations
 
+import gzip
+import json
 import shutil
+import struct
 import tempfile
 import unicodedata
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from zlib import error as zlib_error
 
 import fsspec
 
@@ -118,10 +123,99 @@ class LandingZone:
             self.fs.get_file(self.full_path(relative), str(target))
             yield target
 
+    def whole(self, landed: LandedFile) -> bool:
+        """Whether ``landed`` is provably complete as listed, so that it can be read before
+        it has settled (DESIGN §3.3: a file is never read half-way).
+
+        An object store lists an object only once its upload has finished. A local file is
+        whole when its format ends with its own index and that end reads back: the zip
+        directory of an XLSX (written last, every member within the file), a JSON document
+        that parses, Parquet's footer, gzip's trailer (length and CRC). Its size and time
+        must still be as listed afterwards. A CSV has no such end: it waits to settle."""
+        if not _is_local(self.fs):
+            return bool(_protocols(self.fs) & ATOMIC_PROTOCOLS)
+        check = next(
+            (check for suffix, check in _WHOLE.items() if landed.name.lower().endswith(suffix)),
+            None,
+        )
+        if check is None:
+            return False
+        path = Path(self.full_path(landed.read_path))
+        try:
+            if not check(path):
+                return False
+            stat = path.stat()
+        except OSError:
+            return False
+        return stat.st_size == landed.size_bytes and (
+            datetime.fromtimestamp(stat.st_mtime, tz=UTC) == landed.arrived_at
+        )
+
+
+# Object stores whose objects appear only when complete.
+ATOMIC_PROTOCOLS = frozenset({"s3", "s3a", "gs", "gcs", "abfs", "az"})
+# Self-delimiting files larger than this are not proven whole by reading them: they settle.
+WHOLE_CHECK_MAX_BYTES = 64 * 1024 * 1024
+
+
+def _zip_whole(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            size = path.stat().st_size
+            return all(
+                info.header_offset + info.compress_size <= size for info in archive.infolist()
+            )
+    except (zipfile.BadZipFile, ValueError, EOFError):
+        return False
+
+
+def _json_whole(path: Path) -> bool:
+    if path.stat().st_size > WHOLE_CHECK_MAX_BYTES:
+        return False
+    try:
+        return isinstance(json.loads(path.read_bytes()), list | dict)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError both are
+        return False
+
+
+def _parquet_whole(path: Path) -> bool:
+    size = path.stat().st_size
+    if size < 12:
+        return False
+    with path.open("rb") as file:
+        head = file.read(4)
+        file.seek(size - 8)
+        footer_length, tail = struct.unpack("<I4s", file.read(8))
+    return head == tail == b"PAR1" and footer_length + 12 <= size
+
+
+def _gzip_whole(path: Path) -> bool:
+    if path.stat().st_size > WHOLE_CHECK_MAX_BYTES:
+        return False
+    try:
+        with gzip.open(path, "rb") as file:
+            while file.read(1 << 20):
+                pass
+        return True
+    except (EOFError, OSError, zlib_error):
+        return False
+
+
+_WHOLE = {
+    ".xlsx": _zip_whole,
+    ".xlsm": _zip_whole,
+    ".json": _json_whole,
+    ".parquet": _parquet_whole,
+    ".gz": _gzip_whole,
+}
+
+
+def _protocols(fs: fsspec.AbstractFileSystem) -> set[str]:
+    return {fs.protocol} if isinstance(fs.protocol, str) else set(fs.protocol)
+
 
 def _is_local(fs: fsspec.AbstractFileSystem) -> bool:
-    protocols = (fs.protocol,) if isinstance(fs.protocol, str) else fs.protocol
-    return "file" in protocols or "local" in protocols
+    return bool(_protocols(fs) & {"file", "local"})
 
 
 def quarantine_file(zone: LandingZone, landed: LandedFile, checksum: str, url: str) -> str:

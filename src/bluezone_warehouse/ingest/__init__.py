@@ -129,27 +129,23 @@ class _Ingestor:
                 self.accepted.setdefault(checksum, (path, file_id))
 
     def pending(self) -> tuple[int, list[LandedFile]]:
-        """Files not yet in the manifest that have settled: a file modified less than
-        ``settle_seconds`` ago may still be being written, and waits for the next run."""
+        """Files not yet in the manifest that are whole: settled (unchanged for
+        ``settle_seconds``) or provably complete already (``LandingZone.whole``). Anything
+        else may still be being written, and waits for the next run."""
         folders = sorted({source.folder for source in self.sources})
         listed = sorted(
             (landed for folder in folders for landed in self.zone.list(folder)),
             key=lambda landed: (landed.arrived_at, landed.path),
         )
-        settled_by = datetime.now(UTC) - timedelta(seconds=self.settings.settle_seconds)
-        new = [
-            f
-            for f in listed
-            if (f.path, f.size_bytes, f.arrived_at) not in self.seen and f.arrived_at <= settled_by
-        ]
-        unsettled = sum(f.arrived_at > settled_by for f in listed)
+        unseen = [f for f in listed if (f.path, f.size_bytes, f.arrived_at) not in self.seen]
+        ready, unsettled = ready_files(self.zone, unseen, self.settings.settle_seconds)
         if unsettled:
             log.info(
-                "%d file(s) changed in the last %ss: read next run",
-                unsettled,
+                "%d file(s) changed in the last %ss and not provably whole: read next run",
+                len(unsettled),
                 self.settings.settle_seconds,
             )
-        return len(listed), new
+        return len(listed), ready
 
     def remove_orphans(self) -> int:
         """Rows of a file whose manifest entry was never written: a run died while it was
@@ -410,19 +406,30 @@ class _Ingestor:
                 self.con.unregister("incoming_rows")
 
 
+def ready_files(
+    zone: LandingZone, files: list[LandedFile], settle_seconds: int
+) -> tuple[list[LandedFile], list[LandedFile]]:
+    """``files`` split into those that can be read now (settled, or provably whole) and
+    those that may still be being written (DESIGN §3.3)."""
+    settled_by = datetime.now(UTC) - timedelta(seconds=settle_seconds)
+    ready, unsettled = [], []
+    for landed in files:
+        whole = landed.arrived_at <= settled_by or zone.whole(landed)
+        (ready if whole else unsettled).append(landed)
+    return ready, unsettled
+
+
 def settled_at(settings: Settings, moment: datetime) -> datetime | None:
-    """When every report that had arrived by ``moment`` will have settled (read by a run),
-    or None if they all have: a deadline run waits for that before it decides who reported,
-    so that what it says is what the compliance mart will say (DESIGN §4)."""
+    """When every report that had arrived by ``moment`` can be read, or None if they all
+    can now: a deadline run waits for that before it decides who reported, so that what it
+    says is what the compliance mart will say (DESIGN §4). Only a report still settling
+    (a CSV changed in the last ``settle_seconds``) is waited for."""
     zone = LandingZone(settings.landing_url)
-    settle = timedelta(seconds=settings.settle_seconds)
-    last = max(
-        (f.arrived_at for f in zone.list("reports") if f.arrived_at <= moment),
-        default=None,
-    )
-    if last is None or last + settle <= datetime.now(UTC):
+    arrived = [f for f in zone.list("reports") if f.arrived_at <= moment]
+    _, unsettled = ready_files(zone, arrived, settings.settle_seconds)
+    if not unsettled:
         return None
-    return last + settle
+    return max(f.arrived_at for f in unsettled) + timedelta(seconds=settings.settle_seconds)
 
 
 def ingest_landing(
