@@ -11,15 +11,15 @@
     {%- if is_incremental() %}
         delete from {{ this }}
         where
-            {{ rebuild_day_column() }} >= cast('{{ var("rebuild_from") }}' as date)
-            or {{ rebuild_day_column() }} > cast('{{ var("run_date") }}' as date)
+            {{ rebuild_day_column() }} >= cast('{{ run_var("rebuild_from") }}' as date)
+            or {{ rebuild_day_column() }} > cast('{{ run_var("run_date") }}' as date)
     {%- endif %}
 {% endmacro %}
 
 {#- The final filter of an incremental mart: only the days in the window. -#}
 {% macro rebuild_window() %}
     {%- if is_incremental() %}
-        where {{ rebuild_day_column() }} >= cast('{{ var("rebuild_from") }}' as date)
+        where {{ rebuild_day_column() }} >= cast('{{ run_var("rebuild_from") }}' as date)
     {%- endif %}
 {% endmacro %}
 

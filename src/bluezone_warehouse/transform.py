@@ -1,9 +1,10 @@
 """Running dbt: one ``dbt build`` per pipeline run (and a selection for today's refresh),
 its results kept.
 
-dbt runs in a subprocess with the run's business day as the ``run_date`` var (never the wall
-clock). Its artifacts are kept per run under the work directory, and one row per node goes
-into ``ops.dbt_results`` in the warehouse, so "what did the last build do" is a query.
+dbt runs in a subprocess with the run's business day as ``run_date`` (never the wall clock),
+reusing the project's saved parse from the previous run. Its artifacts are kept per run
+under the work directory, and one row per node goes into ``ops.dbt_results`` in the
+warehouse, so "what did the last build do" is a query.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 # Days before the earliest affected day that are rebuilt too: a late file for day d changes
 # the interpolation back to the previous known day and the 7-day means after it.
 LOOKBACK_DAYS = 14
+
+# dbt's saved parse of the project, reused by the next run (DESIGN §8: no fixed costs).
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 RESULTS_DDL = ddl(tables.BUILDS, tables.FILES_BUILT, tables.DBT_RESULTS)
 
@@ -131,38 +135,50 @@ def run_dbt(
 ) -> subprocess.CompletedProcess[str]:
     """Run one dbt command for ``run_date`` with its artifacts in ``artifacts_dir``.
 
-    ``run_started_at`` and ``run_id`` stamp the data-quality flags this run is the first to
-    find (dbt keeps them in ``ops.dq_first_seen``, model ``int_dq_issues_first_seen``).
+    The run's values (``run_date``, ``rebuild_from``, ``as_of``, ``run_id``,
+    ``run_started_at``, ``escalation_after_minutes``) reach the models as environment
+    variables ``BLUEZONE_RUN_*``, read by the macro ``run_var`` only when SQL is compiled,
+    never as ``--vars``: a var on the command line that changes makes dbt parse the whole
+    project again. The saved parse (``partial_parse.msgpack``) is kept between runs under
+    the work directory and copied into each run's own target directory, so dbt re-parses
+    only the files that changed since. ``run_started_at`` and ``run_id`` stamp the
+    data-quality flags this run is the first to find (``int_dq_issues_first_seen``).
     """
     artifacts_dir.mkdir(parents=True, exist_ok=True)
-    dbt_vars = {
+    run_values = {
         "run_date": run_date.isoformat(),
         "run_started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "escalation_after_minutes": settings.escalation_after_minutes,
+        "escalation_after_minutes": str(settings.escalation_after_minutes),
     }
     if run_id is not None:
-        dbt_vars["run_id"] = run_id
+        run_values["run_id"] = run_id
     if rebuild_from is not None:
-        dbt_vars["rebuild_from"] = rebuild_from.isoformat()
+        run_values["rebuild_from"] = rebuild_from.isoformat()
     if as_of is not None:
-        dbt_vars["as_of"] = as_of.astimezone(UTC).isoformat()
-    command = [
-        dbt_executable(),
-        *args,
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--vars",
-        json.dumps(dbt_vars),
-    ]
-    log.info("running %s", " ".join(command))
-    return subprocess.run(
+        run_values["as_of"] = as_of.astimezone(UTC).isoformat()
+    env = dbt_env(settings, artifacts_dir)
+    env.update({f"BLUEZONE_RUN_{name.upper()}": value for name, value in run_values.items()})
+    command = [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR)]
+    log.info("running %s with %s", " ".join(command), run_values)
+    saved_parse = settings.work_dir / "dbt_state" / PARTIAL_PARSE_FILE
+    run_parse = artifacts_dir / "target" / PARTIAL_PARSE_FILE
+    if saved_parse.exists():
+        run_parse.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(saved_parse, run_parse)
+    completed = subprocess.run(
         command,
         cwd=DBT_PROJECT_DIR,
-        env=dbt_env(settings, artifacts_dir),
+        env=env,
         capture_output=True,
         text=True,
         check=False,
     )
+    if run_parse.exists():
+        saved_parse.parent.mkdir(parents=True, exist_ok=True)
+        staged = saved_parse.with_name(f".{PARTIAL_PARSE_FILE}.{os.getpid()}")
+        shutil.copyfile(run_parse, staged)
+        os.replace(staged, saved_parse)
+    return completed
 
 
 def build(

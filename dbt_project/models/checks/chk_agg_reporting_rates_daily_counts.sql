@@ -32,7 +32,7 @@ compliance as (
     group by report_date
 ),
 
-{%- set run_day = "cast('" ~ var('run_date') ~ "' as date)" %}
+{%- set run_day = "cast('" ~ run_var('run_date') ~ "' as date)" %}
 
 days as (
     {{ calendar_days('min(report_date)', run_day, 'rates', 'report_date') }}

@@ -239,7 +239,7 @@ expected_days as (
     select
         cast(unnest(generate_series(
             (select min(export_days.snapshot_date) from export_days),
-            cast('{{ var("run_date") }}' as date),
+            cast('{{ run_var("run_date") }}' as date),
             interval 1 day
         )) as date) as snapshot_date,
 ),

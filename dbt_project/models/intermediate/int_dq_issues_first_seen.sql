@@ -29,8 +29,8 @@ new_issues as (
 final as (
     select
         issue_id,
-        cast('{{ var("run_started_at") }}' as timestamptz) as detected_at,
-        '{{ var("run_id") | replace("'", "''") }}' as run_id,
+        cast('{{ run_var("run_started_at") }}' as timestamptz) as detected_at,
+        '{{ run_var("run_id") | replace("'", "''") }}' as run_id,
     from new_issues
 )
 

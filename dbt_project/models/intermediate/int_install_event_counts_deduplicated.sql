@@ -18,7 +18,7 @@ final as (
         source_file,
         file_id,
     from newest
-    where event_date <= cast('{{ var("run_date") }}' as date)
+    where event_date <= cast('{{ run_var("run_date") }}' as date)
 )
 
 select * from final

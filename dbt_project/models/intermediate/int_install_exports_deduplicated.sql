@@ -18,7 +18,7 @@ final as (
         arrived_at,
         deliveries_count,
     from newest
-    where snapshot_date <= cast('{{ var("run_date") }}' as date)
+    where snapshot_date <= cast('{{ run_var("run_date") }}' as date)
 )
 
 select * from final

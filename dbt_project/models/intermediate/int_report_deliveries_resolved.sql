@@ -171,7 +171,7 @@ final as (
     from unioned
     where
         coalesce(report_date, cast(timezone('{{ var("local_tz") }}', received_at) as date))
-        <= cast('{{ var("run_date") }}' as date)
+        <= cast('{{ run_var("run_date") }}' as date)
 )
 
 select * from final

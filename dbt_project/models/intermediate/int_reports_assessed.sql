@@ -62,7 +62,7 @@ joined as (
     select
         expected.*,
         expected.deadline_at
-        + to_minutes(cast({{ var("escalation_after_minutes") }} as bigint)) as escalation_at,
+        + to_minutes(cast({{ run_var("escalation_after_minutes") }} as bigint)) as escalation_at,
         per_unit_day.first_received_at,
         per_unit_day.first_accepted_received_at,
         per_unit_day.first_sent_at,

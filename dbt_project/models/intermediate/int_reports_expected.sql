@@ -8,7 +8,7 @@ units as (
 bounds as (
     select
         min(reports_from) as first_day,
-        cast('{{ var("run_date") }}' as date) as last_day,
+        cast('{{ run_var("run_date") }}' as date) as last_day,
     from units
 ),
 

@@ -29,7 +29,7 @@ final as (
         issues.column_name,
         coalesce(
             first_seen.detected_at,
-            cast('{{ var("run_started_at") }}' as timestamptz)
+            cast('{{ run_var("run_started_at") }}' as timestamptz)
         ) as detected_at,
     from issues
     left join first_seen on issues.issue_id = first_seen.issue_id

@@ -56,7 +56,7 @@ final as (
         compliance.submitted_at_local as sent_at_local,
         compliance.status,
         compliance.rejection_reason,
-        timezone('{{ var("local_tz") }}', cast('{{ var("as_of") }}' as timestamptz))
+        timezone('{{ var("local_tz") }}', cast('{{ run_var("as_of") }}' as timestamptz))
             as as_of_local,
     from compliance
     left join latest_export
