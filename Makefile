@@ -45,8 +45,8 @@ simulate: venv ## Simulate the default campaign into the landing zone
 	$(BIN)/bluezone simulate
 
 .PHONY: run
-run: airflow-init ## Run bluezone_daily for DATE=YYYY-MM-DD as a real Airflow run
-	$(BIN)/bluezone airflow-run --date $(DATE)
+run: airflow-init ## Run bluezone_daily for DATE=YYYY-MM-DD as a real Airflow run (REBUILD=1: even if nothing is new)
+	$(BIN)/bluezone airflow-run --date $(DATE) $(if $(REBUILD),--rebuild)
 
 .PHONY: demo
 demo: airflow-init ## Simulate a campaign, run the real DAGs, print the results
@@ -87,7 +87,8 @@ bench: venv ## Run the benchmarks (minutes); results go to bench/RESULTS.md
 	cd bench && $(BIN)/python ingest.py && $(BIN)/python dq_quality.py \
 		&& $(BIN)/python orchestration.py && $(BIN)/python incremental.py \
 		&& $(BIN)/python national.py && $(BIN)/python memory.py \
-		&& $(BIN)/python reliability.py && $(BIN)/python freshness.py
+		&& $(BIN)/python reliability.py && $(BIN)/python freshness.py \
+		&& $(BIN)/python rerun.py
 
 .PHONY: dbt-docs
 dbt-docs: venv ## Generate the dbt docs for the marts

@@ -5,6 +5,7 @@ Wiring only; every step is a function in ``bluezone_warehouse.pipeline``.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 import pendulum
@@ -16,6 +17,7 @@ from bluezone_warehouse.config import LOCAL_TZ_NAME, load_settings
 from bluezone_warehouse.schedule import DAILY_CRON, DAILY_RUN_LOCAL_TIME, WRITER_POOL
 
 SETTINGS = load_settings()
+log = logging.getLogger(__name__)
 
 DOC_MD = """
 ### bluezone_daily
@@ -25,6 +27,9 @@ national install export can have arrived. Its data interval is [D 02:00, D+1 02:
 
 1. **ingest** — every file that has arrived in the landing zone since the last run,
    whatever day it is about, into `raw.*` (manifest, quarantine, lineage).
+   **changes** — when the latest completed run was for D on the same landed files, code
+   and settings, says so and skips everything after it (its snapshot and report stand);
+   conf `{"rebuild": true}` runs every step regardless.
 2. **build** — one `dbt build` for D (staging → intermediate → marts, with tests).
 3. **check** — Great Expectations suites (`expectations/`) on raw and marts, results as rows
    in `ops.gx_results`, Data Docs under the run's artifacts. A failed expectation on a mart
@@ -80,6 +85,17 @@ def bluezone_daily() -> None:
         settings, run_id, _ = _context()
         return pipeline.ingest(settings, run_id)
 
+    @task.short_circuit(pool=WRITER_POOL)
+    def changes() -> str:
+        """Anything new since the last run for the day? If not, skip the rest."""
+        from bluezone_warehouse import pipeline
+
+        settings, _, run_date = _context()
+        rebuild = bool((get_current_context()["dag_run"].conf or {}).get("rebuild"))
+        todo = pipeline.changes(settings, run_date, rebuild=rebuild)
+        log.info(todo.message(run_date))
+        return "" if todo.unchanged_since else todo.inputs
+
     @task(pool=WRITER_POOL)
     def build() -> dict:
         """One dbt build of staging, intermediate and marts for the run's day."""
@@ -115,17 +131,21 @@ def bluezone_daily() -> None:
         return pipeline.send_data_quality_alerts(settings, run_date, run_id, send=send)
 
     @task(pool=WRITER_POOL)
-    def report(snapshot: str) -> str:
-        """The day's HTML report, with dbt docs and Data Docs beside it."""
+    def report(snapshot: str, inputs: str) -> str:
+        """The day's HTML report, with dbt docs and Data Docs beside it; the run is recorded
+        as complete for its inputs."""
         from bluezone_warehouse import pipeline
 
         settings, run_id, run_date = _context()
-        return pipeline.report(settings, run_date, run_id, snapshot)
+        page = pipeline.report(settings, run_date, run_id, snapshot)
+        pipeline.record_run(settings, run_date, run_id, inputs, snapshot, page)
+        return page
 
     published = publish()
-    ingest() >> build() >> check() >> published
+    todo = changes()
+    ingest() >> todo >> build() >> check() >> published
     published >> alert_data_quality()
-    report(published)
+    report(published, todo)
 
 
 bluezone_daily()

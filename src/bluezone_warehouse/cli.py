@@ -77,7 +77,12 @@ def cmd_airflow_run(args: argparse.Namespace) -> int:
 
     logical = logical_date_for(args.date).isoformat()
     print(f"airflow dags test bluezone_daily {logical}  (business day {args.date})")
-    completed = airflow_dags_test("bluezone_daily", logical, quiet=args.quiet)
+    completed = airflow_dags_test(
+        "bluezone_daily",
+        logical,
+        quiet=args.quiet,
+        conf={"rebuild": True} if getattr(args, "rebuild", False) else None,
+    )
     if completed.returncode != 0:
         if args.quiet:
             print(completed.stdout[-5000:], completed.stderr[-5000:], sep="\n", file=sys.stderr)
@@ -90,8 +95,14 @@ def cmd_airflow_run(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from bluezone_warehouse.pipeline import run_daily
 
-    result = run_daily(load_settings(), args.date)
-    print(f"ingested {result.ingested}; built {result.built}; published {result.snapshot}")
+    result = run_daily(load_settings(), args.date, rebuild=args.rebuild)
+    if result.unchanged_since is not None:
+        print(
+            f"ingested {result.ingested}; nothing new since run {result.unchanged_since}: "
+            f"nothing rebuilt; {result.snapshot} and {result.report} stand"
+        )
+    else:
+        print(f"ingested {result.ingested}; built {result.built}; published {result.snapshot}")
     return 0
 
 
@@ -135,10 +146,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--date", type=parse_date, required=True, help="business day YYYY-MM-DD"
     )
     airflow_run.add_argument("--quiet", action="store_true", help="show output only on failure")
+    airflow_run.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="run every task even when nothing is new since the last run for the day",
+    )
     airflow_run.set_defaults(func=cmd_airflow_run)
 
     run = commands.add_parser("run", help="run the daily pipeline's steps directly, no Airflow")
     run.add_argument("--date", type=parse_date, required=True, help="business day YYYY-MM-DD")
+    run.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="run every step even when nothing is new since the last run for the day",
+    )
     run.set_defaults(func=cmd_run)
 
     summary = commands.add_parser("summary", help="print the campaign summary from the snapshot")

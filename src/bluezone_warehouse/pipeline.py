@@ -7,15 +7,23 @@ and is the only date any step uses; nothing reads the wall clock for business lo
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 from time import perf_counter, sleep
 
 import duckdb
 
-from bluezone_warehouse.config import LOCAL_TZ, Settings
+from bluezone_warehouse.config import (
+    DBT_PROJECT_DIR,
+    EXPECTATIONS_DIR,
+    LOCAL_TZ,
+    SEEDS_DIR,
+    Settings,
+)
 from bluezone_warehouse.names import safe_file_name
 
 log = logging.getLogger(__name__)
@@ -93,6 +101,98 @@ def publish(settings: Settings, run_date: date, run_id: str) -> str:
     return str(publish_snapshot(settings.warehouse_path, settings.publish_dir, snapshot_id))
 
 
+# --- a run with nothing new does nothing ---------------------------------------------------
+
+# Directories under the code roots that hold outputs, not code.
+_NOT_CODE = {"target", "logs", "__pycache__", "dbt_packages"}
+
+
+@cache
+def code_fingerprint() -> str:
+    """What the outputs depend on besides the data: the dbt project, the seeds, the
+    expectation suites and this package's code."""
+    digest = hashlib.sha256()
+    for root in (DBT_PROJECT_DIR, SEEDS_DIR, EXPECTATIONS_DIR, Path(__file__).parent):
+        for path in sorted(root.rglob("*")):
+            relative = path.relative_to(root)
+            if path.is_file() and not _NOT_CODE.intersection(relative.parts):
+                digest.update(f"{root.name}/{relative}\0".encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a daily run has to do, decided once its files are ingested."""
+
+    inputs: str  # fingerprint of everything the run's outputs depend on
+    unchanged_since: str | None  # the earlier run whose outputs stand, if nothing changed
+    snapshot: str | None = None
+    report: str | None = None
+
+    def message(self, run_date: date) -> str:
+        if self.unchanged_since is None:
+            return f"new files or changes since the last run for {run_date}: rebuilding"
+        return (
+            f"nothing new since run {self.unchanged_since} for {run_date} (same landed files, "
+            f"code and settings): nothing rebuilt, checked or published; its snapshot "
+            f"{self.snapshot} and report {self.report} stand"
+        )
+
+
+def changes(settings: Settings, run_date: date, *, rebuild: bool = False) -> Changes:
+    """Whether this run for ``run_date`` has anything to do. Nothing, when the latest
+    completed daily run was for the same day, on the same landed files (every delivery in
+    the manifest, accepted or not), code and settings, and its snapshot and report are
+    still there: its outputs are exactly what this run would produce. ``rebuild`` asks for
+    every step regardless."""
+    from bluezone_warehouse import tables
+    from bluezone_warehouse.warehouse import writer
+
+    with writer(settings.warehouse_path) as con:
+        con.execute(tables.ddl(tables.LANDING_FILES, tables.BUILDS, tables.DAILY_RUNS))
+        digest = hashlib.sha256(
+            f"{run_date.isoformat()}\0{settings!r}\0{code_fingerprint()}".encode()
+        )
+        for (file_id,) in con.execute(
+            "select file_id from raw.landing_files order by file_id"
+        ).fetchall():
+            digest.update(f"\0{file_id}".encode())
+        inputs = digest.hexdigest()
+        latest = con.execute(
+            "select run_id, run_date, inputs, snapshot, report from ops.daily_runs "
+            "order by finished_at desc limit 1"
+        ).fetchone()
+        (last_built,) = con.execute(
+            "select run_id from ops.builds order by finished_at desc limit 1"
+        ).fetchone() or (None,)
+    if latest is not None and not rebuild:
+        run_id, day, previous_inputs, snapshot, report = latest
+        if (
+            (day, previous_inputs, last_built) == (run_date, inputs, run_id)
+            and Path(snapshot).exists()
+            and Path(report).exists()
+        ):
+            return Changes(inputs, run_id, snapshot, report)
+    return Changes(inputs, None)
+
+
+def record_run(
+    settings: Settings, run_date: date, run_id: str, inputs: str, snapshot: str, report: str
+) -> None:
+    """A daily run completed: its outputs stand for ``inputs`` (see ``changes``). The
+    snapshot is recorded as the folder it was published to, not the ``current`` link."""
+    from bluezone_warehouse import tables
+    from bluezone_warehouse.warehouse import writer
+
+    with writer(settings.warehouse_path) as con:
+        con.execute(tables.ddl(tables.DAILY_RUNS))
+        con.execute(
+            "insert into ops.daily_runs values (?, ?, ?, ?, ?, now())",
+            [run_id, run_date, inputs, str(Path(snapshot).resolve()), report],
+        )
+
+
 @dataclass(frozen=True)
 class DailyRun:
     run_date: date
@@ -102,10 +202,14 @@ class DailyRun:
     snapshot: str
     report: str
     seconds: dict[str, float]  # wall-clock time of each step, in order
+    unchanged_since: str | None = None  # nothing was new: the run whose outputs stand
 
 
-def run_daily(settings: Settings, run_date: date, run_id: str | None = None) -> DailyRun:
-    """Every step of ``bluezone_daily`` in this process, in order (no Airflow)."""
+def run_daily(
+    settings: Settings, run_date: date, run_id: str | None = None, *, rebuild: bool = False
+) -> DailyRun:
+    """Every step of ``bluezone_daily`` in this process, in order (no Airflow); after
+    ingestion, nothing more when nothing is new (``changes``) unless ``rebuild``."""
     run_id = run_id or f"direct__{run_date.isoformat()}"
     seconds: dict[str, float] = {}
 
@@ -116,10 +220,17 @@ def run_daily(settings: Settings, run_date: date, run_id: str | None = None) -> 
         return result
 
     ingested = timed("ingest", ingest, settings, run_id)
+    todo = timed("changes", lambda: changes(settings, run_date, rebuild=rebuild))
+    log.info(todo.message(run_date))
+    if todo.unchanged_since is not None:
+        return DailyRun(
+            run_date, ingested, {}, {}, todo.snapshot, todo.report, seconds, todo.unchanged_since
+        )
     built = timed("build", build, settings, run_date, run_id)
     checked = timed("check", check, settings, run_date, run_id)
     snapshot = timed("publish", publish, settings, run_date, run_id)
     page = timed("report", report, settings, run_date, run_id, snapshot)
+    record_run(settings, run_date, run_id, todo.inputs, snapshot, page)
     return DailyRun(run_date, ingested, built, checked, snapshot, page, seconds)
 
 

@@ -276,8 +276,27 @@ DBT_RESULTS = Table(
     ),
 )
 
+DAILY_RUNS = Table(
+    "ops",
+    "daily_runs",
+    (
+        col("run_id", "varchar", null=False),
+        col("run_date", "date", null=False),
+        col(
+            "inputs",
+            "varchar",
+            null=False,
+            doc="fingerprint of what the run's outputs depend on: the landed files in the "
+            "manifest, the code and rules, the settings and the day",
+        ),
+        col("snapshot", "varchar", null=False),
+        col("report", "varchar", null=False),
+        col("finished_at", "timestamptz", null=False),
+    ),
+)
+
 RAW_TABLES = (LANDING_FILES, INSTALL_EXPORTS, INSTALL_EVENT_COUNTS, UNIT_REPORTS, REJECTED_ROWS)
-OPS_TABLES = (BUILDS, FILES_BUILT, DBT_RESULTS, GX_RESULTS, ALERT_LOG)
+OPS_TABLES = (BUILDS, FILES_BUILT, DBT_RESULTS, GX_RESULTS, ALERT_LOG, DAILY_RUNS)
 
 
 def ddl(*tables: Table) -> str:

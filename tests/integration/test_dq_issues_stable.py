@@ -50,7 +50,7 @@ def test_flags_keep_their_identity_and_first_detection(tmp_path: Path) -> None:
         "An Giang: cumulative installs fell from 1000 on 01/08/2020 to 900 on 03/08/2020"
     )
     time.sleep(1.1)  # detected_at has second resolution
-    run_daily(settings, date(2020, 8, 3), run_id="rerun")
+    run_daily(settings, date(2020, 8, 3), run_id="rerun", rebuild=True)
     assert issues(settings) == first
     time.sleep(1.1)
     (installs / "installs_20200804.csv").write_text(HEADER + "2020-08-04,province,89,800,\n")

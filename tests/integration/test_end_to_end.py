@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import math
+import sqlite3
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -40,19 +41,9 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-@pytest.fixture(scope="module")
-def campaign(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    root = tmp_path_factory.mktemp("e2e")
-    env = environment_for(root)
-    result = simulate_campaign(
-        Path(env["BLUEZONE_LANDING_URL"]),
-        start=START,
-        end=END,
-        provinces=PROVINCES,
-        seed=11,
-        faults=FAULTS,
-    )
-    completed = subprocess.run(
+def daily_run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``bluezone_daily`` for END as a real Airflow run."""
+    return subprocess.run(
         [
             str(Path(sys.executable).with_name("airflow")),
             "dags",
@@ -66,6 +57,21 @@ def campaign(tmp_path_factory: pytest.TempPathFactory) -> dict:
         timeout=600,
         check=False,
     )
+
+
+@pytest.fixture(scope="module")
+def campaign(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("e2e")
+    env = environment_for(root)
+    result = simulate_campaign(
+        Path(env["BLUEZONE_LANDING_URL"]),
+        start=START,
+        end=END,
+        provinces=PROVINCES,
+        seed=11,
+        faults=FAULTS,
+    )
+    completed = daily_run(env)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     snapshot = Path(env["BLUEZONE_PUBLISH_DIR"]) / "current" / "bluezone_marts.duckdb"
     con = duckdb.connect(str(snapshot), read_only=True)
@@ -387,3 +393,39 @@ def test_target_progress_matches_the_ground_truth(campaign: dict) -> None:
         assert needed == pytest.approx(want_gap / days_left, rel=1e-12)
         # Five days never give a 7-day pace: no projection, so not on track unless met.
         assert projected is None and on_track is False
+
+
+def test_a_rerun_with_nothing_new_skips_every_task_after_ingestion(campaign: dict) -> None:
+    """Last in the module: it runs the same day again under Airflow."""
+    env = campaign["env"]
+    published = (Path(env["BLUEZONE_PUBLISH_DIR"]) / "current").resolve()
+    completed = daily_run(env)
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    metadata = sqlite3.connect(Path(airflow_environment()["AIRFLOW_HOME"]) / "airflow.db")
+    try:
+        states = dict(
+            metadata.execute(
+                "select task_id, state from task_instance where dag_id = 'bluezone_daily' "
+                "and run_id = (select run_id from dag_run where dag_id = 'bluezone_daily' "
+                "order by start_date desc limit 1)"
+            ).fetchall()
+        )
+    finally:
+        metadata.close()
+    assert states == {
+        "ingest": "success",
+        "changes": "success",
+        "build": "skipped",
+        "check": "skipped",
+        "publish": "skipped",
+        "alert_data_quality": "skipped",
+        "report": "skipped",
+    }
+    assert (Path(env["BLUEZONE_PUBLISH_DIR"]) / "current").resolve() == published
+    warehouse = duckdb.connect(env["BLUEZONE_WAREHOUSE_PATH"], read_only=True)
+    try:
+        runs = warehouse.execute("select count(*) from ops.daily_runs").fetchone()
+        builds = warehouse.execute("select count(distinct run_id) from ops.dbt_results").fetchone()
+    finally:
+        warehouse.close()
+    assert (runs, builds) == ((1,), (1,))
