@@ -407,7 +407,7 @@ def test_a_rerun_with_nothing_new_skips_every_task_after_ingestion(campaign: dic
             metadata.execute(
                 "select task_id, state from task_instance where dag_id = 'bluezone_daily' "
                 "and run_id = (select run_id from dag_run where dag_id = 'bluezone_daily' "
-                "order by start_date desc limit 1)"
+                "order by end_date desc limit 1)"
             ).fetchall()
         )
     finally:
