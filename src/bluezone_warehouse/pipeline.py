@@ -343,18 +343,52 @@ def send_data_quality_alerts(
     return {"alerts": len(alerts), "sent": len(report.sent), "recorded": len(report.recorded)}
 
 
+def dbt_docs(settings: Settings, run_date: date, out_dir: Path) -> Path:
+    """The dbt docs page. It describes the project and the warehouse's tables and columns,
+    not their rows, so it is generated again (into ``out_dir``) only when the code or a
+    table's columns have changed since the last page; otherwise that page stands (its
+    compiled SQL shows the day of the run that generated it)."""
+    import shutil
+
+    from bluezone_warehouse.transform import generate_docs
+    from bluezone_warehouse.warehouse import connect_reader
+
+    con = connect_reader(settings.warehouse_path)
+    try:
+        columns = con.execute(
+            "select table_schema, table_name, column_name, data_type "
+            "from information_schema.columns order by all"
+        ).fetchall()
+    finally:
+        con.close()
+    key = hashlib.sha256(f"{code_fingerprint()}\0{columns!r}".encode()).hexdigest()[:16]
+    pages = settings.work_dir / "dbt_docs_pages"
+    page = pages / f"{key}.html"
+    if page.exists():
+        log.info("dbt docs unchanged (same code and columns): %s", page)
+        return page
+    generated = generate_docs(settings, run_date, out_dir)
+    pages.mkdir(parents=True, exist_ok=True)
+    staged = pages / f".{key}.html.partial"
+    shutil.copyfile(generated, staged)
+    staged.replace(page)
+    for older in pages.glob("*.html"):
+        if older != page:
+            older.unlink()
+    return page
+
+
 def report(settings: Settings, run_date: date, run_id: str, snapshot: str) -> str:
     """The day's HTML report from the run's snapshot, with the dbt docs and the Great
     Expectations Data Docs published beside it and linked from it; returns its path."""
     import shutil
 
     from bluezone_warehouse.report import build_report
-    from bluezone_warehouse.transform import generate_docs
     from bluezone_warehouse.warehouse import CURRENT_LINK
 
     docs = settings.publish_dir / "docs"
     artifacts = settings.run_artifacts_dir / safe_file_name(run_id)
-    dbt_page = generate_docs(settings, run_date, artifacts / "dbt_docs")
+    dbt_page = dbt_docs(settings, run_date, artifacts / "dbt_docs")
     docs.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(dbt_page, docs / "dbt.html")
     gx_docs = artifacts / "gx_docs"

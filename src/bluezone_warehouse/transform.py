@@ -193,6 +193,8 @@ def build(
         con.execute(RESULTS_DDL)
         start = rebuild_start(con, run_date)
     args = ["build", "--fail-fast"] if not full_refresh else ["build", "--full-refresh"]
+    # Unit tests check the SQL, not the data: `make test` runs them, a production run not.
+    args += ["--exclude", "test_type:unit"]
     result = _build(settings, run_date, run_id, args, start, as_of=logical_date_for(run_date))
     record_build(settings, run_id, run_date, start, full_refresh)
     log.info("dbt build for %s (rebuilt from %s): %s", run_date, start, result.counts)
@@ -320,7 +322,7 @@ def generate_docs(settings: Settings, run_date: date, out_dir: Path) -> Path:
     """``dbt docs generate --static`` against the warehouse; returns the static page.
 
     ``out_dir`` receives manifest.json, catalog.json and static_index.html (one file that
-    works offline).
+    works offline). (``--no-compile`` would leave the page without its manifest.)
     """
     completed = run_dbt(settings, ["docs", "generate", "--static"], run_date, out_dir)
     page = out_dir / "target" / "static_index.html"

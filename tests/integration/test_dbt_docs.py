@@ -1,4 +1,5 @@
-"""dbt docs generate works, and every model and every column it really has is described."""
+"""dbt docs generate works, and every model and every column it really has is described;
+the project's dbt unit tests (left out of production builds) pass."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import json
 from datetime import date
 from pathlib import Path
 
-from bluezone_warehouse.config import load_settings
+import yaml
+
+from bluezone_warehouse import transform
+from bluezone_warehouse.config import DBT_PROJECT_DIR, load_settings
 from bluezone_warehouse.pipeline import run_daily
-from bluezone_warehouse.transform import generate_docs
+from bluezone_warehouse.transform import generate_docs, run_dbt
 from tests.conftest import environment_for
 
 
@@ -46,3 +50,25 @@ def test_docs_generate_and_describe_every_model_and_column(tmp_path: Path) -> No
             if column.lower() not in described:
                 undocumented.append(f"{key}.{column}")
     assert undocumented == []
+
+
+def test_the_dbt_unit_tests_pass(tmp_path: Path) -> None:
+    """Every unit test in the project's YAML runs and passes (a daily build excludes them:
+    they check the SQL, which changes only with the code)."""
+    settings = load_settings(environment_for(tmp_path))
+    transform.build(settings, date(2020, 8, 4), "unit")  # the models the tests mock exist
+    declared = {
+        test["name"]
+        for path in (DBT_PROJECT_DIR / "models").rglob("*.yml")
+        for test in (yaml.safe_load(path.read_text()) or {}).get("unit_tests", [])
+    }
+    completed = run_dbt(
+        settings, ["test", "--select", "test_type:unit"], date(2020, 8, 4), tmp_path / "unit"
+    )
+    results = json.loads((tmp_path / "unit" / "target" / "run_results.json").read_text())
+    statuses = {r["unique_id"]: r["status"] for r in results["results"]}
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    assert {uid.rsplit(".", 1)[1] for uid in statuses} == declared
+    assert all(uid.startswith("unit_test.") for uid in statuses)
+    assert set(statuses.values()) == {"pass"}
+    assert len(declared) >= 14
