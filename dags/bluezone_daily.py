@@ -31,10 +31,12 @@ national install export can have arrived. Its data interval is [D 02:00, D+1 02:
    and settings, says so and skips everything after it (its snapshot and report stand);
    conf `{"rebuild": true}` runs every step regardless.
 2. **build** — one `dbt build` for D (staging → intermediate → marts, with tests).
-3. **check** — Great Expectations suites (`expectations/`) on raw and marts, results as rows
-   in `ops.gx_results`, Data Docs under the run's artifacts. A failed expectation on a mart
-   stops the run here, so BI never sees broken marts; raw-layer failures are recorded.
-4. **publish** — an atomic read-only snapshot of the marts (DuckDB + Parquet) for BI.
+3. **publish** — once dbt's tests pass, an atomic read-only snapshot of the marts (DuckDB +
+   Parquet + CSV) for BI.
+4. **check** — Great Expectations suites (`expectations/`) on raw and marts, results as rows
+   in `ops.gx_results`, Data Docs under the run's artifacts. A failed structural
+   expectation on a mart withdraws the snapshot (BI goes back to the one it replaced) and
+   stops the run here; data expectations warn and raw-layer failures are recorded.
 5. **report** — the day's self-contained HTML report (`report.html` in the publish folder)
    and one page per province (`provinces/<day>/<code>.html`, linked both ways), with the dbt
    docs and the Great Expectations Data Docs published beside it.
@@ -106,7 +108,8 @@ def bluezone_daily() -> None:
 
     @task(pool=WRITER_POOL, retries=0)
     def check() -> dict:
-        """Great Expectations on raw and marts; a failed mart expectation stops the run."""
+        """Great Expectations on raw and marts; a failed structural expectation on a mart
+        withdraws the snapshot and stops the run."""
         from bluezone_warehouse import pipeline
 
         settings, run_id, run_date = _context()
@@ -143,9 +146,10 @@ def bluezone_daily() -> None:
 
     published = publish()
     todo = changes()
-    ingest() >> todo >> build() >> check() >> published
-    published >> alert_data_quality()
-    report(published, todo)
+    checked = check()
+    ingest() >> todo >> build() >> published >> checked
+    checked >> alert_data_quality()
+    checked >> report(published, todo)
 
 
 bluezone_daily()

@@ -1,5 +1,7 @@
 """The daily pipeline's steps as plain functions, so Airflow tasks, the CLI and benchmarks
-all run exactly the same code (DESIGN §2): ingest → build → check → publish → report.
+all run exactly the same code (DESIGN §2): ingest → build → publish → check → report. The
+snapshot is published once dbt's tests pass; Great Expectations then validates it, and a
+failed structural expectation on a mart withdraws it again.
 
 The business day a run is for comes from the Airflow data interval (``schedule.run_date_for``)
 and is the only date any step uses; nothing reads the wall clock for business logic.
@@ -44,11 +46,17 @@ def build(settings: Settings, run_date: date, run_id: str) -> dict[str, int]:
 def check(settings: Settings, run_date: date, run_id: str) -> dict[str, object]:
     """Great Expectations on raw and marts; results stored as rows in ``ops.gx_results``.
 
-    A failed expectation on a mart raises (so nothing is published) and names each failure;
-    failures on the raw layer are recorded and logged, and the run goes on.
+    Runs after the run's snapshot is published. A failed structural expectation on a mart
+    withdraws that snapshot (BI goes back to the one it replaced) and raises, naming each
+    failure; data expectations and the raw layer are recorded and logged, and the run goes
+    on (DESIGN §5).
     """
-    from bluezone_warehouse.quality.expectations import store_results, validate_warehouse
-    from bluezone_warehouse.warehouse import writer
+    from bluezone_warehouse.quality.expectations import (
+        MartExpectationsFailed,
+        store_results,
+        validate_warehouse,
+    )
+    from bluezone_warehouse.warehouse import withdraw, writer
 
     summary = validate_warehouse(
         settings.warehouse_path,
@@ -62,7 +70,16 @@ def check(settings: Settings, run_date: date, run_id: str) -> dict[str, object]:
         log.warning("raw-layer expectation failed: %s", failure.describe())
     for warning in summary.data_warnings:
         log.warning("data expectation failed (published with a warning): %s", warning.describe())
-    summary.raise_for_failed_marts()
+    try:
+        summary.raise_for_failed_marts()
+    except MartExpectationsFailed as failed:
+        snapshot = snapshot_id_for(run_date, run_id)
+        back_on = withdraw(settings.publish_dir, snapshot)
+        failed.add_note(
+            f"snapshot {snapshot} withdrawn: BI is back on "
+            + (f"snapshot {back_on}" if back_on else "no snapshot (there was none before)")
+        )
+        raise
     return {
         "expectations": len(summary.results),
         "failed_raw": len(summary.failed_raw),
@@ -94,11 +111,19 @@ def data_warnings(settings: Settings, run_id: str) -> list[str]:
     ]
 
 
+def snapshot_id_for(run_date: date, run_id: str) -> str:
+    """The name of a run's snapshot: its day first, so that a backfill is recognised."""
+    return f"{run_date:%Y%m%d}-{safe_file_name(run_id)}"
+
+
 def publish(settings: Settings, run_date: date, run_id: str) -> str:
     from bluezone_warehouse.warehouse import publish as publish_snapshot
 
-    snapshot_id = f"{run_date:%Y%m%d}-{safe_file_name(run_id)}"
-    return str(publish_snapshot(settings.warehouse_path, settings.publish_dir, snapshot_id))
+    return str(
+        publish_snapshot(
+            settings.warehouse_path, settings.publish_dir, snapshot_id_for(run_date, run_id)
+        )
+    )
 
 
 # --- a run with nothing new does nothing ---------------------------------------------------
@@ -227,8 +252,8 @@ def run_daily(
             run_date, ingested, {}, {}, todo.snapshot, todo.report, seconds, todo.unchanged_since
         )
     built = timed("build", build, settings, run_date, run_id)
-    checked = timed("check", check, settings, run_date, run_id)
     snapshot = timed("publish", publish, settings, run_date, run_id)
+    checked = timed("check", check, settings, run_date, run_id)
     page = timed("report", report, settings, run_date, run_id, snapshot)
     record_run(settings, run_date, run_id, todo.inputs, snapshot, page)
     return DailyRun(run_date, ingested, built, checked, snapshot, page, seconds)

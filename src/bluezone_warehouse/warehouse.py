@@ -134,6 +134,35 @@ def publish(warehouse_path: Path, publish_dir: Path, snapshot_id: str) -> Path:
     return link / SNAPSHOT_FILE
 
 
+def withdraw(publish_dir: Path, snapshot_id: str) -> str | None:
+    """Take a published snapshot away from BI: if ``current`` points at it, point it back
+    at the newest other snapshot (the one it replaced), or remove the link if there is
+    none. The snapshot's folder stays for inspection. Returns the snapshot BI is on now."""
+    link = publish_dir / CURRENT_LINK
+    if not link.is_symlink():
+        return None
+    if link.resolve().name != snapshot_id:
+        return link.resolve().name  # never current (a backfill), or already replaced
+    others = sorted(
+        (
+            p
+            for p in (publish_dir / "snapshots").iterdir()
+            if not p.name.startswith(".") and p.name != snapshot_id
+        ),
+        key=lambda p: p.stat().st_mtime,
+    )
+    if not others:
+        link.unlink()
+        return None
+    previous = others[-1].name
+    temporary_link = publish_dir / f".{CURRENT_LINK}-{previous}"
+    if temporary_link.is_symlink() or temporary_link.exists():
+        temporary_link.unlink()
+    temporary_link.symlink_to(Path("snapshots") / previous)
+    os.replace(temporary_link, link)
+    return previous
+
+
 FORMULA_START = r"^[=+\-@\t\r]"
 
 

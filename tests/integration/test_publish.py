@@ -13,7 +13,9 @@ import pytest
 import sqlalchemy
 
 from bluezone_warehouse.config import Settings, load_settings
-from bluezone_warehouse.pipeline import publish, run_daily
+from bluezone_warehouse.pipeline import build, check, ingest, publish, run_daily
+from bluezone_warehouse.quality.expectations import MartExpectationsFailed
+from bluezone_warehouse.warehouse import withdraw
 from tests.conftest import environment_for
 
 # DESIGN §4.1: the columns BI relies on (more may be added, none renamed or dropped).
@@ -194,7 +196,7 @@ def test_csv_cells_that_look_like_formulas_are_neutralised(published: Settings) 
 def test_a_reader_holding_the_snapshot_does_not_stop_the_next_run(published: Settings) -> None:
     reader = duckdb.connect(str(current(published)), read_only=True)
     before = reader.execute("select count(*) from marts.fct_coverage_daily").fetchone()
-    run = run_daily(published, date(2020, 8, 4), run_id="second")
+    run = run_daily(published, date(2020, 8, 4), run_id="second", rebuild=True)
     assert (
         Path(run.snapshot).resolve()
         != Path(
@@ -235,3 +237,56 @@ def test_readers_during_publish_see_a_whole_snapshot(published: Settings) -> Non
     assert len(seen) > 3
     # every mart (the contract's and the commune mart), every unit: never a partial one
     assert set(seen) == {(len(CONTRACT) + 1, 777)}
+
+
+def test_a_failed_structural_expectation_withdraws_the_snapshot(tmp_path: Path) -> None:
+    """Great Expectations validates the snapshot once it is published; a failed structural
+    expectation on a mart takes it away from BI again, back to the snapshot it replaced."""
+    settings = load_settings(environment_for(tmp_path))
+    installs = Path(settings.landing_url) / "installs"
+    installs.mkdir(parents=True)
+    header = "snapshot_date,level,unit_code,installs,installs_with_phone\n"
+    (installs / "installs_20200801.csv").write_text(header + "2020-08-01,province,89,1000,\n")
+    run_daily(settings, date(2020, 8, 1), run_id="good")
+    (installs / "installs_20200802.csv").write_text(header + "2020-08-02,province,89,1100,\n")
+    ingest(settings, "broken")
+    build(settings, date(2020, 8, 2), "broken")
+    con = duckdb.connect(str(settings.warehouse_path))
+    try:  # a duplicated key: the warehouse's own invariant broken after dbt's tests ran
+        con.execute(
+            "insert into marts.fct_coverage_daily select * from marts.fct_coverage_daily "
+            "where snapshot_date = '2020-08-02' and level = 'province'"
+        )
+    finally:
+        con.close()
+    publish(settings, date(2020, 8, 2), "broken")
+    link = settings.publish_dir / "current"
+    assert link.resolve().name == "20200802-broken"
+
+    with pytest.raises(MartExpectationsFailed) as raised:
+        check(settings, date(2020, 8, 2), "broken")
+
+    assert "marts.fct_coverage_daily (snapshot_date, unit_code, level)" in str(raised.value)
+    assert raised.value.__notes__ == [
+        "snapshot 20200802-broken withdrawn: BI is back on snapshot 20200801-good"
+    ]
+    assert link.resolve().name == "20200801-good"
+    assert (settings.publish_dir / "snapshots" / "20200802-broken").is_dir()  # kept to inspect
+    reader = duckdb.connect(str(current(settings)), read_only=True)
+    try:
+        days = reader.execute("select max(snapshot_date) from marts.fct_coverage_daily").fetchone()
+    finally:
+        reader.close()
+    assert days == (date(2020, 8, 1),)
+
+
+def test_withdrawing_the_only_snapshot_leaves_bi_none(tmp_path: Path) -> None:
+    (tmp_path / "snapshots" / "20200801-only").mkdir(parents=True)
+    (tmp_path / "current").symlink_to(Path("snapshots") / "20200801-only")
+    assert withdraw(tmp_path, "20200801-only") is None
+    assert not (tmp_path / "current").is_symlink()
+    assert (tmp_path / "snapshots" / "20200801-only").is_dir()
+    # a snapshot that is not current (a backfill) is left alone
+    (tmp_path / "snapshots" / "20200805-newest").mkdir()
+    (tmp_path / "current").symlink_to(Path("snapshots") / "20200805-newest")
+    assert withdraw(tmp_path, "20200801-only") == "20200805-newest"

@@ -85,7 +85,8 @@ class SuiteDefinitionError(ValueError):
 
 
 class MartExpectationsFailed(RuntimeError):
-    """At least one expectation on a mart failed: the marts must not be published."""
+    """At least one structural expectation on a mart failed: the run's snapshot is
+    withdrawn from BI and the run fails."""
 
 
 @dataclass(frozen=True)
