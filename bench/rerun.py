@@ -27,7 +27,10 @@ from incremental import cutoff
 
 from bluezone_devtools.simulate import deliver_until
 
-STEPS = ("ingest", "changes", "build", "check", "publish", "report")
+STEPS = ("ingest", "changes", "build", "publish", "check", "report")
+# DESIGN §8: the snapshot published <= 10 s after a daily run starts, the whole run <= 25 s.
+TARGET_SNAPSHOT_SECONDS = 10.0
+TARGET_RUN_SECONDS = 25.0
 
 
 def run(root: str, landing: str, day: str, run_id: str, rebuild: bool, fresh_parse: bool) -> dict:
@@ -105,11 +108,16 @@ def report(rows: list, days: int, delivered: int) -> str:
         "",
         f"National campaign, commune-level exports, {days} days ({delivered:,} landing files "
         "delivered up to the last day's daily run). Each run of the last day in a fresh "
-        "process (`pipeline.run_daily`); the process's wall time includes the interpreter "
-        "and its imports. dbt parse: from dbt's log, +-1 s.",
+        "process (`pipeline.run_daily`, timed from its call: the interpreter's start is not "
+        'counted); steps in the order they run. "snapshot": seconds from the start of '
+        "the run until its snapshot is published (ingest, changes, build, publish), and "
+        f'its ratio to the {TARGET_SNAPSHOT_SECONDS:.0f} s target; "run": the whole run '
+        f"against {TARGET_RUN_SECONDS:.0f} s. dbt parse: from dbt's log, +-1 s.",
         "",
-        "| run | process s | " + " | ".join(STEPS) + " | dbt parse | dbt parsed |",
-        "|---|---|" + "---|" * len(STEPS) + "---|---|",
+        "| run | run s | / 25 s | "
+        + " | ".join(STEPS)
+        + " | snapshot s | / 10 s | dbt parse | dbt parsed |",
+        "|---|---|---|" + "---|" * len(STEPS) + "---|---|---|---|",
     ]
     for label, measured in rows:
         result = measured.result
@@ -117,10 +125,20 @@ def report(rows: list, days: int, delivered: int) -> str:
         dbt = result["dbt"]
         parsed = "—" if dbt is None else ("whole project" if dbt["full_parse"] else "changes only")
         parse = "—" if dbt is None or dbt["parse"] is None else f"{dbt['parse']:.0f} s"
+        published = (
+            sum(steps[s] for s in ("ingest", "changes", "build", "publish"))
+            if "publish" in steps
+            else None
+        )
+        snapshot = (
+            "—"
+            if published is None
+            else f"{published:.1f} | {published / TARGET_SNAPSHOT_SECONDS:.2f}"
+        )
         lines.append(
-            f"| {label} | {measured.seconds:.1f} | "
+            f"| {label} | {measured.seconds:.1f} | {measured.seconds / TARGET_RUN_SECONDS:.2f} | "
             + " | ".join(f"{steps[s]:.2f}" if s in steps else "—" for s in STEPS)
-            + f" | {parse} | {parsed} |"
+            + f" | {snapshot if published is not None else '— | —'} | {parse} | {parsed} |"
         )
     first = by_label["first run of the day (no saved parse)"]
     again = by_label["same day, no new files"]
