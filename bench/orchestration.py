@@ -6,7 +6,7 @@ Simulates the default national campaign once, then, alternating and each in a fr
 with its own warehouse, runs business day D (the campaign's last day) (a) directly with
 ``run_daily`` (ingest, dbt build, Great Expectations, publish, report) and (b) as a real
 Airflow run (``airflow dags test bluezone_daily``, which also sends the data-quality digest).
-Reports the median ratio b/a (DESIGN §8 target: <= 1.5) in bench/RESULTS.md.
+Reports the median ratio b/a (DESIGN §8 target: <= 1.3) in bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ files), business day {end} on a fresh warehouse; median of {args.repeat} alterna
 | a real Airflow run (`airflow dags test bluezone_daily`) | \
 {median([m.seconds for m in airflow]):.1f} |
 
-**Ratio Airflow / one process: {ratio:.2f}** (target <= 1.5). The difference is Airflow's own
+**Ratio Airflow / one process: {ratio:.2f}** (target <= 1.3). The difference is Airflow's own
 start-up and DAG parsing (~10 s per `dags test`), each task's fresh interpreter and imports,
 and the data-quality digest task, which the direct run does not have.
 """

@@ -80,7 +80,15 @@ def test_dags_are_explicit_about_catchup_concurrency_and_docs(dagbag: dict) -> N
 
 def test_every_warehouse_writer_runs_in_the_single_slot_pool(dagbag: dict) -> None:
     tasks = dagbag["dags"]["bluezone_daily"]["tasks"]
-    assert set(tasks) == {"ingest", "changes", "build", "check", "publish", "report", "alert_data_quality"}
+    assert set(tasks) == {
+        "ingest",
+        "changes",
+        "build",
+        "check",
+        "publish",
+        "report",
+        "alert_data_quality",
+    }
     assert {task["pool"] for task in tasks.values()} == {"warehouse_writer"}
 
 
