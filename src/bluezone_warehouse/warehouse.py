@@ -45,6 +45,9 @@ def writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 # --- publishing ----------------------------------------------------------------------------
 
 SNAPSHOT_FILE = "bluezone_marts.duckdb"
+# The oldest DuckDB storage format the snapshot is written in: readable by DuckDB 1.0 and
+# every later version (the warehouse itself is in DuckDB 2.0's own format).
+SNAPSHOT_STORAGE_VERSION = "v1.0.0"
 CURRENT_LINK = "current"
 KEEP_SNAPSHOTS = 3
 PERSONAL_DATA_COLUMNS = ("contact_email", "contact_phone", "escalation_email", "digest_email")
@@ -74,7 +77,10 @@ def _check_no_personal_data(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def publish(warehouse_path: Path, publish_dir: Path, snapshot_id: str) -> Path:
-    """Copy the marts into a new read-only snapshot (DuckDB + Parquet) and swap it in.
+    """Copy the marts into a new read-only snapshot (DuckDB + Parquet + CSV) and swap it in.
+
+    The DuckDB file is written in the storage format of ``SNAPSHOT_STORAGE_VERSION``, so
+    that BI tools bundling DuckDB 1.x open it.
 
     The snapshot is written to its own folder, then the ``current`` link is replaced in one
     atomic rename, so a reader sees the old snapshot or the new one, never a mix. Older
@@ -89,8 +95,15 @@ def publish(warehouse_path: Path, publish_dir: Path, snapshot_id: str) -> Path:
     if building.exists():
         shutil.rmtree(building)
     building.mkdir(parents=True)
-    con = duckdb.connect(str(building / SNAPSHOT_FILE))
+    con = duckdb.connect()
     try:
+        # Written in a storage format that DuckDB 1.x reads too: BI tools that bundle
+        # DuckDB (Superset through duckdb-engine, Harlequin) are still on 1.x.
+        quoted = str(building / SNAPSHOT_FILE).replace("'", "''")
+        con.execute(
+            f"attach '{quoted}' as {Path(SNAPSHOT_FILE).stem} "
+            f"(storage_version '{SNAPSHOT_STORAGE_VERSION}')"
+        )
         con.execute("attach ? as warehouse (read_only)", [str(warehouse_path)])
         con.execute("use warehouse")
         tables = mart_tables(con)

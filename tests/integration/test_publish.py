@@ -4,6 +4,10 @@ to open in a spreadsheet, and readable by a client other than the pipeline's own
 from __future__ import annotations
 
 import csv
+import json
+import shutil
+import subprocess
+import sys
 import threading
 from datetime import date
 from pathlib import Path
@@ -12,7 +16,7 @@ import duckdb
 import pytest
 import sqlalchemy
 
-from bluezone_warehouse.config import Settings, load_settings
+from bluezone_warehouse.config import PROJECT_DIR, Settings, load_settings
 from bluezone_warehouse.pipeline import build, check, ingest, publish, run_daily
 from bluezone_warehouse.quality.expectations import MartExpectationsFailed
 from bluezone_warehouse.warehouse import withdraw
@@ -290,3 +294,67 @@ def test_withdrawing_the_only_snapshot_leaves_bi_none(tmp_path: Path) -> None:
     (tmp_path / "snapshots" / "20200805-newest").mkdir()
     (tmp_path / "current").symlink_to(Path("snapshots") / "20200805-newest")
     assert withdraw(tmp_path, "20200801-only") == "20200805-newest"
+
+
+DUCKDB_1X = "1.0.0"  # the oldest 1.x; BI tools bundle DuckDB 1.x (Superset's engine, Harlequin)
+_COUNT_EVERY_MART = """
+import json, sys
+import duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+tables = [t for (t,) in con.execute(
+    "select table_name from information_schema.tables where table_schema = 'marts' "
+    "order by table_name").fetchall()]
+print(json.dumps({"version": duckdb.__version__, "counts": {
+    t: con.execute(f"select count(*) from marts.{t}").fetchone()[0] for t in tables},
+    "coverage": [list(map(str, row)) for row in con.execute(
+        "select * from marts.fct_coverage_daily order by all").fetchall()]}))
+"""
+
+
+def test_a_duckdb_1x_client_opens_the_snapshot(published: Settings, tmp_path: Path) -> None:
+    """The snapshot is written in a storage format DuckDB 1.x reads: a real DuckDB 1.0 in
+    its own environment, built here from the package registry, opens it read-only and sees
+    every mart with the same rows as DuckDB 2.0."""
+    uv = shutil.which("uv") or str(PROJECT_DIR / ".tools" / "bin" / "uv")
+    env_dir = tmp_path / "duckdb1"
+    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(env_dir)], check=True)
+    subprocess.run(
+        [
+            uv,
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(env_dir / "bin" / "python"),
+            f"duckdb=={DUCKDB_1X}",
+        ],
+        check=True,
+    )
+    snapshot = current(published).resolve()
+    completed = subprocess.run(
+        [str(env_dir / "bin" / "python"), "-c", _COUNT_EVERY_MART, str(snapshot)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    seen = json.loads(completed.stdout)
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        tables = [
+            t
+            for (t,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' "
+                "order by table_name"
+            ).fetchall()
+        ]
+        counts = {t: con.execute(f"select count(*) from marts.{t}").fetchone()[0] for t in tables}
+        coverage = [
+            list(map(str, row))
+            for row in con.execute("select * from marts.fct_coverage_daily order by all").fetchall()
+        ]
+    finally:
+        con.close()
+    assert seen["version"] == DUCKDB_1X
+    assert seen["counts"] == counts and set(counts) >= set(CONTRACT)
+    assert seen["coverage"] == coverage and coverage
