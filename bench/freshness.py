@@ -465,12 +465,26 @@ def settle_wait(source: Path, at: datetime, settle_seconds: int = 60) -> float:
     settle: the last CSV's arrival plus the settle time, minus ``at``. The simulator writes
     every file whole, and only a CSV has no end that proves it (an XLSX's zip directory and
     a JSON document do)."""
-    arrivals = [
-        p.stat().st_mtime
-        for p in (source / "reports").iterdir()
-        if p.is_file() and p.name.lower().endswith(".csv") and p.stat().st_mtime <= at.timestamp()
-    ]
+    arrivals = [p.stat().st_mtime for p in _settling_csvs(source, at, settle_seconds)]
     return max(0.0, max(arrivals, default=0.0) + settle_seconds - at.timestamp())
+
+
+def held_provinces(source: Path, at: datetime, settle_seconds: int = 60) -> set[str]:
+    """The provinces whose digest a live deadline run at ``at`` would hold until a CSV
+    settles: those of the CSVs that arrived in the last ``settle_seconds`` before it. The
+    province is read from the simulator's file name (``YYYYMMDD_<province>_<unit>...``),
+    the simulator's own record of who sent the file."""
+    return {p.name.split("_")[1] for p in _settling_csvs(source, at, settle_seconds)}
+
+
+def _settling_csvs(source: Path, at: datetime, settle_seconds: int) -> list[Path]:
+    return [
+        p
+        for p in (source / "reports").iterdir()
+        if p.is_file()
+        and p.name.lower().endswith(".csv")
+        and at.timestamp() - settle_seconds < p.stat().st_mtime <= at.timestamp()
+    ]
 
 
 # --- main -------------------------------------------------------------------------------
@@ -553,6 +567,7 @@ def main() -> None:
             )
             run = airflow_deadline(root / "airflow", source, at)
             run["settle_wait"] = waits.get(at.isoformat(), settle_wait(source, at))
+            run["held"] = sorted(held_provinces(source, at))
             print(
                 f"airflow {hhmm}: {run['error'] or 'ok'}; process {run['process']:.1f} s, "
                 f"last digest {_s(run['last_digest'])}, "
@@ -702,15 +717,22 @@ def _airflow_section(runs: list[dict], airflow_runs: list[dict]) -> list[str]:
         "",
         "| deadline | run | provinces due | new files | refresh task | alert task "
         "| snapshot published | consolidations (first-last) | last digest | process ends "
-        "| delivered / 60 s | live settle wait | live estimate / 60 s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| delivered / 60 s | live: provinces held | live settle wait "
+        "| live estimate, held provinces / 60 s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in airflow_runs:
         tasks = run["tasks"]
         if run["error"] is None and run["last_digest"] is not None:
             done = max(run["last_digest"], run["last_consolidation"] or 0.0)
             ratio = f"**{done / TARGET_DELIVERY_SECONDS:.2f}**"
-            live = f"{(done + run['settle_wait']) / TARGET_DELIVERY_SECONDS:.2f}"
+            # a held province's digest follows a second refresh once the CSV has settled
+            refresh = tasks["refresh"][1] - tasks["refresh"][0] if "refresh" in tasks else 0.0
+            live = (
+                f"{(max(done, run['settle_wait']) + refresh) / TARGET_DELIVERY_SECONDS:.2f}"
+                if run["held"]
+                else "—"
+            )
         else:
             ratio = live = "not delivered"
         lines.append(
@@ -720,7 +742,8 @@ def _airflow_section(runs: list[dict], airflow_runs: list[dict]) -> list[str]:
             f"| {_s(run['published'])} | {_s(run['first_consolidation'])}-"
             f"{_s(run['last_consolidation'])} ({run['consolidations_written']} files) "
             f"| {_s(run['last_digest'])} ({run['digests_written']} digests) "
-            f"| {run['process']:.1f} s | {ratio} | {run['settle_wait']:.0f} s | {live} |"
+            f"| {run['process']:.1f} s | {ratio} | {len(run['held'])} "
+            f"| {run['settle_wait']:.0f} s | {live} |"
         )
     failed = [run for run in airflow_runs if run["error"] is not None]
     if failed:
@@ -753,10 +776,13 @@ def _airflow_section(runs: list[dict], airflow_runs: list[dict]) -> list[str]:
         )
     lines += [
         "",
-        '"live settle wait": how long a live run at that time would first wait for the reports '
-        "that arrived just before it and cannot prove themselves whole (CSVs) to settle "
-        "(`BLUEZONE_SETTLE_SECONDS`, 60 s; the replay lands files long after their arrival, "
-        'so it never waits); "live estimate" adds it.',
+        "Live, a report that arrived just before the deadline and cannot prove itself whole "
+        "(a CSV) is still settling (`BLUEZONE_SETTLE_SECONDS`, 60 s; the replay lands files "
+        'long after their arrival, so it never waits). "provinces held": the provinces such '
+        "CSVs name, whose digests wait for them; every other province's digest and "
+        'consolidation go at the measured time. "live estimate": when the held provinces\' '
+        "digests would go: once the last CSV has settled (and the others have been sent), "
+        "plus a second refresh.",
         "",
     ]
     return lines

@@ -24,17 +24,21 @@ deadline in the registry (15:00 and 16:00 today), at each escalation time (deadl
 `BLUEZONE_REMINDER_BEFORE_MINUTES` is set, before each deadline. A new deadline in
 `seeds/reporting_units.csv` needs no code change.
 
-1. **refresh** ingests every file that has arrived (the same ingestion as
-   `bluezone_daily`), rebuilds only today's deliveries, compliance and rates (a dbt
-   selection on today's partition, `fct_deliveries`, `fct_reporting_compliance`,
-   `agg_reporting_rates`) and publishes the snapshot, so BI is never more than 15 minutes
-   behind the landing zone on the day that matters. The daily run is unaffected: it still
-   rebuilds every day the files touch.
+1. **refresh** ingests every file that has arrived and can be read (the same ingestion
+   as `bluezone_daily`; a CSV changed in the last `BLUEZONE_SETTLE_SECONDS` is still
+   settling, and the refresh notes which provinces its lines name), rebuilds only today's
+   deliveries, compliance, rates and consolidation (a dbt selection on today's partition:
+   `fct_deliveries`, `fct_reporting_compliance`, `agg_reporting_rates`,
+   `fct_province_consolidation`), publishes the snapshot and every province's
+   consolidation, so BI is never more than 15 minutes behind the landing zone on the day
+   that matters. The daily run is unaffected: it still rebuilds every day the files touch.
 2. **alert**, when it is a province's deadline (escalation, reminder): one digest per
    province of the units whose `status_at_deadline` (`status_at_escalation`) in
    `fct_reporting_compliance` is missing or rejected — the mart and the digest are one
    definition — with contacts, why a delivery was rejected, days in a row and the
-   province's on-time rate; never twice (`ops.alert_log`). Scheduled runs send; manual
+   province's on-time rate; never twice (`ops.alert_log`). A province a settling report
+   concerns waits: once the report has settled, the refresh runs again in this task and
+   its digest follows, so that every digest says what the mart says. Scheduled runs send; manual
    runs and backfills only record, unless triggered with conf `{"send": true}`.
 """
 
@@ -70,21 +74,30 @@ def bluezone_report_deadlines() -> None:
         from bluezone_warehouse import pipeline
 
         context = get_current_context()
-        return pipeline.refresh_today(load_settings(), context["logical_date"], context["run_id"])
+        return pipeline.refresh_today(
+            load_settings(), context["logical_date"], context["run_id"], wait=False
+        )
 
     @task(pool=WRITER_POOL)
-    def alert() -> dict:
-        """Send the digests due now, from the compliance mart the refresh just built."""
+    def alert(awaited: list[str] | None) -> dict:
+        """Send the digests due now, from the compliance mart the refresh just built; those
+        of provinces a settling report concerns once it is read."""
         from bluezone_warehouse import pipeline
 
         context = get_current_context()
         dag_run = context["dag_run"]
         send = str(dag_run.run_type).endswith("scheduled") or bool((dag_run.conf or {}).get("send"))
         return pipeline.send_deadline_alerts(
-            load_settings(), context["logical_date"], context["run_id"], send=send, refresh=False
+            load_settings(),
+            context["logical_date"],
+            context["run_id"],
+            send=send,
+            refresh=False,
+            awaited=awaited,
         )
 
-    refresh() >> alert()
+    refreshed = refresh()
+    alert(refreshed["awaited"])
 
 
 bluezone_report_deadlines()

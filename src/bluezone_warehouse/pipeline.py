@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from time import perf_counter, sleep
@@ -259,23 +260,33 @@ def run_daily(
     return DailyRun(run_date, ingested, built, checked, snapshot, page, seconds)
 
 
-def refresh_today(settings: Settings, at: datetime, run_id: str) -> dict[str, object]:
+def refresh_today(
+    settings: Settings, at: datetime, run_id: str, *, wait: bool = True
+) -> dict[str, object]:
     """Today's refresh (DESIGN §6): ingest what has arrived, rebuild only the day's
     deliveries, compliance, rates and consolidation, publish the snapshot, and write every
     province's consolidation files. Once the daily run has built the day, only the files
-    are written (from what it built)."""
+    are written (from what it built).
+
+    A report that arrived by ``at`` but is still settling (DESIGN §3.3) is waited for; with
+    ``wait=False`` the refresh goes ahead without it and says which provinces it concerns
+    (``awaited``: province codes, or None for all), so that a deadline run sends every
+    other province's digest at once and those after a second refresh."""
     from bluezone_warehouse import consolidation, transform
-    from bluezone_warehouse.ingest import settled_at
+    from bluezone_warehouse.ingest import provinces_awaited, settle_wait
 
     day = at.astimezone(LOCAL_TZ).date()
     seconds: dict[str, float] = {}
     started = perf_counter()
-    # A report that arrived just before ``at`` is read once it has settled, not skipped.
-    ready = settled_at(settings, at)
-    if ready is not None:
-        wait = (ready - datetime.now(UTC)).total_seconds()
-        log.info("waiting %.0f s for reports that arrived by %s to settle", wait, at)
-        sleep(max(0.0, wait))
+    awaited: set[str] | None = set()
+    if wait:
+        # A report that arrived just before ``at`` is read once it has settled, not skipped.
+        pause = settle_wait(settings, at)
+        if pause:
+            log.info("waiting %.0f s for reports that arrived by %s to settle", pause, at)
+            sleep(pause)
+    else:
+        awaited = provinces_awaited(settings, at)
     seconds["settle"] = round(perf_counter() - started, 2)
     if transform.built_through(settings) >= day:
         # The daily run for the day (or a later one) has built everything that arrived:
@@ -302,6 +313,7 @@ def refresh_today(settings: Settings, at: datetime, run_id: str) -> dict[str, ob
         "snapshot": snapshot,
         "consolidations": len(written),
         "seconds": seconds,
+        "awaited": None if awaited is None else sorted(awaited),
     }
 
 
@@ -311,20 +323,48 @@ def consolidation_dir(settings: Settings) -> Path:
 
 
 def send_deadline_alerts(
-    settings: Settings, at: datetime, run_id: str, *, send: bool, refresh: bool = True
+    settings: Settings,
+    at: datetime,
+    run_id: str,
+    *,
+    send: bool,
+    refresh: bool = True,
+    awaited: Collection[str] | None = (),
 ) -> dict:
     """The digests due at ``at`` (local time) from the compliance mart, and a receipt for
     each of today's deliveries with rejected rows, each sent once; first today's refresh
-    (ingest, rebuild today's compliance, publish), unless the caller ran it."""
+    (ingest, rebuild today's compliance, publish), unless the caller ran it.
+
+    ``awaited`` (from a refresh that did not wait, ``refresh_today(wait=False)``): the
+    provinces whose digests wait for a report still settling (None: all of them). Every
+    other province's digest is sent now; then the refresh runs again once the report has
+    settled, and the awaited digests follow."""
+    refreshed = refresh_today(settings, at, run_id) if refresh else None
+    counts = _send_digests(settings, at, run_id, send=send, holding=awaited)
+    if counts.pop("held"):
+        log.info("refreshing again for the digests of %s", awaited or "every province")
+        refresh_today(settings, at, f"{run_id}-settled")
+        later = _send_digests(settings, at, run_id, send=send, holding=())
+        later.pop("held")
+        counts = {key: counts[key] + later[key] for key in ("sent", "recorded")} | {
+            key: later[key] for key in ("alerts", "receipts", "skipped")
+        }
+    return {"ingested": refreshed["ingested"] if refreshed else None, **counts}
+
+
+def _send_digests(
+    settings: Settings, at: datetime, run_id: str, *, send: bool, holding: Collection[str] | None
+) -> dict[str, int]:
+    """Dispatch the digests due at ``at`` except those of the provinces in ``holding``
+    (None: hold them all), and today's receipts; raise if a channel kept failing. Counts
+    what was sent and recorded, and how many due digests were held back."""
     from bluezone_warehouse.alerts.channels import configured_channels
     from bluezone_warehouse.alerts.compose import missing_report_alerts, receipt_alerts
     from bluezone_warehouse.alerts.dispatch import AlertDeliveryFailed, dispatch
     from bluezone_warehouse.warehouse import writer
 
-    refreshed = refresh_today(settings, at, run_id) if refresh else None
-    channels = configured_channels(settings)
     with writer(settings.warehouse_path) as con:
-        alerts = missing_report_alerts(
+        due = missing_report_alerts(
             con,
             at=at,
             language=settings.alert_language,
@@ -332,15 +372,18 @@ def send_deadline_alerts(
             reminder_before_minutes=settings.reminder_before_minutes,
             consolidations=consolidation_dir(settings),
         )
+        alerts = [a for a in due if holding is not None and a.scope_code not in holding]
         receipts = receipt_alerts(
             con, day=at.astimezone(LOCAL_TZ).date(), language=settings.alert_language
         )
-        report = dispatch(con, alerts + receipts, channels, send=send, run_id=run_id)
+        report = dispatch(
+            con, alerts + receipts, configured_channels(settings), send=send, run_id=run_id
+        )
     if report.failed:
         raise AlertDeliveryFailed(f"alerts not delivered: {report.failed}")
     return {
-        "ingested": refreshed["ingested"] if refreshed else None,
         "alerts": len(alerts),
+        "held": len(due) - len(alerts),
         "receipts": len(receipts),
         "sent": len(report.sent),
         "recorded": len(report.recorded),

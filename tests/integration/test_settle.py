@@ -19,8 +19,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from bluezone_warehouse.config import Settings
-from bluezone_warehouse.ingest import ingest_landing, settled_at
+import bluezone_warehouse.ingest as ingest_module
+from bluezone_warehouse import pipeline
+from bluezone_warehouse.config import LOCAL_TZ, Settings
+from bluezone_warehouse.ingest import ingest_landing, provinces_awaited, settled_at
 from bluezone_warehouse.landing import LandingZone
 
 HEADER = ["Ngày báo cáo", "Mã đơn vị", "Thời gian gửi", "Số lượng cài đặt"]
@@ -114,9 +116,15 @@ def test_the_deadline_waits_only_for_what_is_still_settling(settling: Settings) 
     land(settling, "reports/after.csv", csv_report("293", 4), deadline + timedelta(seconds=5))
     assert settled_at(settling, deadline) is None
 
+    assert provinces_awaited(settling, deadline) == set()
+
     land(settling, "reports/c.csv", csv_report("292", 3), deadline - timedelta(seconds=20))
+    assert settled_at(settling, deadline) == deadline + timedelta(seconds=40)
+    assert provinces_awaited(settling, deadline) == {"30"}  # its line names Hải Dương's unit
+    # a half-written workbook names nobody yet: every province waits
     land(settling, "reports/d.xlsx", workbook("291", 5)[:900], deadline - timedelta(seconds=10))
     assert settled_at(settling, deadline) == deadline + timedelta(seconds=50)
+    assert provinces_awaited(settling, deadline) is None
 
 
 def test_exports_prove_themselves_whole_by_their_trailers(settling: Settings) -> None:
@@ -144,3 +152,79 @@ def test_exports_prove_themselves_whole_by_their_trailers(settling: Settings) ->
     listed = {landed.name: landed for landed in zone.list("installs")}
     land(settling, "installs/installs_20200804.parquet", parquet, now + timedelta(seconds=3))
     assert zone.whole(listed["installs_20200804.parquet"]) is False
+
+
+DEADLINE = datetime(2020, 8, 5, 16, 0, tzinfo=LOCAL_TZ)
+
+
+def report(kind: str, code: str, installs: int) -> bytes:
+    row = ["05/08/2020", code, "05/08/2020 15:59", installs]
+    if kind == "csv":
+        return (",".join(HEADER) + "\n" + ",".join(map(str, row)) + "\n").encode()
+    book = openpyxl.Workbook()
+    book.active.append(HEADER)
+    book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_deadline_holds_only_the_digest_a_settling_report_concerns(
+    settling: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 16:00:05 a CSV from Hải Dương (30) that arrived at 15:59:50 is still settling: the
+    other 61 provinces due at 16:00 get their digests at once, Hải Dương's waits until the
+    CSV is read, and then says what the mart says: the unit reported on time."""
+    clock = [DEADLINE + timedelta(seconds=5)]
+    monkeypatch.setattr(ingest_module, "_now", lambda: clock[0])
+
+    def sleep(seconds: float) -> None:  # the settle wait passes on the test's clock
+        clock[0] += timedelta(seconds=seconds)
+
+    monkeypatch.setattr(pipeline, "sleep", sleep)
+    second = timedelta(seconds=1)
+    land(settling, "reports/ha-noi.xlsx", report("xlsx", "001", 5000), DEADLINE - 5 * second)
+    land(settling, "reports/hai-duong.csv", report("csv", "288", 7000), DEADLINE - 10 * second)
+
+    refreshed = pipeline.refresh_today(settling, DEADLINE, "deadline", wait=False)
+    assert refreshed["awaited"] == ["30"]
+    assert read_reports(settling) == {"ha-noi.xlsx": 5000}  # the CSV is not read yet
+
+    sent = pipeline.send_deadline_alerts(
+        settling, DEADLINE, "deadline", send=True, refresh=False, awaited=refreshed["awaited"]
+    )
+
+    assert clock[0] == DEADLINE + timedelta(seconds=50)  # waited for the CSV to settle
+    assert read_reports(settling) == {"ha-noi.xlsx": 5000, "hai-duong.csv": 7000}
+    con = duckdb.connect(str(settling.warehouse_path), read_only=True)
+    try:
+        order = [
+            code
+            for (code,) in con.execute(
+                "select scope_code from ops.alert_log where kind = 'deadline' order by logged_at"
+            ).fetchall()
+        ]
+        missing_in_30 = {
+            code
+            for (code,) in con.execute(
+                "select unit_code from marts.fct_reporting_compliance where report_date = "
+                "'2020-08-05' and province_code = '30' and status_at_deadline = 'missing'"
+            ).fetchall()
+        }
+        status_288 = con.execute(
+            "select status_at_deadline from marts.fct_reporting_compliance "
+            "where report_date = '2020-08-05' and unit_code = '288'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert len(order) == 62 and order[-1] == "30" and "30" not in order[:-1]
+    assert sent["sent"] == 62
+    assert status_288 == ("on_time",)
+    lines = (settling.outbox_dir / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+    (digest,) = [
+        entry
+        for entry in map(json.loads, lines)
+        if (entry["scope_code"], entry["kind"]) == ("30", "deadline")
+    ]
+    listed = {unit["unit_code"] for unit in digest["payload"]["missing"]}
+    assert "288" not in missing_in_30 and listed == missing_in_30 and listed

@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -33,7 +35,8 @@ from bluezone_warehouse.config import Settings
 from bluezone_warehouse.ingest.messages import render as render_message
 from bluezone_warehouse.ingest.reports import Rejection
 from bluezone_warehouse.ingest.source import Content, InputRejected, Source, iter_claimed
-from bluezone_warehouse.ingest.sources import open_sources
+from bluezone_warehouse.ingest.sources import ReportSource, open_sources
+from bluezone_warehouse.ingest.units import UnitMatcher
 from bluezone_warehouse.landing import LandedFile, LandingZone, quarantine_file
 from bluezone_warehouse.tables import Table
 from bluezone_warehouse.warehouse import writer
@@ -406,12 +409,17 @@ class _Ingestor:
                 self.con.unregister("incoming_rows")
 
 
+def _now() -> datetime:
+    """The wall clock, for what has settled (the only use of it in ingestion)."""
+    return datetime.now(UTC)
+
+
 def ready_files(
     zone: LandingZone, files: list[LandedFile], settle_seconds: int
 ) -> tuple[list[LandedFile], list[LandedFile]]:
     """``files`` split into those that can be read now (settled, or provably whole) and
     those that may still be being written (DESIGN §3.3)."""
-    settled_by = datetime.now(UTC) - timedelta(seconds=settle_seconds)
+    settled_by = _now() - timedelta(seconds=settle_seconds)
     ready, unsettled = [], []
     for landed in files:
         whole = landed.arrived_at <= settled_by or zone.whole(landed)
@@ -419,17 +427,54 @@ def ready_files(
     return ready, unsettled
 
 
+def settling_reports(settings: Settings, moment: datetime) -> list[LandedFile]:
+    """Reports that had arrived by ``moment`` and cannot be read yet: changed in the last
+    ``settle_seconds`` and not provably whole (a CSV)."""
+    zone = LandingZone(settings.landing_url)
+    arrived = [f for f in zone.list("reports") if f.arrived_at <= moment]
+    return ready_files(zone, arrived, settings.settle_seconds)[1]
+
+
 def settled_at(settings: Settings, moment: datetime) -> datetime | None:
     """When every report that had arrived by ``moment`` can be read, or None if they all
     can now: a deadline run waits for that before it decides who reported, so that what it
     says is what the compliance mart will say (DESIGN §4). Only a report still settling
     (a CSV changed in the last ``settle_seconds``) is waited for."""
-    zone = LandingZone(settings.landing_url)
-    arrived = [f for f in zone.list("reports") if f.arrived_at <= moment]
-    _, unsettled = ready_files(zone, arrived, settings.settle_seconds)
-    if not unsettled:
+    settling = settling_reports(settings, moment)
+    if not settling:
         return None
-    return max(f.arrived_at for f in unsettled) + timedelta(seconds=settings.settle_seconds)
+    return max(f.arrived_at for f in settling) + timedelta(seconds=settings.settle_seconds)
+
+
+def settle_wait(settings: Settings, moment: datetime) -> float:
+    """Seconds until every report that had arrived by ``moment`` can be read (0: now)."""
+    ready = settled_at(settings, moment)
+    return 0.0 if ready is None else max(0.0, (ready - _now()).total_seconds())
+
+
+def provinces_awaited(settings: Settings, moment: datetime) -> set[str] | None:
+    """The provinces whose figures at ``moment`` still wait on a report that is settling:
+    those its lines written so far name, read as ingestion reads them (never recorded).
+    Empty when nothing is settling; None when a settling report names no unit yet, so
+    that every province waits. A deadline run sends the other provinces' digests at once."""
+    settling = settling_reports(settings, moment)
+    if not settling:
+        return set()
+    zone = LandingZone(settings.landing_url)
+    reader = ReportSource(settings, UnitMatcher.from_registry())
+    awaited: set[str] = set()
+    with tempfile.TemporaryDirectory(prefix="bluezone-settling-") as tmp:
+        for landed in settling:
+            written = zone.read_bytes(landed.read_path)
+            lines = Path(tmp) / landed.name
+            lines.write_bytes(written[: written.rfind(b"\n") + 1])
+            named = reader.provinces_named(lines, landed)
+            if not named:
+                log.info("%s is settling and names no unit yet: every province waits", landed.path)
+                return None
+            awaited |= named
+    log.info("reports still settling name provinces %s: their digests wait", sorted(awaited))
+    return awaited
 
 
 def ingest_landing(

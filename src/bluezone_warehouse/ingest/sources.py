@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date
 from itertools import chain
+from pathlib import Path
 
 from bluezone_warehouse import tables
 from bluezone_warehouse.config import SEEDS_DIR, Settings
@@ -34,6 +35,7 @@ from bluezone_warehouse.ingest.readers import FileRejected, read_report
 from bluezone_warehouse.ingest.reports import Rejection, check_report_rows
 from bluezone_warehouse.ingest.source import Content, InputRejected, Loaded, Source
 from bluezone_warehouse.ingest.units import UnitMatcher
+from bluezone_warehouse.landing import LandedFile
 from bluezone_warehouse.tables import Table
 
 
@@ -177,6 +179,27 @@ class ReportSource:
 
     def close(self) -> None:
         """Nothing to release."""
+
+    def provinces_named(self, local: Path, landed: LandedFile) -> set[str]:
+        """The provinces whose units the rows of ``local`` (a report's lines written so far)
+        name, read as ingestion would read them; empty when none can be read yet."""
+        try:
+            parsed = read_report(landed.name, local, self.settings.max_xlsx_uncompressed_bytes)
+            items = check_report_rows(
+                parsed,
+                self.matcher,
+                file_name=landed.name,
+                arrived_at=landed.arrived_at,
+                campaign=(self.settings.campaign_start, self.settings.campaign_end),
+                language=self.language,
+            )
+            named = {
+                item.province_code if isinstance(item, Rejection) else item["province_code"]
+                for item in items
+            }
+        except Exception:  # a half-written file may be unreadable in any way: nothing named
+            return set()
+        return {code for code in named if code}
 
 
 @contextmanager
