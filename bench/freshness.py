@@ -40,6 +40,7 @@ Writes the freshness section of bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import math
 import os
@@ -471,10 +472,18 @@ def settle_wait(source: Path, at: datetime, settle_seconds: int = 60) -> float:
 
 def held_provinces(source: Path, at: datetime, settle_seconds: int = 60) -> set[str]:
     """The provinces whose digest a live deadline run at ``at`` would hold until a CSV
-    settles: those of the CSVs that arrived in the last ``settle_seconds`` before it. The
-    province is read from the simulator's file name (``YYYYMMDD_<province>_<unit>...``),
-    the simulator's own record of who sent the file."""
-    return {p.name.split("_")[1] for p in _settling_csvs(source, at, settle_seconds)}
+    settles: those due at ``at`` (their deadline in the seed ``province_reporting.csv``)
+    that sent a CSV in the last ``settle_seconds`` before it. The province is read from the
+    simulator's file name (``YYYYMMDD_<province>_<unit>...``), the simulator's own record
+    of who sent the file."""
+    seed = Path(__file__).resolve().parents[1] / "seeds" / "province_reporting.csv"
+    with seed.open(encoding="utf-8", newline="") as handle:
+        due = {
+            row["province_code"]
+            for row in csv.DictReader(handle)
+            if row["deadline_local"] == at.strftime("%H:%M")  # a local time
+        }
+    return due & {p.name.split("_")[1] for p in _settling_csvs(source, at, settle_seconds)}
 
 
 def _settling_csvs(source: Path, at: datetime, settle_seconds: int) -> list[Path]:
