@@ -31,7 +31,7 @@ from bluezone_warehouse.ingest.exports import (
     export_day,
 )
 from bluezone_warehouse.ingest.messages import DEFAULT_LANGUAGE
-from bluezone_warehouse.ingest.readers import FileRejected, read_report
+from bluezone_warehouse.ingest.readers import FileRejected, ParsedFile, read_report
 from bluezone_warehouse.ingest.reports import Rejection, check_report_rows
 from bluezone_warehouse.ingest.source import Content, InputRejected, Loaded, Source
 from bluezone_warehouse.ingest.units import UnitMatcher
@@ -153,14 +153,7 @@ class ReportSource:
                     sheet=parsed.sheet,
                 )
             good, reasons, first = 0, Counter(), None
-            for item in check_report_rows(
-                parsed,
-                self.matcher,
-                file_name=landed.name,
-                arrived_at=landed.arrived_at,
-                campaign=(self.settings.campaign_start, self.settings.campaign_end),
-                language=self.language,
-            ):
+            for item in self._checked(parsed, landed):
                 if isinstance(item, Rejection):
                     reasons[item.check_id] += 1
                     first = first or item
@@ -177,6 +170,18 @@ class ReportSource:
                     details={"count": sum(reasons.values())},
                 )
 
+    def _checked(
+        self, parsed: ParsedFile, landed: LandedFile
+    ) -> Iterator[dict[str, object] | Rejection]:
+        return check_report_rows(
+            parsed,
+            self.matcher,
+            file_name=landed.name,
+            arrived_at=landed.arrived_at,
+            campaign=(self.settings.campaign_start, self.settings.campaign_end),
+            language=self.language,
+        )
+
     def close(self) -> None:
         """Nothing to release."""
 
@@ -185,17 +190,9 @@ class ReportSource:
         name, read as ingestion would read them; empty when none can be read yet."""
         try:
             parsed = read_report(landed.name, local, self.settings.max_xlsx_uncompressed_bytes)
-            items = check_report_rows(
-                parsed,
-                self.matcher,
-                file_name=landed.name,
-                arrived_at=landed.arrived_at,
-                campaign=(self.settings.campaign_start, self.settings.campaign_end),
-                language=self.language,
-            )
             named = {
                 item.province_code if isinstance(item, Rejection) else item["province_code"]
-                for item in items
+                for item in self._checked(parsed, landed)
             }
         except Exception:  # a half-written file may be unreadable in any way: nothing named
             return set()
