@@ -43,6 +43,9 @@ national install export can have arrived. Its data interval is [D 02:00, D+1 02:
 6. **alert_data_quality** — one digest per province of the data-quality errors this run
    found first (scheduled runs send; manual runs and backfills record unless conf
    `{"send": true}`). Any task failing for good sends a pipeline-failure alert.
+7. **record** — once every step has succeeded, the run is recorded as complete for its
+   landed files, code and settings (`ops.daily_runs`), which is what **changes** compares.
+   After a withdrawn snapshot, clear the run from **publish** on, not **check** alone.
 
 Every task that writes the warehouse runs in the one-slot pool `warehouse_writer`.
 Rerun or backfill any day: given the same landed files it gives the same marts for D.
@@ -134,22 +137,29 @@ def bluezone_daily() -> None:
         return pipeline.send_data_quality_alerts(settings, run_date, run_id, send=send)
 
     @task(pool=WRITER_POOL)
-    def report(snapshot: str, inputs: str) -> str:
-        """The day's HTML report, with dbt docs and Data Docs beside it; the run is recorded
-        as complete for its inputs."""
+    def report(snapshot: str) -> str:
+        """The day's HTML report, with dbt docs and Data Docs beside it."""
         from bluezone_warehouse import pipeline
 
         settings, run_id, run_date = _context()
-        page = pipeline.report(settings, run_date, run_id, snapshot)
+        return pipeline.report(settings, run_date, run_id, snapshot)
+
+    @task(pool=WRITER_POOL)
+    def record(snapshot: str, page: str, inputs: str) -> None:
+        """Every step succeeded: the run's outputs stand for its inputs (``changes``)."""
+        from bluezone_warehouse import pipeline
+
+        settings, run_id, run_date = _context()
         pipeline.record_run(settings, run_date, run_id, inputs, snapshot, page)
-        return page
 
     published = publish()
     todo = changes()
     checked = check()
     ingest() >> todo >> build() >> published >> checked
-    checked >> alert_data_quality()
-    checked >> report(published, todo)
+    page = report(published)
+    alerted = alert_data_quality()
+    checked >> [page, alerted]
+    alerted >> record(published, page, todo)
 
 
 bluezone_daily()

@@ -87,7 +87,8 @@ def publish(warehouse_path: Path, publish_dir: Path, snapshot_id: str) -> Path:
     snapshots stay for readers that still hold them open; only the last few are kept.
     ``snapshot_id`` starts with the run's day (YYYYMMDD): a backfill of an older day than
     the one published writes its snapshot but leaves ``current`` where it is. Returns the
-    path of the snapshot's DuckDB file.
+    path of the snapshot's DuckDB file (in its own folder, not through ``current``). Which
+    snapshot it replaced is noted, for ``withdraw``.
     """
     snapshots = publish_dir / "snapshots"
     target = snapshots / snapshot_id
@@ -95,15 +96,13 @@ def publish(warehouse_path: Path, publish_dir: Path, snapshot_id: str) -> Path:
     if building.exists():
         shutil.rmtree(building)
     building.mkdir(parents=True)
-    con = duckdb.connect()
+    # Written in a storage format that DuckDB 1.x reads too: BI tools that bundle DuckDB
+    # (Superset through duckdb-engine, Harlequin) are still on 1.x.
+    con = duckdb.connect(
+        str(building / SNAPSHOT_FILE),
+        config={"storage_compatibility_version": SNAPSHOT_STORAGE_VERSION},
+    )
     try:
-        # Written in a storage format that DuckDB 1.x reads too: BI tools that bundle
-        # DuckDB (Superset through duckdb-engine, Harlequin) are still on 1.x.
-        quoted = str(building / SNAPSHOT_FILE).replace("'", "''")
-        con.execute(
-            f"attach '{quoted}' as {Path(SNAPSHOT_FILE).stem} "
-            f"(storage_version '{SNAPSHOT_STORAGE_VERSION}')"
-        )
         con.execute("attach ? as warehouse (read_only)", [str(warehouse_path)])
         con.execute("use warehouse")
         tables = mart_tables(con)
@@ -138,42 +137,51 @@ def publish(warehouse_path: Path, publish_dir: Path, snapshot_id: str) -> Path:
         # A backfill of an older day: keep its snapshot, but BI stays on the newest day.
         _prune(snapshots, keep={target.name, current})
         return target / SNAPSHOT_FILE
+    replaced = _replaced_note(publish_dir, snapshot_id)
+    replaced.write_text(current if current is not None and current != snapshot_id else "")
+    _point_current(publish_dir, snapshot_id)
+    _prune(snapshots, keep={target.name, *([current] if current else [])})
+    return target / SNAPSHOT_FILE
+
+
+def _point_current(publish_dir: Path, snapshot_id: str) -> None:
+    """``current`` to ``snapshots/<snapshot_id>``, in one atomic rename."""
     temporary_link = publish_dir / f".{CURRENT_LINK}-{snapshot_id}"
     if temporary_link.is_symlink() or temporary_link.exists():
         temporary_link.unlink()
     temporary_link.symlink_to(Path("snapshots") / snapshot_id)
-    os.replace(temporary_link, link)
-    _prune(snapshots, keep={target.name})
-    return link / SNAPSHOT_FILE
+    os.replace(temporary_link, publish_dir / CURRENT_LINK)
+
+
+def _replaced_note(publish_dir: Path, snapshot_id: str) -> Path:
+    """Where publish notes which snapshot ``snapshot_id`` replaced as ``current``."""
+    return publish_dir / "snapshots" / f".replaced-{snapshot_id}"
 
 
 def withdraw(publish_dir: Path, snapshot_id: str) -> str | None:
     """Take a published snapshot away from BI: if ``current`` points at it, point it back
-    at the newest other snapshot (the one it replaced), or remove the link if there is
-    none. The snapshot's folder stays for inspection. Returns the snapshot BI is on now."""
+    at the snapshot it replaced (or remove the link when it replaced none, or that one is
+    gone). The snapshot's folder is kept for inspection as ``.withdrawn-<id>``, never
+    current again. Returns the snapshot BI is on now."""
+    snapshots = publish_dir / "snapshots"
     link = publish_dir / CURRENT_LINK
-    if not link.is_symlink():
-        return None
-    if link.resolve().name != snapshot_id:
-        return link.resolve().name  # never current (a backfill), or already replaced
-    others = sorted(
-        (
-            p
-            for p in (publish_dir / "snapshots").iterdir()
-            if not p.name.startswith(".") and p.name != snapshot_id
-        ),
-        key=lambda p: p.stat().st_mtime,
-    )
-    if not others:
-        link.unlink()
-        return None
-    previous = others[-1].name
-    temporary_link = publish_dir / f".{CURRENT_LINK}-{previous}"
-    if temporary_link.is_symlink() or temporary_link.exists():
-        temporary_link.unlink()
-    temporary_link.symlink_to(Path("snapshots") / previous)
-    os.replace(temporary_link, link)
-    return previous
+    current = link.resolve().name if link.is_symlink() else None
+    if current == snapshot_id:
+        note = _replaced_note(publish_dir, snapshot_id)
+        previous = note.read_text().strip() if note.exists() else ""
+        if previous and (snapshots / previous).is_dir():
+            _point_current(publish_dir, previous)
+            current = previous
+        else:
+            link.unlink()
+            current = None
+    _replaced_note(publish_dir, snapshot_id).unlink(missing_ok=True)
+    withdrawn = snapshots / f".withdrawn-{snapshot_id}"
+    if (snapshots / snapshot_id).is_dir():
+        if withdrawn.exists():
+            shutil.rmtree(withdrawn)
+        (snapshots / snapshot_id).rename(withdrawn)
+    return current
 
 
 FORMULA_START = r"^[=+\-@\t\r]"
@@ -202,11 +210,23 @@ def _csv_safe_columns(con: duckdb.DuckDBPyConnection, table: str) -> str:
 
 
 def _prune(snapshots: Path, keep: set[str]) -> None:
-    """Remove all but the newest few snapshots (and never one in ``keep``)."""
+    """Remove all but the newest few snapshots, withdrawn ones first, and never one in
+    ``keep``, the current one, or the one it replaced (where a withdrawal would go back)."""
+    keep = set(keep)
+    link = snapshots.parent / CURRENT_LINK
+    if link.is_symlink():
+        current = link.resolve().name
+        note = _replaced_note(snapshots.parent, current)
+        keep |= {current, note.read_text().strip() if note.exists() else current}
     done = sorted(
-        (p for p in snapshots.iterdir() if not p.name.startswith(".")),
-        key=lambda p: p.stat().st_mtime,
+        (
+            p
+            for p in snapshots.iterdir()
+            if p.is_dir() and (not p.name.startswith(".") or p.name.startswith(".withdrawn-"))
+        ),
+        key=lambda p: (not p.name.startswith(".withdrawn-"), p.stat().st_mtime),
     )
     for old in done[:-KEEP_SNAPSHOTS]:
         if old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)  # read-only files in a writable folder
+            _replaced_note(snapshots.parent, old.name).unlink(missing_ok=True)

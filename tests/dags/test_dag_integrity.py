@@ -88,6 +88,7 @@ def test_every_warehouse_writer_runs_in_the_single_slot_pool(dagbag: dict) -> No
         "publish",
         "report",
         "alert_data_quality",
+        "record",
     }
     assert {task["pool"] for task in tasks.values()} == {"warehouse_writer"}
 

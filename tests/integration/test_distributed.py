@@ -66,9 +66,9 @@ def test_a_day_runs_on_celery_workers_through_the_scheduler(tmp_path: Path) -> N
     assert set(states.values()) == {"success"}, states
     # No task needed a retry: none failed on the DuckDB lock.
     assert {ti["try_number"] for ti in result.task_instances} == {1}
-    # the daily run's seven tasks, and each deadline run's refresh and alert
+    # the daily run's eight tasks, and each deadline run's refresh and alert
     assert (
-        len(result.pool_tasks) == len(result.task_instances) == 7 + 2 * len(alert_times(settings))
+        len(result.pool_tasks) == len(result.task_instances) == 8 + 2 * len(alert_times(settings))
     )
     assert result.max_concurrent_in_pool() == 1
     assert {ti["hostname"] for ti in result.task_instances} == set(WORKERS)

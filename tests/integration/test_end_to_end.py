@@ -420,6 +420,7 @@ def test_a_rerun_with_nothing_new_skips_every_task_after_ingestion(campaign: dic
         "publish": "skipped",
         "alert_data_quality": "skipped",
         "report": "skipped",
+        "record": "skipped",
     }
     assert (Path(env["BLUEZONE_PUBLISH_DIR"]) / "current").resolve() == published
     warehouse = duckdb.connect(env["BLUEZONE_WAREHOUSE_PATH"], read_only=True)

@@ -4,6 +4,7 @@ to open in a spreadsheet, and readable by a client other than the pipeline's own
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import shutil
 import subprocess
@@ -19,6 +20,7 @@ import sqlalchemy
 from bluezone_warehouse.config import PROJECT_DIR, Settings, load_settings
 from bluezone_warehouse.pipeline import build, check, ingest, publish, run_daily
 from bluezone_warehouse.quality.expectations import MartExpectationsFailed
+from bluezone_warehouse.warehouse import publish as publish_snapshot
 from bluezone_warehouse.warehouse import withdraw
 from tests.conftest import environment_for
 
@@ -275,7 +277,9 @@ def test_a_failed_structural_expectation_withdraws_the_snapshot(tmp_path: Path) 
         "snapshot 20200802-broken withdrawn: BI is back on snapshot 20200801-good"
     ]
     assert link.resolve().name == "20200801-good"
-    assert (settings.publish_dir / "snapshots" / "20200802-broken").is_dir()  # kept to inspect
+    snapshots = settings.publish_dir / "snapshots"
+    assert not (snapshots / "20200802-broken").exists()
+    assert (snapshots / ".withdrawn-20200802-broken").is_dir()  # kept to inspect
     reader = duckdb.connect(str(current(settings)), read_only=True)
     try:
         days = reader.execute("select max(snapshot_date) from marts.fct_coverage_daily").fetchone()
@@ -284,16 +288,58 @@ def test_a_failed_structural_expectation_withdraws_the_snapshot(tmp_path: Path) 
     assert days == (date(2020, 8, 1),)
 
 
-def test_withdrawing_the_only_snapshot_leaves_bi_none(tmp_path: Path) -> None:
-    (tmp_path / "snapshots" / "20200801-only").mkdir(parents=True)
-    (tmp_path / "current").symlink_to(Path("snapshots") / "20200801-only")
-    assert withdraw(tmp_path, "20200801-only") is None
-    assert not (tmp_path / "current").is_symlink()
-    assert (tmp_path / "snapshots" / "20200801-only").is_dir()
-    # a snapshot that is not current (a backfill) is left alone
-    (tmp_path / "snapshots" / "20200805-newest").mkdir()
-    (tmp_path / "current").symlink_to(Path("snapshots") / "20200805-newest")
-    assert withdraw(tmp_path, "20200801-only") == "20200805-newest"
+def test_a_validation_that_cannot_run_withdraws_the_snapshot_too(tmp_path: Path) -> None:
+    """A snapshot Great Expectations could not validate is not left to BI either."""
+    settings = load_settings(environment_for(tmp_path))
+    installs = Path(settings.landing_url) / "installs"
+    installs.mkdir(parents=True)
+    header = "snapshot_date,level,unit_code,installs,installs_with_phone\n"
+    (installs / "installs_20200801.csv").write_text(header + "2020-08-01,province,89,1000,\n")
+    ingest(settings, "unvalidated")
+    build(settings, date(2020, 8, 1), "unvalidated")
+    publish(settings, date(2020, 8, 1), "unvalidated")
+    # The warehouse held open by another writer: the validation cannot read it.
+    holder = duckdb.connect(str(settings.warehouse_path), config={"threads": 1})
+    try:
+        with pytest.raises(duckdb.Error) as raised:
+            check(settings, date(2020, 8, 1), "unvalidated")
+    finally:
+        holder.close()
+    assert raised.value.__notes__ == [
+        "snapshot 20200801-unvalidated withdrawn: BI is back on no snapshot (there was none before)"
+    ]
+    assert not (settings.publish_dir / "current").is_symlink()
+
+
+def test_bi_goes_back_to_the_snapshot_the_withdrawn_one_replaced(tmp_path: Path) -> None:
+    """Never to another withdrawn snapshot, nor to a backfill written later."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(warehouse))
+    con.execute("create schema marts; create table marts.t as select 1 as a")
+    con.close()
+    publish_dir = tmp_path / "publish"
+    snapshot = functools.partial(publish_snapshot, warehouse, publish_dir)
+    current = publish_dir / "current"
+
+    snapshot("20200801-good")
+    snapshot("20200802-bad")
+    assert withdraw(publish_dir, "20200802-bad") == "20200801-good"
+    snapshot("20200802-retry")  # fails too
+    snapshot("20200731-backfill")  # written later, an older day: never current
+    assert current.resolve().name == "20200802-retry"
+    assert withdraw(publish_dir, "20200802-retry") == "20200801-good"
+    assert current.resolve().name == "20200801-good"
+    # the last three kept, withdrawn ones pruned first, never the one BI would go back to
+    assert sorted(p.name for p in (publish_dir / "snapshots").iterdir() if p.is_dir()) == [
+        ".withdrawn-20200802-retry",
+        "20200731-backfill",
+        "20200801-good",
+    ]
+    # a snapshot that replaced none: BI is left with none rather than a withdrawn one
+    only = tmp_path / "only"
+    publish_snapshot(warehouse, only, "20200801-only")
+    assert withdraw(only, "20200801-only") is None
+    assert not (only / "current").is_symlink()
 
 
 DUCKDB_1X = "1.0.0"  # the oldest 1.x; BI tools bundle DuckDB 1.x (Superset's engine, Harlequin)

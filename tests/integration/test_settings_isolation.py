@@ -53,7 +53,9 @@ def test_a_backfill_does_not_move_the_published_snapshot_backwards(tmp_path: Pat
     settings = load_settings(env)
     latest = run_daily(settings, date(2020, 8, 5), run_id="daily")
     backfill = run_daily(settings, date(2020, 8, 4), run_id="backfill")
-    assert Path(latest.snapshot) == settings.publish_dir / "current" / "bluezone_marts.duckdb"
+    current = (settings.publish_dir / "current").resolve()
+    assert Path(latest.snapshot) == current / "bluezone_marts.duckdb"
+    assert current.name == "20200805-daily"
     assert Path(backfill.snapshot).parent.name == "20200804-backfill"
     for snapshot, last_day in (
         (latest.snapshot, date(2020, 8, 5)),

@@ -140,6 +140,8 @@ def test_exports_prove_themselves_whole_by_their_trailers(settling: Settings) ->
     land(settling, "installs/installs_20200806.csv.gz", packed, now)
     land(settling, "installs/installs_20200807.csv.gz", packed[: len(packed) // 2], now)
     land(settling, "installs/installs_20200808.csv", b"snapshot_date\n", now)
+    # two members: cut at the first member's end it would read cleanly, so it cannot prove
+    land(settling, "installs/installs_20200809.csv.gz", packed + packed, now)
     whole = {landed.name: zone.whole(landed) for landed in zone.list("installs")}
     assert whole == {
         "installs_20200804.parquet": True,
@@ -147,7 +149,12 @@ def test_exports_prove_themselves_whole_by_their_trailers(settling: Settings) ->
         "installs_20200806.csv.gz": True,
         "installs_20200807.csv.gz": False,
         "installs_20200808.csv": False,
+        "installs_20200809.csv.gz": False,
     }
+    # a hostile file is simply not whole, it never stops ingestion
+    land(settling, "reports/deep.json", b"[" * 200_000, now)
+    (deep,) = zone.list("reports")
+    assert zone.whole(deep) is False
     # changed since it was listed: no longer the file that was proven whole
     listed = {landed.name: landed for landed in zone.list("installs")}
     land(settling, "installs/installs_20200804.parquet", parquet, now + timedelta(seconds=3))

@@ -465,7 +465,17 @@ def provinces_awaited(settings: Settings, moment: datetime) -> set[str] | None:
     awaited: set[str] = set()
     with tempfile.TemporaryDirectory(prefix="bluezone-settling-") as tmp:
         for landed in settling:
-            written = zone.read_bytes(landed.read_path)
+            if landed.size_bytes > settings.max_file_bytes:
+                continue  # refused when read, for its size: it names no unit
+            try:
+                written = zone.read_bytes(landed.read_path)
+            except OSError as err:  # gone or renamed since listed (a temporary file)
+                log.info(
+                    "%s could not be read while settling (%s): every province waits",
+                    landed.path,
+                    err,
+                )
+                return None
             lines = Path(tmp) / landed.name
             lines.write_bytes(written[: written.rfind(b"\n") + 1])
             named = reader.provinces_named(lines, landed)
