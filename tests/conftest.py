@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Iterable
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -15,6 +17,27 @@ def environment_for(root: Path) -> dict[str, str]:
     """BLUEZONE_* variables that put every input and output of the pipeline under ``root``;
     files are read as soon as they land (tests write them just before ingesting)."""
     return {**environment_under(root), "BLUEZONE_SETTLE_SECONDS": "0"}
+
+
+def land(settings: Settings, relative: str, content: bytes | str, arrived: datetime) -> Path:
+    """Drop a file into the landing zone as if it had arrived at ``arrived``."""
+    path = Path(settings.landing_url) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, str):
+        path.write_text(content)
+    else:
+        path.write_bytes(content)
+    os.utime(path, (arrived.timestamp(), arrived.timestamp()))
+    return path
+
+
+def query(settings: Settings, sql: str) -> list[tuple]:
+    """Rows of ``sql`` on the warehouse, opened read-only for this one query."""
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
 
 
 def table_rows(

@@ -4,33 +4,21 @@ row, column and reason, quarantine, duplicates, and reruns that change nothing."
 from __future__ import annotations
 
 import io
-import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import duckdb
 import openpyxl
 
 from bluezone_warehouse.config import Settings
 from bluezone_warehouse.ingest import ingest_landing
+from tests.conftest import land as land_at
+from tests.conftest import query
 
 ARRIVED = datetime(2020, 8, 5, 8, 30, tzinfo=UTC)  # 15:30 local
 
 
 def land(settings: Settings, relative: str, content: bytes, arrived: datetime = ARRIVED) -> Path:
-    path = Path(settings.landing_url) / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
-    os.utime(path, (arrived.timestamp(), arrived.timestamp()))
-    return path
-
-
-def query(settings: Settings, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+    return land_at(settings, relative, content, arrived)
 
 
 EXPORT = (

@@ -6,34 +6,25 @@ different day, an explicit rebuild or a missing output runs every step."""
 from __future__ import annotations
 
 import logging
-import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from bluezone_warehouse.config import Settings
 from bluezone_warehouse.pipeline import run_daily
+from tests.conftest import land as land_at
+from tests.conftest import query
 
 DAY = date(2020, 8, 2)
 HEADER = "snapshot_date,level,unit_code,installs,installs_with_phone\n"
 
 
+ARRIVED = datetime(2020, 8, 2, 9, 0, tzinfo=UTC)
+
+
 def land(settings: Settings, relative: str, text: str) -> None:
-    path = Path(settings.landing_url) / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    arrived = datetime(2020, 8, 2, 9, 0, tzinfo=UTC).timestamp()
-    os.utime(path, (arrived, arrived))
-
-
-def ops(settings: Settings, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+    land_at(settings, relative, text, ARRIVED)
 
 
 def current_snapshot(settings: Settings) -> str:
@@ -67,8 +58,8 @@ def test_a_run_with_nothing_new_rebuilds_nothing_and_says_so(
         for record in caplog.records
     )
     # no dbt, no Great Expectations, no new snapshot or report
-    assert ops(settings, "select distinct run_id from ops.dbt_results order by 1") == [("first",)]
-    assert ops(settings, "select distinct run_id from ops.gx_results order by 1") == [("first",)]
+    assert query(settings, "select distinct run_id from ops.dbt_results order by 1") == [("first",)]
+    assert query(settings, "select distinct run_id from ops.gx_results order by 1") == [("first",)]
     assert current_snapshot(settings) == "20200802-first"
     assert Path(first.report).read_bytes() == report
 
@@ -95,7 +86,7 @@ def test_a_run_with_nothing_new_rebuilds_nothing_and_says_so(
     # the next day, on the same files, is a run of its own
     next_day = run_daily(settings, date(2020, 8, 3), run_id="next-day")
     assert next_day.unchanged_since is None and next_day.built["success"] > 0
-    assert ops(settings, "select run_id, run_date from ops.daily_runs order by finished_at") == [
+    assert query(settings, "select run_id, run_date from ops.daily_runs order by finished_at") == [
         ("first", DAY),
         ("forced", DAY),
         ("with-file", DAY),

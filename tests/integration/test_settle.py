@@ -24,6 +24,7 @@ from bluezone_warehouse import pipeline
 from bluezone_warehouse.config import LOCAL_TZ, Settings
 from bluezone_warehouse.ingest import ingest_landing, provinces_awaited, settled_at
 from bluezone_warehouse.landing import LandingZone
+from tests.conftest import land, query
 
 HEADER = ["Ngày báo cáo", "Mã đơn vị", "Thời gian gửi", "Số lượng cài đặt"]
 
@@ -47,23 +48,12 @@ def json_report(code: str, installs: int) -> bytes:
     return json.dumps([record], ensure_ascii=False).encode()
 
 
-def land(settings: Settings, relative: str, content: bytes, arrived: datetime) -> Path:
-    path = Path(settings.landing_url) / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
-    os.utime(path, (arrived.timestamp(), arrived.timestamp()))
-    return path
-
-
 def read_reports(settings: Settings) -> dict[str, int]:
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
-        rows = con.execute(
-            "select f.path, r.installs_reported from raw.unit_reports r "
-            "join raw.landing_files f using (file_id)"
-        ).fetchall()
-    finally:
-        con.close()
+    rows = query(
+        settings,
+        "select f.path, r.installs_reported from raw.unit_reports r "
+        "join raw.landing_files f using (file_id)",
+    )
     return {path.removeprefix("reports/"): installs for path, installs in rows}
 
 
