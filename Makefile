@@ -59,9 +59,10 @@ lint: venv ## ruff and sqlfluff
 	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros
 
 # Debian packages the tests and the distributed topology need: headless Chromium for the
-# report's page tests, PostgreSQL and Redis for the Celery topology.
-SYSTEM_PACKAGES := chromium postgresql redis-server
-SYSTEM_BINARIES := chromium /usr/lib/postgresql/*/bin/initdb redis-server
+# report's page tests and the Airflow UI, PostgreSQL and Redis for the Celery topology, tmux
+# to drive a terminal BI client (Harlequin).
+SYSTEM_PACKAGES := chromium postgresql redis-server tmux
+SYSTEM_BINARIES := chromium /usr/lib/postgresql/*/bin/initdb redis-server tmux
 
 .PHONY: system-packages
 system-packages: ## Install Chromium, PostgreSQL and Redis (Debian packages, as root) when missing
