@@ -28,6 +28,7 @@ from bluezone_warehouse.config import (
     Settings,
 )
 from bluezone_warehouse.names import safe_file_name
+from bluezone_warehouse.transform import NOT_PROJECT_FILES
 
 log = logging.getLogger(__name__)
 
@@ -128,9 +129,6 @@ def publish(settings: Settings, run_date: date, run_id: str) -> str:
 
 # --- a run with nothing new does nothing ---------------------------------------------------
 
-# Directories under the code roots that hold outputs, not code.
-_NOT_CODE = {"target", "logs", "__pycache__", "dbt_packages"}
-
 
 @cache
 def code_fingerprint() -> str:
@@ -140,7 +138,7 @@ def code_fingerprint() -> str:
     for root in (DBT_PROJECT_DIR, SEEDS_DIR, EXPECTATIONS_DIR, Path(__file__).parent):
         for path in sorted(root.rglob("*")):
             relative = path.relative_to(root)
-            if path.is_file() and not _NOT_CODE.intersection(relative.parts):
+            if path.is_file() and not NOT_PROJECT_FILES.intersection(relative.parts):
                 digest.update(f"{root.name}/{relative}\0".encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()

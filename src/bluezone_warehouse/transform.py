@@ -1,28 +1,30 @@
 """Running dbt: one ``dbt build`` per pipeline run (and a selection for today's refresh),
 its results kept.
 
-dbt runs in a subprocess with the run's business day as ``run_date`` (never the wall clock),
-reusing the project's saved parse from the previous run. Its artifacts are kept per run
+dbt runs in this process with the run's business day as ``run_date`` (never the wall clock),
+reusing the project's parse from the previous command or run. Its artifacts are kept per run
 under the work directory, and one row per node goes into ``ops.dbt_results`` in the
 warehouse, so "what did the last build do" is a query.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
 import shutil
-import subprocess
-import sys
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
 from bluezone_warehouse import tables
-from bluezone_warehouse.config import DBT_PROJECT_DIR, LOCAL_TZ, Settings
+from bluezone_warehouse.config import DBT_PROJECT_DIR, LOCAL_TZ, SEEDS_DIR, Settings
 from bluezone_warehouse.names import safe_file_name
 from bluezone_warehouse.schedule import logical_date_for
 from bluezone_warehouse.tables import ddl
@@ -36,6 +38,8 @@ LOOKBACK_DAYS = 14
 
 # dbt's saved parse of the project, reused by the next run (DESIGN §8: no fixed costs).
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+# dbt's own output under the project, not part of it
+NOT_PROJECT_FILES = {"target", "logs", "__pycache__", "dbt_packages"}
 
 RESULTS_DDL = ddl(tables.BUILDS, tables.FILES_BUILT, tables.DBT_RESULTS)
 
@@ -52,21 +56,25 @@ class BuildResult:
     failures: list[str]
 
 
-def dbt_executable() -> str:
-    candidate = Path(sys.executable).with_name("dbt")
-    return str(candidate) if candidate.exists() else "dbt"
+@dataclass(frozen=True)
+class DbtOutcome:
+    """How one dbt command ended: 0 when it succeeded, 1 when a node failed, 2 when dbt
+    itself could not run; ``output`` is what its console would have shown."""
+
+    returncode: int
+    output: str
 
 
 def dbt_env(settings: Settings, artifacts_dir: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        BLUEZONE_WAREHOUSE_PATH=str(settings.warehouse_path),
-        DBT_TARGET_PATH=str(artifacts_dir / "target"),
-        DBT_LOG_PATH=str(artifacts_dir / "logs"),
-        DBT_PROFILES_DIR=str(DBT_PROJECT_DIR),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-    )
-    return env
+    """The environment dbt runs with: the warehouse, and the run's own artifact and log
+    directories."""
+    return {
+        "BLUEZONE_WAREHOUSE_PATH": str(settings.warehouse_path),
+        "DBT_TARGET_PATH": str(artifacts_dir / "target"),
+        "DBT_LOG_PATH": str(artifacts_dir / "logs"),
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
 
 
 def rebuild_start(con: duckdb.DuckDBPyConnection, run_date: date) -> date:
@@ -132,17 +140,22 @@ def run_dbt(
     rebuild_from: date | None = None,
     run_id: str | None = None,
     as_of: datetime | None = None,
-) -> subprocess.CompletedProcess[str]:
+) -> DbtOutcome:
     """Run one dbt command for ``run_date`` with its artifacts in ``artifacts_dir``.
 
     The run's values (``run_date``, ``rebuild_from``, ``as_of``, ``run_id``,
     ``run_started_at``, ``escalation_after_minutes``) reach the models as environment
     variables ``BLUEZONE_RUN_*``, read by the macro ``run_var`` only when SQL is compiled,
     never as ``--vars``: a var on the command line that changes makes dbt parse the whole
-    project again. The saved parse (``partial_parse.msgpack``) is kept between runs under
-    the work directory and copied into each run's own target directory, so dbt re-parses
-    only the files that changed since. ``run_started_at`` and ``run_id`` stamp the
-    data-quality flags this run is the first to find (``int_dq_issues_first_seen``).
+    project again. ``run_started_at`` and ``run_id`` stamp the data-quality flags this run
+    is the first to find (``int_dq_issues_first_seen``).
+
+    dbt runs in this process (DESIGN §8: no fixed costs). Its parse of the project is kept
+    for the life of the process, so the next command here (today's next refresh, the docs
+    page after the build) neither imports dbt nor parses the project again; a change to
+    any file of the project or the seeds, or another warehouse, parses again. Between
+    processes the saved parse (``partial_parse.msgpack``, under the work directory) means
+    dbt re-parses only the files that changed since.
     """
     artifacts_dir.mkdir(parents=True, exist_ok=True)
     run_values = {
@@ -158,27 +171,134 @@ def run_dbt(
         run_values["as_of"] = as_of.astimezone(UTC).isoformat()
     env = dbt_env(settings, artifacts_dir)
     env.update({f"BLUEZONE_RUN_{name.upper()}": value for name, value in run_values.items()})
-    command = [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR)]
-    log.info("running %s with %s", " ".join(command), run_values)
-    saved_parse = settings.work_dir / "dbt_state" / PARTIAL_PARSE_FILE
-    run_parse = artifacts_dir / "target" / PARTIAL_PARSE_FILE
-    if saved_parse.exists():
-        run_parse.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(saved_parse, run_parse)
-    completed = subprocess.run(
-        command,
-        cwd=DBT_PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if run_parse.exists():
-        saved_parse.parent.mkdir(parents=True, exist_ok=True)
-        staged = saved_parse.with_name(f".{PARTIAL_PARSE_FILE}.{os.getpid()}")
-        shutil.copyfile(run_parse, staged)
-        os.replace(staged, saved_parse)
-    return completed
+    log.info("running dbt %s with %s", " ".join(args), run_values)
+    with _environment(env):
+        return _dbt.invoke(settings, args, artifacts_dir)
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """``values`` in the process environment while dbt runs, the earlier ones after."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+class _InProcessDbt:
+    """dbt's programmatic runner, with the project's parse kept between commands."""
+
+    # The commands that read the parse and can be given it; anything else (``parse``
+    # itself, ``--no-partial-parse``) parses as asked.
+    GIVEN_THE_PARSE = {("build",), ("run",), ("test",), ("seed",), ("docs", "generate")}
+
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        self._manifest = None  # dbt's Manifest, of which every command gets its own copy
+        self._lock = threading.Lock()
+
+    def invoke(self, settings: Settings, args: list[str], artifacts_dir: Path) -> DbtOutcome:
+        with self._lock:  # one dbt command at a time in a process (dbt's state is global)
+            reuse = "--no-partial-parse" not in args and any(
+                tuple(args[: len(command)]) == command for command in self.GIVEN_THE_PARSE
+            )
+            lines: list[str] = []
+            if not reuse:
+                return self._run(args, None, lines, settings, artifacts_dir)
+            key = _project_key(settings)
+            if key != self._key or self._manifest is None:
+                parsed = self._run(["parse"], None, lines, settings, artifacts_dir)
+                if parsed.returncode != 0:
+                    return parsed
+            return self._run(args, self._manifest, lines, settings, artifacts_dir)
+
+    def _run(
+        self,
+        args: list[str],
+        manifest: object | None,
+        lines: list[str],
+        settings: Settings,
+        artifacts_dir: Path,
+    ) -> DbtOutcome:
+        from dbt.cli.main import dbtRunner
+
+        def keep(event) -> None:  # what dbt's console shows, stamped as it stamps it
+            if event.info.level in ("info", "warn", "error"):
+                lines.append(f"{datetime.now():%H:%M:%S}  {event.info.msg}")
+
+        # dbt reads the saved parse from the run's own target directory and writes it back
+        saved_parse = settings.work_dir / "dbt_state" / PARTIAL_PARSE_FILE
+        run_parse = artifacts_dir / "target" / PARTIAL_PARSE_FILE
+        if manifest is None and saved_parse.exists():
+            run_parse.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(saved_parse, run_parse)
+        runner = dbtRunner(
+            manifest=_working_copy(manifest) if manifest is not None else None, callbacks=[keep]
+        )
+        try:
+            result = runner.invoke([*args, "--project-dir", str(DBT_PROJECT_DIR), "--quiet"])
+        finally:
+            _close_warehouse()
+        if manifest is None and run_parse.exists():
+            saved_parse.parent.mkdir(parents=True, exist_ok=True)
+            staged = saved_parse.with_name(f".{PARTIAL_PARSE_FILE}.{os.getpid()}")
+            shutil.copyfile(run_parse, staged)
+            os.replace(staged, saved_parse)
+        if args[:1] == ["parse"] and result.success:
+            self._key = _project_key(settings)
+            self._manifest = result.result
+        if result.exception is not None:
+            lines.append(f"{type(result.exception).__name__}: {result.exception}")
+            return DbtOutcome(2, "\n".join(lines))
+        return DbtOutcome(0 if result.success else 1, "\n".join(lines))
+
+
+_dbt = _InProcessDbt()
+
+
+def _close_warehouse() -> None:
+    """Close dbt's connection to the warehouse. dbt-duckdb keeps its database open after a
+    command, for the next one; in this process the pipeline opens the file next (ingest,
+    publish), and DuckDB lets a process attach a file only once."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        environment, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
+    if environment is not None:
+        environment.close()
+
+
+def _working_copy(manifest):
+    """A copy of the parse for one command: the nodes, which a command compiles into,
+    copied; the rest (macros, files, docs), which it only reads, shared. (dbt's own copy,
+    through ``Manifest.__reduce_ex__``, drops a field and shifts the rest in 1.11.)"""
+    values = {
+        field.name: getattr(manifest, field.name)
+        for field in fields(manifest)
+        if field.init and not field.name.startswith("_")
+    }
+    values["nodes"] = copy.deepcopy(manifest.nodes)
+    values["flat_graph"] = {}
+    return type(manifest)(**values)
+
+
+def _project_key(settings: Settings) -> tuple:
+    """What dbt's parse depends on: every file of the project and the seeds (name, size,
+    modification time) and the warehouse (the database the nodes are named in)."""
+    files = []
+    for root in (DBT_PROJECT_DIR, SEEDS_DIR):
+        for path in sorted(root.rglob("*")):
+            relative = path.relative_to(root)
+            if not NOT_PROJECT_FILES.intersection(relative.parts) and path.is_file():
+                stat = path.stat()
+                files.append((root.name, str(relative), stat.st_size, stat.st_mtime_ns))
+    return (str(settings.warehouse_path), tuple(files))
 
 
 def build(
@@ -256,7 +376,7 @@ def _build(
     artifacts_dir = settings.run_artifacts_dir / safe_file_name(run_id) / "dbt"
     if artifacts_dir.exists():
         shutil.rmtree(artifacts_dir)
-    completed = run_dbt(
+    outcome = run_dbt(
         settings,
         args,
         run_date,
@@ -265,12 +385,12 @@ def _build(
         run_id=run_id,
         as_of=as_of,
     )
-    (artifacts_dir / "dbt_build.log").write_text(completed.stdout + completed.stderr)
+    (artifacts_dir / "dbt_build.log").write_text(outcome.output)
     results_path = artifacts_dir / "target" / "run_results.json"
     if not results_path.exists():
         raise DbtBuildFailed(
-            f"dbt build produced no results (exit {completed.returncode}):\n"
-            + "\n".join((completed.stdout + completed.stderr).splitlines()[-30:])
+            f"dbt build produced no results (exit {outcome.returncode}):\n"
+            + "\n".join(outcome.output.splitlines()[-30:])
         )
     results = json.loads(results_path.read_text())
     store_results(settings, results, run_id, run_date)
@@ -280,11 +400,11 @@ def _build(
         counts[result["status"]] = counts.get(result["status"], 0) + 1
         if result["status"] in ("error", "fail", "runtime error"):
             failures.append(f"{result['unique_id']}: {result.get('message')}")
-    if failures or completed.returncode != 0:
+    if failures or outcome.returncode != 0:
         raise DbtBuildFailed(
             f"dbt build failed for {run_date}: {len(failures)} node(s) failed\n"
             + "\n".join(failures[:20])
-            + ("" if failures else "\n" + "\n".join(completed.stdout.splitlines()[-20:]))
+            + ("" if failures else "\n" + "\n".join(outcome.output.splitlines()[-20:]))
         )
     return BuildResult(run_id, artifacts_dir, counts, failures)
 
@@ -324,11 +444,10 @@ def generate_docs(settings: Settings, run_date: date, out_dir: Path) -> Path:
     ``out_dir`` receives manifest.json, catalog.json and static_index.html (one file that
     works offline). (``--no-compile`` would leave the page without its manifest.)
     """
-    completed = run_dbt(settings, ["docs", "generate", "--static"], run_date, out_dir)
+    outcome = run_dbt(settings, ["docs", "generate", "--static"], run_date, out_dir)
     page = out_dir / "target" / "static_index.html"
-    if completed.returncode != 0 or not page.exists():
+    if outcome.returncode != 0 or not page.exists():
         raise DbtBuildFailed(
-            "dbt docs generate failed:\n"
-            + "\n".join((completed.stdout + completed.stderr).splitlines()[-30:])
+            "dbt docs generate failed:\n" + "\n".join(outcome.output.splitlines()[-30:])
         )
     return page

@@ -67,7 +67,7 @@ def test_the_dbt_unit_tests_pass(tmp_path: Path) -> None:
     )
     results = json.loads((tmp_path / "unit" / "target" / "run_results.json").read_text())
     statuses = {r["unique_id"]: r["status"] for r in results["results"]}
-    assert completed.returncode == 0, completed.stdout[-3000:]
+    assert completed.returncode == 0, completed.output[-3000:]
     assert {uid.rsplit(".", 1)[1] for uid in statuses} == declared
     assert all(uid.startswith("unit_test.") for uid in statuses)
     assert set(statuses.values()) == {"pass"}

@@ -71,7 +71,7 @@ def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("dbt_parse")
     settings = load_settings(environment_for(root))
     completed = run_dbt(settings, ["parse", "--no-partial-parse"], date(2020, 8, 25), root)
-    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    assert completed.returncode == 0, completed.output[-3000:]
     return json.loads((root / "target" / "manifest.json").read_text())
 
 
