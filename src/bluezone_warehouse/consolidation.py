@@ -296,7 +296,7 @@ def _column_widths(consolidation: Consolidation) -> list[float]:
 def render_xlsx(consolidation: Consolidation, path: Path) -> Path:
     """Write the consolidation as one print-ready sheet at ``path``; returns ``path``."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.page import PageMargins
 
@@ -340,25 +340,43 @@ def render_xlsx(consolidation: Consolidation, path: Path) -> Path:
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     sheet.row_dimensions[HEADER_ROW].height = 48
 
+    # One named style per column (and per status in the status column), made once per
+    # workbook: setting font, border and alignment cell by cell costs openpyxl a lookup of
+    # each in the workbook's style tables, most of a province's consolidation time.
+    body_styles: dict[tuple[int, str | None], str] = {}
+
+    def body_style(column: int, status: str) -> str:
+        key = (column, status if column == 9 else None)
+        if key not in body_styles:
+            font = plain
+            if column == 9:
+                font = Font(
+                    name=XLSX_FONT,
+                    size=11,
+                    bold=status in ("missing", "rejected"),
+                    color=_STATUS_FONT_COLOURS[status],
+                )
+            style = NamedStyle(
+                name=f"Bluezone {column}" + (f" {status}" if column == 9 else ""),
+                font=font,
+                border=grid,
+                number_format=_COLUMN_FORMATS.get(column, "General"),
+                alignment=Alignment(
+                    vertical="center",
+                    wrap_text=column in (3, 10),
+                    horizontal="center" if column in (1, 2, 6, 8, 9) else None,
+                ),
+            )
+            workbook.add_named_style(style)
+            body_styles[key] = style.name
+        return body_styles[key]
+
     row_number = HEADER_ROW
     for number, row in enumerate(consolidation.rows, 1):
         row_number = HEADER_ROW + number
         for column, value in enumerate(_row_cells(number, row), 1):
             cell = sheet.cell(row=row_number, column=column, value=value)
-            cell.font = plain
-            cell.border = grid
-            if column in _COLUMN_FORMATS:
-                cell.number_format = _COLUMN_FORMATS[column]
-            wrap = column in (3, 10)
-            horizontal = "center" if column in (1, 2, 6, 8, 9) else None
-            cell.alignment = Alignment(vertical="center", wrap_text=wrap, horizontal=horizontal)
-        status_cell = sheet.cell(row=row_number, column=9)
-        status_cell.font = Font(
-            name=XLSX_FONT,
-            size=11,
-            bold=row.status in ("missing", "rejected"),
-            color=_STATUS_FONT_COLOURS[row.status],
-        )
+            cell.style = body_style(column, row.status)
 
     totals_row = row_number + 1
     reported_total, export_total = totals(consolidation)

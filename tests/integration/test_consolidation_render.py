@@ -201,6 +201,27 @@ def test_the_sheet_is_print_ready(written: tuple[Path, Path]) -> None:
     assert sheet["J10"].alignment.wrap_text is True
 
 
+def test_unit_rows_are_gridded_and_their_status_stands_out(written: tuple[Path, Path]) -> None:
+    """Every unit cell has the thin grid; a missing or rejected report's status is bold;
+    each status has its own colour."""
+    sheet = load_workbook(written[0]).active
+    colours = {}
+    for number, row in enumerate(ROWS, 1):
+        cells = sheet[6 + number]
+        for cell in cells:
+            sides = (cell.border.left, cell.border.right, cell.border.top, cell.border.bottom)
+            assert all(side.style == "thin" for side in sides), cell.coordinate
+            assert cell.alignment.vertical == "center", cell.coordinate
+        status = cells[8]
+        assert status.font.b is (row.status in ("missing", "rejected")), status.coordinate
+        assert status.alignment.horizontal == "center"
+        assert cells[2].font.b is False and cells[2].alignment.wrap_text is True
+        colours.setdefault(row.status, set()).add(status.font.color.rgb)
+    assert {status for status in colours} == {"on_time", "late", "missing", "rejected"}
+    assert all(len(found) == 1 for found in colours.values())
+    assert len({found.pop() for found in colours.values()}) == 4
+
+
 # --- versions --------------------------------------------------------------------------------
 
 
