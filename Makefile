@@ -40,6 +40,14 @@ $(AIRFLOW_HOME)/.initialised: $(VENV)/.synced
 .PHONY: airflow-init
 airflow-init: $(AIRFLOW_HOME)/.initialised ## Create the Airflow home (SQLite metadata, pools)
 
+.PHONY: up
+up: venv ## Start Airflow in the background on localhost (port BLUEZONE_UI_PORT, default 8080)
+	$(BIN)/bluezone up
+
+.PHONY: down
+down: ## Stop what `make up` started (by PID, process groups included)
+	@if [ -x $(BIN)/bluezone ]; then $(BIN)/bluezone down; else echo "Airflow is not running (no virtual environment)"; fi
+
 .PHONY: simulate
 simulate: venv ## Simulate the default campaign into the landing zone
 	$(BIN)/bluezone simulate
@@ -96,7 +104,7 @@ dbt-docs: venv ## Generate the dbt docs for the marts
 	$(BIN)/bluezone dbt-docs
 
 .PHONY: clean
-clean: ## Remove generated data, Airflow home and dbt artifacts (keeps the venv)
+clean: down ## Stop Airflow if `make up` started it, then remove generated data, Airflow home and dbt artifacts (keeps the venv)
 	rm -rf data $(AIRFLOW_HOME) dbt_project/target dbt_project/logs .pytest_cache
 
 .PHONY: distclean

@@ -48,6 +48,9 @@ national install export can have arrived. Its data interval is [D 02:00, D+1 02:
    After a withdrawn snapshot, clear the run from **publish** on, not **check** alone.
 
 Every task that writes the warehouse runs in the one-slot pool `warehouse_writer`.
+Every task emits OpenLineage events (files in `BLUEZONE_LINEAGE_DIR` by default): **ingest**
+names the landed files it read and the raw tables it wrote, **build** one run per dbt model
+and seed, from its inputs to its table.
 Rerun or backfill any day: given the same landed files it gives the same marts for D.
 Run one day by hand: `make run DATE=YYYY-MM-DD`.
 """
@@ -85,10 +88,12 @@ def bluezone_daily() -> None:
     @task(pool=WRITER_POOL)
     def ingest() -> dict:
         """Load every newly landed file into the raw layer."""
-        from bluezone_warehouse import pipeline
+        from bluezone_warehouse import lineage, pipeline
 
         settings, run_id, _ = _context()
-        return pipeline.ingest(settings, run_id)
+        ingested = pipeline.ingest(settings, run_id)
+        lineage.report_ingest_lineage(settings, run_id)  # the files read, the raw tables written
+        return ingested
 
     @task.short_circuit(pool=WRITER_POOL)
     def changes() -> str:

@@ -16,7 +16,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from bluezone_warehouse.config import airflow_environment, load_settings
-from bluezone_warehouse.schedule import WRITER_POOL, WRITER_POOL_DESCRIPTION, WRITER_POOL_SLOTS
+from bluezone_warehouse.schedule import WRITER_POOL, WRITER_POOL_SLOTS
 
 
 def parse_date(text: str) -> date:
@@ -27,20 +27,30 @@ def parse_date(text: str) -> date:
 
 
 def cmd_airflow_init(_: argparse.Namespace) -> int:
+    from bluezone_warehouse.stack import init_airflow_home
+
     env = airflow_environment()
-    Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
-    airflow = str(Path(sys.executable).with_name("airflow"))
-    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
-    subprocess.run(
-        [airflow, "pools", "set", WRITER_POOL, str(WRITER_POOL_SLOTS), WRITER_POOL_DESCRIPTION],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    init_airflow_home(env)
     print(
         f"Airflow home ready: {env['AIRFLOW_HOME']} (pool {WRITER_POOL}, {WRITER_POOL_SLOTS} slot)"
     )
     return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from bluezone_warehouse.stack import StackError, up
+
+    try:
+        return up(airflow_environment(), args.port)
+    except StackError as exc:
+        print(f"bluezone up: {exc}", file=sys.stderr)
+        return 1
+
+
+def cmd_down(_: argparse.Namespace) -> int:
+    from bluezone_warehouse.stack import down
+
+    return down(airflow_environment())
 
 
 def airflow_dags_test(
@@ -135,6 +145,34 @@ def build_parser() -> argparse.ArgumentParser:
         "airflow-init", help="create the embedded Airflow home (metadata, pool)"
     )
     init.set_defaults(func=cmd_airflow_init)
+
+    up = commands.add_parser(
+        "up",
+        help="start the embedded Airflow (scheduler, API server and UI, DAG processor, "
+        "triggerer) in the background on localhost",
+        description="Starts Airflow's components in the background for the Airflow home "
+        "AIRFLOW_HOME (default .airflow in the project), after creating it as airflow-init "
+        "does, waits until the API server reports them healthy and both DAGs are parsed, and "
+        "prints the UI's address and the login (user admin; the password is generated on the "
+        "first start, or set by BLUEZONE_UI_PASSWORD). PIDs and logs: $AIRFLOW_HOME/stack/. "
+        "Does nothing but print the address when everything already runs.",
+    )
+    up.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="the UI's port on 127.0.0.1 (default: BLUEZONE_UI_PORT, else 8080)",
+    )
+    up.set_defaults(func=cmd_up)
+
+    down = commands.add_parser(
+        "down",
+        help="stop what `bluezone up` started (by PID, process groups included)",
+        description="Stops the processes `bluezone up` started for AIRFLOW_HOME, by the PIDs "
+        "in $AIRFLOW_HOME/stack/ (each one's process group and descendants), and removes the "
+        "PID files. Does nothing when nothing runs.",
+    )
+    down.set_defaults(func=cmd_down)
 
     airflow_run = commands.add_parser(
         "airflow-run",

@@ -2,11 +2,12 @@
 
 Only this module reads environment variables. Every default makes the embedded mode work
 from a fresh clone: the landing zone, the warehouse, the published snapshot and the alert
-outbox all live under ``data/`` in the project.
+outbox and the lineage events all live under ``data/`` in the project.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +21,12 @@ EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
 
 LOCAL_TZ_NAME = "Asia/Ho_Chi_Minh"
 LOCAL_TZ = ZoneInfo(LOCAL_TZ_NAME)
+
+# The OpenLineage namespace of the warehouse's jobs: the Airflow tasks and the dbt models.
+LINEAGE_NAMESPACE = "bluezone"
+# Airflow's OpenLineage transport: files in ``Settings.lineage_dir``, resolved by each process
+# from its own BLUEZONE_* settings (``bluezone_warehouse.lineage.LineageDirTransport``).
+LINEAGE_TRANSPORT = json.dumps({"type": "bluezone_warehouse.lineage.LineageDirTransport"})
 
 
 def _path(env: dict[str, str], name: str, default: Path) -> Path:
@@ -46,6 +53,8 @@ class Settings:
     outbox_dir: Path
     quarantine_url: str
     work_dir: Path
+    # OpenLineage events of every Airflow task and dbt model run, one JSON file each.
+    lineage_dir: Path
     max_file_bytes: int = 200 * 1024 * 1024
     max_export_bytes: int = 8 * 1024**3
     max_xlsx_uncompressed_bytes: int = 100 * 1024 * 1024
@@ -87,6 +96,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         outbox_dir=_path(env, "BLUEZONE_OUTBOX_DIR", data / "outbox"),
         quarantine_url=_url(env, "BLUEZONE_QUARANTINE_URL", warehouse.parent / "quarantine"),
         work_dir=_path(env, "BLUEZONE_WORK_DIR", warehouse.parent / "work"),
+        lineage_dir=_path(env, "BLUEZONE_LINEAGE_DIR", data / "lineage"),
         max_file_bytes=int(env.get("BLUEZONE_MAX_FILE_BYTES", 200 * 1024 * 1024)),
         max_export_bytes=int(env.get("BLUEZONE_MAX_EXPORT_BYTES", 8 * 1024**3)),
         max_xlsx_uncompressed_bytes=int(
@@ -118,13 +128,17 @@ def environment_under(root: Path, landing: Path | str | None = None) -> dict[str
         "BLUEZONE_WAREHOUSE_PATH": str(root / "warehouse" / "bluezone.duckdb"),
         "BLUEZONE_PUBLISH_DIR": str(root / "publish"),
         "BLUEZONE_OUTBOX_DIR": str(root / "outbox"),
+        "BLUEZONE_LINEAGE_DIR": str(root / "lineage"),
     }
 
 
 def airflow_environment(env: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment for the embedded Airflow: its home inside the project, examples off.
+    """The environment for the embedded Airflow: its home inside the project, examples off,
+    OpenLineage events as files in ``BLUEZONE_LINEAGE_DIR``.
 
-    Values already set in ``env`` win, so the distributed setup can point elsewhere.
+    Values already set in ``env`` win, so the distributed setup can point elsewhere (and
+    ``AIRFLOW__OPENLINEAGE__TRANSPORT`` can send the events to a lineage server instead). The
+    transport names no path: each Airflow process finds the directory in its own settings.
     """
     env = dict(os.environ if env is None else env)
     defaults = {
@@ -135,6 +149,11 @@ def airflow_environment(env: dict[str, str] | None = None) -> dict[str, str]:
         "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": LINEAGE_TRANSPORT,
+        "AIRFLOW__OPENLINEAGE__NAMESPACE": LINEAGE_NAMESPACE,
+        # A task's events are written from a thread of the task, not a forked copy of it
+        # (the provider's default), which can leave a task stranded in ``running``.
+        "AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD": "True",
     }
     for key, value in defaults.items():
         env.setdefault(key, value)

@@ -40,9 +40,16 @@ def ingest(settings: Settings, run_id: str) -> dict[str, object]:
 
 
 def build(settings: Settings, run_date: date, run_id: str) -> dict[str, int]:
-    from bluezone_warehouse import transform
+    """dbt build for the run's day; its OpenLineage events (one run per model and seed,
+    failed ones too) are emitted after it, successful or not."""
+    from bluezone_warehouse import lineage, transform
 
-    return transform.build(settings, run_date, run_id).counts
+    try:
+        return transform.build(settings, run_date, run_id).counts
+    finally:
+        target = transform.dbt_artifacts_dir(settings, run_id) / "target"
+        if (target / "run_results.json").exists():
+            lineage.emit_dbt_lineage(settings, target)
 
 
 def check(settings: Settings, run_date: date, run_id: str) -> dict[str, object]:

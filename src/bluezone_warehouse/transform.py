@@ -364,6 +364,12 @@ def refresh_today(settings: Settings, at: datetime, run_id: str) -> BuildResult:
     return result
 
 
+def dbt_artifacts_dir(settings: Settings, run_id: str) -> Path:
+    """Where a run's dbt build keeps its artifacts (``target/``: manifest.json,
+    run_results.json, the compiled SQL) and its log."""
+    return settings.run_artifacts_dir / safe_file_name(run_id) / "dbt"
+
+
 def _build(
     settings: Settings,
     run_date: date,
@@ -373,7 +379,7 @@ def _build(
     *,
     as_of: datetime,
 ) -> BuildResult:
-    artifacts_dir = settings.run_artifacts_dir / safe_file_name(run_id) / "dbt"
+    artifacts_dir = dbt_artifacts_dir(settings, run_id)
     if artifacts_dir.exists():
         shutil.rmtree(artifacts_dir)
     outcome = run_dbt(
