@@ -166,10 +166,3 @@ def worker_hostname() -> str:
     import socket
 
     return os.environ.get("BLUEZONE_WORKER_NAME") or socket.getfqdn()
-
-
-def connection_uri(conn_id: str, env: dict[str, str] | None = None) -> str | None:
-    """An Airflow connection given as AIRFLOW_CONN_<ID> in the environment, if any (the way
-    secrets reach channels outside a task; inside one, Airflow resolves connections)."""
-    env = os.environ if env is None else env
-    return env.get(f"AIRFLOW_CONN_{conn_id.upper()}")

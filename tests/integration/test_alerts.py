@@ -1,14 +1,18 @@
 """Deadline alerts end to end, through a real local SMTP server (aiosmtpd) and a real local
-HTTP server: exactly the missing units per province, the deadline boundary to the second,
-nothing sent twice, escalation after a late arrival, backfills recorded but not sent, and a
-failing channel that is retried and reported without blocking the others."""
+HTTP server, sent by the Airflow providers' hooks (SMTP, Slack webhook, HTTP, Apprise) with
+their connections given as AIRFLOW_CONN_<ID>: exactly the missing units per province, the
+deadline boundary to the second, nothing sent twice, escalation after a late arrival,
+backfills recorded but not sent, and a failing channel (server down, HTTP 500) that is
+retried and reported without blocking the others."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import email
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
@@ -20,6 +24,7 @@ import duckdb
 import pytest
 from aiosmtpd.controller import Controller
 
+from bluezone_warehouse.alerts.channels import ChannelNotConfigured, configured_channels
 from bluezone_warehouse.alerts.dispatch import AlertDeliveryFailed
 from bluezone_warehouse.config import LOCAL_TZ, SEEDS_DIR, load_settings
 from bluezone_warehouse.pipeline import run_daily, send_data_quality_alerts, send_deadline_alerts
@@ -42,28 +47,55 @@ def units_of(province: str) -> list[dict[str, str]]:
 class Mailbox:
     def __init__(self) -> None:
         self.messages: list[email.message.EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []  # (MAIL FROM, RCPT TO) of each
+        self.port = 0
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append(message)
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 OK"
+
+    def envelope_of(self, message: email.message.EmailMessage) -> tuple[str, list[str]]:
+        return self.envelopes[self.messages.index(message)]
 
 
 class Webhook(BaseHTTPRequestHandler):
+    """Keeps each JSON body it accepts and the path it was posted to; answers 500 while
+    ``fail`` is set."""
+
     received: list[dict] = []
+    paths: list[str] = []
     fail = False
+    port = 0
 
     def do_POST(self) -> None:  # noqa: N802 (http.server API)
         body = self.rfile.read(int(self.headers["Content-Length"]))
         if Webhook.fail:
             self.send_response(500)
+            self.send_header("Content-Length", "0")
             self.end_headers()
             return
         Webhook.received.append(json.loads(body))
+        Webhook.paths.append(self.path)
         self.send_response(200)
+        self.send_header("Content-Length", "2")
         self.end_headers()
+        self.wfile.write(b"ok")
 
     def log_message(self, *args: object) -> None:
         pass
+
+
+SENDER = "bcd-bluezone@sotttt.example.org"
+
+
+def smtp_uri(port: int) -> str:
+    """The SMTP provider's connection to a plain local server: no SSL, no STARTTLS."""
+    return (
+        f"smtp://127.0.0.1:{port}?disable_ssl=true&disable_tls=true&retry_limit=0"
+        f"&from_email={SENDER}"
+    )
 
 
 @pytest.fixture
@@ -75,11 +107,14 @@ def servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Mailbox, type[Web
     http = ThreadingHTTPServer(("127.0.0.1", 0), Webhook)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
-    Webhook.received, Webhook.fail = [], False
-    monkeypatch.setenv("AIRFLOW_CONN_BLUEZONE_SMTP", f"smtp://127.0.0.1:{smtp_port}")
+    Webhook.received, Webhook.paths, Webhook.fail = [], [], False
+    http_port = http.server_address[1]
+    monkeypatch.setenv("AIRFLOW_CONN_BLUEZONE_SMTP", smtp_uri(smtp_port))
+    # the HTTP provider's connection with the whole URL in its host, in URI form
     monkeypatch.setenv(
-        "AIRFLOW_CONN_BLUEZONE_WEBHOOK", f"http://127.0.0.1:{http.server_address[1]}/alerts"
+        "AIRFLOW_CONN_BLUEZONE_WEBHOOK", f"http://http%3A%2F%2F127.0.0.1%3A{http_port}%2Falerts"
     )
+    mailbox.port, Webhook.port = smtp_port, http_port
     try:
         yield mailbox, Webhook
     finally:
@@ -165,8 +200,15 @@ def test_deadline_digest_lists_exactly_the_missing_units_once(campaign, servers)
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     assert workbook.get_content().startswith(b"PK")
+    # the HTML alternative lists the same units; sender and envelope as configured
+    html_body = message.get_body(("html",)).get_content()
+    assert sorted(re.findall(r"<tr><td>([^<]*)</td>", html_body)) == expected
+    assert message["From"] == SENDER
+    assert mailbox.envelope_of(message) == (SENDER, ["sotttt.p30@example.org"])
     (payload,) = [p for p in webhook.received if p["scope_code"] == PROVINCE]
     assert sorted(m["unit_code"] for m in payload["payload"]["missing"]) == expected
+    assert payload["message_id"] == message["Message-ID"]  # one id on every channel
+    assert set(webhook.paths) == {"/alerts"}
     outbox = settings.outbox_dir
     lines = (outbox / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 62 and {json.loads(line)["kind"] for line in lines} == {"deadline"}
@@ -191,6 +233,8 @@ def test_escalation_drops_units_that_reported_in_between(campaign, servers) -> N
         "[Bluezone] Hải Dương: 2 đơn vị vẫn chưa báo cáo ngày 05/08/2020 (quá hạn 16:00 2 giờ)"
     )
     assert escalation["To"] == "bcd.p30@example.org"
+    copies = escalation["Cc"].split(", ") if escalation["Cc"] else []
+    assert sorted(mailbox.envelope_of(escalation)[1]) == sorted(["bcd.p30@example.org", *copies])
     assert (
         sorted(escalation["Cc"].split(", "))
         == sorted(
@@ -239,7 +283,30 @@ def test_a_failing_channel_is_retried_reported_and_does_not_block_others(
         ("webhook", "failed", 3),
         ("webhook", "sent", 1),
     ]
-    assert "HTTP Error 500" in log[2][3]
+    assert log[2][3].endswith("500:Internal Server Error")  # the HTTP provider's error
+
+
+def test_an_smtp_server_that_is_down_fails_only_the_smtp_channel(
+    campaign, servers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mailbox, webhook = servers
+    monkeypatch.setattr("bluezone_warehouse.alerts.dispatch.BACKOFF_SECONDS", (0.0,))
+    monkeypatch.setenv("AIRFLOW_CONN_BLUEZONE_SMTP", smtp_uri(free_port()))  # nobody listens
+    with pytest.raises(AlertDeliveryFailed, match="smtp"):
+        send_deadline_alerts(campaign["settings"], local(DAY, 16, 0), "down", send=True)
+    assert mailbox.messages == [] and len(webhook.received) == 62
+    con = duckdb.connect(str(campaign["settings"].warehouse_path), read_only=True)
+    log = con.execute(
+        "select channel, status, attempts, error from ops.alert_log where scope_code = '30' "
+        "order by channel"
+    ).fetchall()
+    con.close()
+    assert [(c, s, a) for c, s, a, _ in log] == [
+        ("outbox", "sent", 1),
+        ("smtp", "failed", 3),
+        ("webhook", "sent", 1),
+    ]
+    assert log[1][3].startswith("ConnectionRefusedError")
 
 
 def test_english_digests(campaign, servers, tmp_path: Path) -> None:
@@ -264,7 +331,14 @@ def test_english_digests(campaign, servers, tmp_path: Path) -> None:
 
 def test_slack_channel_posts_the_digest(campaign, servers, monkeypatch, tmp_path: Path) -> None:
     _, webhook = servers
-    monkeypatch.setenv("AIRFLOW_CONN_BLUEZONE_SLACK", os.environ["AIRFLOW_CONN_BLUEZONE_WEBHOOK"])
+    # a `slackwebhook` connection: endpoint in the host, webhook token in the password
+    slack = {
+        "conn_type": "slackwebhook",
+        "schema": "http",
+        "host": f"127.0.0.1:{webhook.port}/services",
+        "password": "T0000000/B0000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_BLUEZONE_SLACK", json.dumps(slack))
     settings = load_settings(
         {
             **environment_for(tmp_path),
@@ -278,6 +352,96 @@ def test_slack_channel_posts_the_digest(campaign, servers, monkeypatch, tmp_path
     assert hai_duong.splitlines()[0] == (
         "*[Bluezone] Hải Dương: 4 đơn vị chưa báo cáo ngày 05/08/2020 (hạn 16:00)*"
     )
+    assert [set(body) for body in webhook.received] == [{"text"}] * 62  # Slack's payload
+    assert webhook.paths == ["/services/T0000000/B0000000/XXXXXXXXXXXXXXXXXXXXXXXX"] * 62
+
+
+def apprise_settings(campaign: dict, tmp_path: Path, config: list[dict], monkeypatch) -> object:
+    """Settings with the Apprise channel only, its connection holding ``config``."""
+    connection = {"conn_type": "apprise", "extra": {"config": config}}
+    monkeypatch.setenv("AIRFLOW_CONN_BLUEZONE_APPRISE", json.dumps(connection))
+    return load_settings(
+        {
+            **environment_for(tmp_path),
+            "BLUEZONE_LANDING_URL": campaign["settings"].landing_url,
+            "BLUEZONE_ALERT_CHANNELS": "apprise",
+        }
+    )
+
+
+def test_apprise_reaches_every_service_of_its_connection(
+    campaign, servers, monkeypatch, tmp_path: Path
+) -> None:
+    """One connection, three Apprise services: a JSON webhook that takes every alert, e-mail
+    tagged with Hải Dương's code that takes only Hải Dương's digest, and a JSON webhook
+    tagged for pipeline-wide alerts that takes none of the provinces' digests."""
+    mailbox, webhook = servers
+    to = "bcd-telegram-bridge.p30@example.org"
+    config = [
+        {"path": f"json://127.0.0.1:{webhook.port}/apprise"},
+        {
+            "path": f"mailto://127.0.0.1:{mailbox.port}?to={to}&from={SENDER}",
+            "tag": PROVINCE,
+        },
+        {"path": f"json://127.0.0.1:{webhook.port}/pipeline", "tag": "VN"},
+    ]
+    settings = apprise_settings(campaign, tmp_path, config, monkeypatch)
+    result = send_deadline_alerts(settings, local(DAY, 16, 0), "apprise", send=True)
+    assert (result["alerts"], result["sent"]) == (62, 62)
+    assert len(webhook.received) == 62 and set(webhook.paths) == {"/apprise"}
+    (posted,) = [p for p in webhook.received if p["title"].startswith("[Bluezone] Hải Dương:")]
+    assert posted["title"] == (
+        "[Bluezone] Hải Dương: 4 đơn vị chưa báo cáo ngày 05/08/2020 (hạn 16:00)"
+    )
+    assert posted["type"] == "warning"
+    expected = sorted([campaign["boundary_late"], campaign["late"], *campaign["gone"]])
+    listed = sorted(
+        line.split("|")[1].strip()
+        for line in posted["message"].splitlines()
+        if line.startswith("| ") and not line.startswith("| Mã")
+    )
+    assert listed == expected
+    workbooks = [a for a in posted["attachments"] if a["filename"].endswith(".xlsx")]
+    assert [a["filename"] for a in workbooks] == ["tong-hop_2020-08-05_30.xlsx"]
+    assert base64.b64decode(workbooks[0]["base64"]).startswith(b"PK")
+    (mail,) = mailbox.messages  # the tagged service: Hải Dương only
+    assert mail["Subject"] == posted["title"]
+    assert mailbox.envelope_of(mail)[1] == [to]
+    names = [a.get_filename() for a in mail.iter_attachments()]
+    assert "tong-hop_2020-08-05_30.xlsx" in names
+    again = send_deadline_alerts(settings, local(DAY, 16, 0), "apprise-2", send=True)
+    assert (again["sent"], again["skipped"]) == (0, 62)
+    assert len(webhook.received) == 62 and len(mailbox.messages) == 1
+
+
+def test_a_failing_apprise_service_is_retried_without_resending_to_the_others(
+    campaign, servers, monkeypatch, tmp_path: Path
+) -> None:
+    mailbox, webhook = servers
+    monkeypatch.setattr("bluezone_warehouse.alerts.dispatch.BACKOFF_SECONDS", (0.0,))
+    webhook.fail = True
+    config = [
+        {"path": f"mailto://127.0.0.1:{mailbox.port}?to=ops@example.org&from={SENDER}"},
+        {"path": f"json://127.0.0.1:{webhook.port}/apprise"},
+    ]
+    settings = apprise_settings(campaign, tmp_path, config, monkeypatch)
+    with pytest.raises(AlertDeliveryFailed, match="apprise"):
+        send_deadline_alerts(settings, local(DAY, 16, 0), "try-1", send=True)
+    # e-mail took each digest once, though the channel was tried three times per alert
+    assert len(mailbox.messages) == 62 and webhook.received == []
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    (row,) = con.execute(
+        "select status, attempts, error from ops.alert_log where scope_code = '30'"
+    ).fetchall()
+    con.close()
+    assert row[:2] == ("failed", 3)
+    assert f"json://127.0.0.1:{webhook.port}/apprise" in row[2] and "FAILURE" in row[2]
+    assert "mailto" not in row[2]
+    webhook.fail = False
+    send_deadline_alerts(settings, local(DAY, 16, 0), "try-2", send=True)  # the task's retry
+    assert len(webhook.received) == 62
+    # a later run knows the channel failed, not which service: it sends on all of them again
+    assert len(mailbox.messages) == 2 * 62
 
 
 def test_data_quality_errors_are_digested_once_per_province(tmp_path: Path) -> None:
@@ -299,3 +463,27 @@ def test_data_quality_errors_are_digested_once_per_province(tmp_path: Path) -> N
     assert again == {"alerts": 1, "sent": 0, "recorded": 0}
     run_daily(settings, date(2020, 8, 2), run_id="rerun", rebuild=True)  # nothing new first found
     assert send_data_quality_alerts(settings, date(2020, 8, 2), "rerun", send=True)["alerts"] == 0
+
+
+def test_a_channel_without_a_usable_connection_says_which(monkeypatch, tmp_path: Path) -> None:
+    def channels(names: str) -> list:
+        env = {**environment_for(tmp_path), "BLUEZONE_ALERT_CHANNELS": names}
+        return configured_channels(load_settings(env))
+
+    for conn_id in ("SMTP", "SLACK", "WEBHOOK", "APPRISE"):
+        monkeypatch.delenv(f"AIRFLOW_CONN_BLUEZONE_{conn_id}", raising=False)
+    with pytest.raises(ChannelNotConfigured, match="AIRFLOW_CONN_BLUEZONE_APPRISE"):
+        channels("outbox,apprise")
+    config = [{"path": "json://127.0.0.1:1/ok"}, {"path": "nosuchservice://x"}]
+    apprise = {"conn_type": "apprise", "extra": {"config": config}}
+    monkeypatch.setenv("AIRFLOW_CONN_BLUEZONE_APPRISE", json.dumps(apprise))
+    with pytest.raises(ChannelNotConfigured, match="config entry 2 is not a valid Apprise URL"):
+        channels("apprise")
+    # a webhook URI whose path would become the HTTP provider's URL scheme
+    monkeypatch.setenv("AIRFLOW_CONN_BLUEZONE_WEBHOOK", "http://127.0.0.1:8080/alerts")
+    with pytest.raises(ChannelNotConfigured, match="put the whole URL in the host"):
+        channels("webhook")
+    monkeypatch.setenv("AIRFLOW_CONN_BLUEZONE_SLACK", '{"conn_type": "slackwebhook"}')
+    with pytest.raises(ChannelNotConfigured, match="does not contain password"):
+        channels("slack")
+    assert [c.name for c in channels("outbox")] == ["outbox"]

@@ -53,9 +53,14 @@ def test_init_step_migrates_creates_the_pool_and_the_connections() -> None:
         assert line in script
     conn_ids = {
         inspect.signature(cls).parameters["conn_id"].default
-        for cls in (channels.SmtpChannel, channels.SlackWebhookChannel, channels.HttpWebhookChannel)
+        for cls in (
+            channels.SmtpChannel,
+            channels.SlackWebhookChannel,
+            channels.HttpWebhookChannel,
+            channels.AppriseChannel,
+        )
     }
-    assert conn_ids == {"bluezone_smtp", "bluezone_slack", "bluezone_webhook"}
+    assert conn_ids == {"bluezone_smtp", "bluezone_slack", "bluezone_webhook", "bluezone_apprise"}
     for conn_id in conn_ids:
         assert f"{conn_id}:BLUEZONE_{conn_id.split('_')[1].upper()}_URI" in script
     for service in AIRFLOW_SERVICES:
@@ -105,7 +110,12 @@ def test_only_settings_the_code_reads() -> None:
         if not service.startswith("airflow-"):
             continue
         names = {k for k in env_of(service) if k.startswith("BLUEZONE_")}
-        init_only = {"BLUEZONE_SMTP_URI", "BLUEZONE_SLACK_URI", "BLUEZONE_WEBHOOK_URI"}
+        init_only = {
+            "BLUEZONE_SMTP_URI",
+            "BLUEZONE_SLACK_URI",
+            "BLUEZONE_WEBHOOK_URI",
+            "BLUEZONE_APPRISE_URI",
+        }
         assert names - init_only <= read, names - read
         if service == "airflow-init":
             assert init_only <= names

@@ -1,29 +1,32 @@
-"""Where alerts go: the local outbox (default), SMTP, a Slack incoming webhook, a generic
-HTTP webhook. Secrets come only from Airflow connections (``bluezone_smtp``,
-``bluezone_slack``, ``bluezone_webhook``), never from the repository."""
+"""Where alerts go: the local outbox (default), and through the Airflow providers' hooks:
+e-mail (SMTP provider, ``SmtpHook``), a Slack incoming webhook (Slack provider,
+``SlackWebhookHook``), a generic HTTP webhook (HTTP provider, ``HttpHook``) and Apprise
+(Apprise provider, ``AppriseHook``: Telegram, Zalo, Microsoft Teams workflows, Discord,
+e-mail and Apprise's other services from one connection).
+
+Secrets come only from Airflow connections (``bluezone_smtp``, ``bluezone_slack``,
+``bluezone_webhook``, ``bluezone_apprise``): inside a task Airflow resolves them, outside
+one they come from ``AIRFLOW_CONN_<ID>``. A channel asked for without its connection fails
+at once (``ChannelNotConfigured``) rather than at the first alert. Provider modules are
+imported only by the channels that use them, so the outbox alone costs no import.
+"""
 
 from __future__ import annotations
 
-import email.policy
 import json
-import smtplib
-import urllib.request
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bluezone_warehouse.alerts.model import Alert
-from bluezone_warehouse.config import Settings, connection_uri
+from bluezone_warehouse.config import Settings
 from bluezone_warehouse.names import safe_file_name
 
+if TYPE_CHECKING:
+    from airflow.sdk import Connection
+
 SENDER = "bluezone-warehouse@example.org"
-SMTP_POLICY = email.policy.SMTP.clone(max_line_length=998)
-ATTACHMENT_TYPES = {
-    ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    ".html": ("text", "html"),
-}
+WEBHOOK_TIMEOUT_SECONDS = 30
 
 
 class Channel(Protocol):
@@ -33,54 +36,25 @@ class Channel(Protocol):
 
 
 class ChannelNotConfigured(RuntimeError):
-    """A channel was asked for but its Airflow connection is missing."""
+    """A channel was asked for but its Airflow connection is missing or unusable."""
 
 
-@dataclass(frozen=True)
-class ConnectionInfo:
-    host: str
-    port: int | None
-    login: str | None
-    password: str | None
-    schema: str | None
-    extra: dict
-
-    @property
-    def url(self) -> str:
-        if self.extra.get("url"):
-            return self.extra["url"]
-        scheme = self.extra.get("scheme", "http")
-        port = f":{self.port}" if self.port else ""
-        path = f"/{self.schema}" if self.schema else ""
-        return f"{scheme}://{self.host}{port}{path}"
+class ChannelFailed(RuntimeError):
+    """A service answered that it did not take the alert."""
 
 
-def get_connection(conn_id: str) -> ConnectionInfo:
-    """An Airflow connection: through Airflow inside a task, else from AIRFLOW_CONN_<ID>."""
-    connection = None
+def get_connection(conn_id: str) -> Connection:
+    """The Airflow connection ``conn_id`` (from Airflow in a task, else AIRFLOW_CONN_<ID>)."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
     try:
-        from airflow.sdk import BaseHook
-
-        connection = BaseHook.get_connection(conn_id)
-    except Exception:  # outside a task Airflow's connection lookup is not available
-        uri = connection_uri(conn_id)
-        if uri:
-            from airflow.models.connection import Connection
-
-            connection = Connection(conn_id=conn_id, uri=uri)
-    if connection is None:
+        return BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException as err:
         raise ChannelNotConfigured(
             f"no Airflow connection {conn_id!r}: add it (airflow connections add) or set "
             f"AIRFLOW_CONN_{conn_id.upper()}"
-        )
-    return ConnectionInfo(
-        connection.host or "",
-        connection.port,
-        connection.login,
-        connection.password,
-        connection.schema,
-        connection.extra_dejson or {},
-    )
+        ) from err
 
 
 class OutboxChannel:
@@ -116,90 +90,195 @@ class OutboxChannel:
 
 
 class SmtpChannel:
+    """One e-mail per alert to its recipients (To, Cc): plain text and HTML alternatives,
+    the consolidation attached, sent by the SMTP provider's hook. The sender is the
+    connection's ``from_email``, else ``SENDER``."""
+
     name = "smtp"
 
     def __init__(self, conn_id: str = "bluezone_smtp") -> None:
-        self.connection = get_connection(conn_id)
+        get_connection(conn_id)  # there, or the run fails now; the hook reads it per e-mail
+        self.conn_id = conn_id
 
     def send(self, alert: Alert) -> None:
-        info = self.connection
-        # Unfolded headers: folding Vietnamese subjects into several encoded words loses the
-        # spaces between them in many readers (and in Python's own parser).
-        message = EmailMessage(policy=SMTP_POLICY)
-        message["Subject"] = alert.subject
-        message["From"] = info.extra.get("from", SENDER)
-        message["To"] = ", ".join(alert.to)
-        if alert.cc:
-            message["Cc"] = ", ".join(alert.cc)
-        message["Message-ID"] = alert.message_id
-        message.set_content(alert.text, charset="utf-8")
-        message.add_alternative(alert.html, subtype="html", charset="utf-8")
-        for attachment in alert.attachments:
-            maintype, subtype = ATTACHMENT_TYPES.get(
-                attachment.suffix, ("application", "octet-stream")
-            )
-            message.add_attachment(
-                attachment.read_bytes(),
-                maintype=maintype,
-                subtype=subtype,
-                # "tong-hop_2020-08-05_30.xlsx": the day's folder and the province
-                filename=f"tong-hop_{attachment.parent.name}_{attachment.name}",
-            )
-        with smtplib.SMTP(info.host, info.port or 25, timeout=30) as smtp:
-            if str(info.extra.get("starttls", "")).lower() in ("1", "true", "yes"):
-                smtp.starttls()
-            if info.login:
-                smtp.login(info.login, info.password or "")
-            smtp.send_message(message)
+        from bluezone_warehouse.alerts.mail import AlertSmtpHook
 
-
-def _post_json(url: str, body: dict) -> None:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body, ensure_ascii=False, default=str).encode("utf-8"),
-        headers={"Content-Type": "application/json; charset=utf-8"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (configured URL)
-        if response.status >= 300:
-            raise RuntimeError(f"webhook answered {response.status}")
+        with AlertSmtpHook(alert.text, smtp_conn_id=self.conn_id) as hook:
+            hook.send_email_smtp(
+                to=alert.to,
+                cc=alert.cc or None,
+                subject=alert.subject,
+                html_content=alert.html,
+                from_email=hook.from_email or SENDER,
+                files=[str(path) for path in alert.attachments],
+                custom_headers={"Message-ID": alert.message_id},
+            )
 
 
 class SlackWebhookChannel:
-    """A Slack incoming webhook: the subject in bold and the plain-text digest."""
+    """A Slack incoming webhook (a ``slackwebhook`` connection): the subject in bold and the
+    plain-text digest."""
 
     name = "slack"
 
     def __init__(self, conn_id: str = "bluezone_slack") -> None:
-        self.connection = get_connection(conn_id)
+        from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
+        from airflow.sdk.exceptions import AirflowNotFoundException
+
+        get_connection(conn_id)
+        self.hook = SlackWebhookHook(slack_webhook_conn_id=conn_id)
+        try:
+            self.hook.get_conn()  # the webhook URL, built once from the connection
+        except AirflowNotFoundException as err:
+            raise ChannelNotConfigured(str(err)) from err
 
     def send(self, alert: Alert) -> None:
-        _post_json(self.connection.url, {"text": f"*{alert.subject}*\n{alert.text}"})
+        self.hook.send(text=f"*{alert.subject}*\n{alert.text}")
 
 
 class HttpWebhookChannel:
-    """A generic HTTP webhook: the whole alert as JSON."""
+    """A generic HTTP webhook (an ``http`` connection whose host is the whole URL, or
+    scheme, host and port): the whole alert as JSON, POSTed. The connection's extras are
+    sent as headers (e.g. a token), as the HTTP provider does."""
 
     name = "webhook"
 
     def __init__(self, conn_id: str = "bluezone_webhook") -> None:
-        self.connection = get_connection(conn_id)
+        from airflow.providers.http.hooks.http import HttpHook
+
+        connection = get_connection(conn_id)
+        host = connection.host or ""
+        if "://" not in host and (connection.schema or "http") not in ("http", "https"):
+            raise ChannelNotConfigured(
+                f"connection {conn_id!r}: the HTTP provider reads its schema as the URL "
+                f"scheme, got {connection.schema!r}; put the whole URL in the host, e.g. "
+                "http://https%3A%2F%2Fhooks.example.org%2Fbluezone%2Falerts"
+            )
+        self.extra_options = (
+            {} if "timeout" in connection.extra_dejson else {"timeout": WEBHOOK_TIMEOUT_SECONDS}
+        )
+        self.hook = HttpHook(method="POST", http_conn_id=conn_id)
 
     def send(self, alert: Alert) -> None:
-        _post_json(
-            self.connection.url,
-            {
-                "subject": alert.subject,
-                "scope_code": alert.scope_code,
-                "day": alert.day.isoformat(),
-                "kind": alert.kind,
-                "message_id": alert.message_id,
-                "to": alert.to,
-                "cc": alert.cc,
-                "text": alert.text,
-                "payload": alert.payload,
-            },
+        body = {
+            "subject": alert.subject,
+            "scope_code": alert.scope_code,
+            "day": alert.day.isoformat(),
+            "kind": alert.kind,
+            "message_id": alert.message_id,
+            "to": alert.to,
+            "cc": alert.cc,
+            "text": alert.text,
+            "payload": alert.payload,
+        }
+        self.hook.run(
+            data=json.dumps(body, ensure_ascii=False, default=str).encode("utf-8"),
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            extra_options=self.extra_options,
         )
+
+
+class AppriseChannel:
+    """Apprise's services from one ``apprise`` connection (``bluezone_apprise``), read by the
+    Apprise provider's hook: its ``config`` extra is one ``{"path": "<apprise url(s)>",
+    "tag": "<tags>"}`` or a list of them. An entry without a tag gets every alert; an entry
+    with tags gets only the alerts whose scope is among them (a province code such as
+    ``30``, a unit code for its receipts, ``VN`` for pipeline-wide alerts). The title is the
+    subject, the body the plain
+    text, and the consolidation goes along where the service takes files.
+
+    Each service is notified on its own and its answer checked (the hook's ``notify``
+    discards Apprise's result): a service that fails makes the channel fail, so dispatch
+    retries it, and services that already took the alert in this run are not sent it again.
+    """
+
+    name = "apprise"
+
+    def __init__(self, conn_id: str = "bluezone_apprise") -> None:
+        import apprise
+        from airflow.providers.apprise.hooks.apprise import AppriseHook
+
+        self.hook = AppriseHook(apprise_conn_id=conn_id)
+        self.connection = get_connection(conn_id)
+        try:
+            config = self.hook.get_config_from_conn(conn=self.connection)
+            entries = config if isinstance(config, list) else [config]
+            paths = [entry["path"] for entry in entries]
+        except (KeyError, TypeError, ValueError) as err:
+            raise ChannelNotConfigured(
+                f"connection {conn_id!r}: its extra needs config = "
+                '{"path": "<apprise url>", "tag": "<optional tags>"} or a list of them '
+                f"({type(err).__name__}: {err})"
+            ) from err
+        if not paths:
+            raise ChannelNotConfigured(f"connection {conn_id!r}: its config lists no service")
+        # the URLs hold secrets: name a bad entry by its place only
+        bad = [number for number, path in enumerate(paths, 1) if not apprise.Apprise().add(path)]
+        if bad:
+            raise ChannelNotConfigured(
+                f"connection {conn_id!r}: config entry {', '.join(map(str, bad))} is not a "
+                "valid Apprise URL (see https://appriseit.com/services/)"
+            )
+        self.delivered: dict[tuple[str, str, str], set[int]] = {}
+
+    def _services(self) -> list[Any]:
+        """Fresh Apprise service objects, in the connection's order."""
+        import apprise
+
+        everything = apprise.Apprise()
+        self.hook.set_config_from_conn(conn=self.connection, apprise_obj=everything)
+        return list(everything)
+
+    def send(self, alert: Alert) -> None:
+        import apprise
+        from apprise.attachment.file import AttachFile
+
+        from bluezone_warehouse.alerts.mail import attachment_name
+
+        delivered = self.delivered.setdefault(alert.key, set())
+        failures = []
+        for index, service in enumerate(self._services()):
+            tags = {str(tag).casefold() for tag in service.tags}  # Apprise lowercases tags
+            if index in delivered or (tags and alert.scope_code.casefold() not in tags):
+                continue
+            one = apprise.Apprise()
+            one.add(service)
+            attachments = apprise.AppriseAttachment(
+                [AttachFile(str(path), name=attachment_name(path)) for path in alert.attachments]
+            )
+            with one.notify(
+                body=alert.text,
+                title=alert.subject,
+                notify_type=_notify_type(alert.kind),
+                body_format=apprise.NotifyFormat.TEXT,
+                attach=attachments if alert.attachments else None,
+            ) as result:
+                if result:
+                    delivered.add(index)
+                    continue
+                errors = [
+                    entry.message
+                    for outcome in result
+                    for entry in outcome.logs()
+                    if entry.level in ("ERROR", "WARNING")
+                ]
+                failures.append(
+                    f"{service.url(privacy=True)} ({result.status.name}"
+                    + (f": {errors[-1]}" if errors else "")
+                    + ")"
+                )
+        if failures:
+            raise ChannelFailed("; ".join(failures))
+
+
+def _notify_type(kind: str) -> Any:
+    from apprise import NotifyType
+
+    if kind.startswith("pipeline_failure"):
+        return NotifyType.FAILURE
+    if kind in ("deadline", "escalation", "dq_errors"):
+        return NotifyType.WARNING
+    return NotifyType.INFO
 
 
 def configured_channels(settings: Settings) -> list[Channel]:
@@ -208,6 +287,7 @@ def configured_channels(settings: Settings) -> list[Channel]:
         "smtp": SmtpChannel,
         "slack": SlackWebhookChannel,
         "webhook": HttpWebhookChannel,
+        "apprise": AppriseChannel,
     }
     unknown = [name for name in settings.alert_channels if name not in factories]
     if unknown:

@@ -90,6 +90,20 @@ def dispatch(
     return report
 
 
+def deliver_unlogged(alert: Alert, channels: list[Channel]) -> list[tuple[str, str]]:
+    """Send one alert on every channel without the alert log, for when the warehouse itself
+    is what failed: each channel retried like ``dispatch`` does, none stopping the others.
+    Returns the (channel, error) of those that kept failing."""
+    failed = []
+    for channel in channels:
+        status, _, error = _deliver(channel, alert)
+        if status == "failed":
+            failed.append((channel.name, error or ""))
+    if failed:
+        log.error("alert channels failed: %s", failed)
+    return failed
+
+
 def _deliver(channel: Channel, alert: Alert) -> tuple[str, int, str | None]:
     error = None
     for attempt in range(1, ATTEMPTS + 1):

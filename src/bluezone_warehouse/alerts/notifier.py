@@ -1,4 +1,6 @@
-"""An Airflow notifier that alerts when a task of the daily pipeline fails for good."""
+"""An Airflow notifier that alerts when a task of the daily pipeline fails for good: the DAGs'
+``on_failure_callback``, sending on every configured channel (the outbox and the providers'
+hooks: SMTP, Slack, HTTP webhook, Apprise) through the alert log, so once per task and day."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ class PipelineFailureNotifier(BaseNotifier):
 
     def notify(self, context: dict) -> None:
         from bluezone_warehouse.alerts.channels import configured_channels
-        from bluezone_warehouse.alerts.dispatch import dispatch
+        from bluezone_warehouse.alerts.dispatch import deliver_unlogged, dispatch
         from bluezone_warehouse.alerts.model import Alert
         from bluezone_warehouse.config import load_settings
         from bluezone_warehouse.schedule import run_date_for
@@ -58,5 +60,4 @@ class PipelineFailureNotifier(BaseNotifier):
                 dispatch(con, [alert], channels, send=True, run_id=context["run_id"])
         except Exception as err:  # the warehouse may be the thing that failed: send anyway
             log.warning("alert log unavailable (%s); sending without it", err)
-            for channel in channels:
-                channel.send(alert)
+            deliver_unlogged(alert, channels)
