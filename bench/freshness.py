@@ -13,7 +13,8 @@ refresh reads. A copy of that warehouse is taken, then day N is replayed twice:
    had arrived by then are landed with their arrival times and ``pipeline.refresh_today`` runs;
    its wall time and steps (settle, ingest, build, publish, consolidation) against the
    5 s target (DESIGN §8). The dbt build is split into dbt's own run phase
-   (``run_results.json`` ``elapsed_time``) and the rest (interpreter, imports, parsing).
+   (``run_results.json`` ``elapsed_time``) and the rest (dbt's import and parse, paid by the
+   first refresh of the process; the adapter; storing results).
 2. **Under Airflow**, on the copy: refreshes at 14:45 and 15:45 in one process (as the
    15-minute runs would leave it), then at 15:00 and 16:00 one real
    ``airflow dags test bluezone_report_deadlines`` each, sending (conf ``send``); the time
@@ -673,7 +674,7 @@ def _refresh_section(args, one, waits) -> list[str]:
     rows += [
         ("(build: dbt run phase)", run_phase),
         ("(build: dbt parsing the project, from its log, +-1 s)", parse),
-        ("(build: the rest: interpreter, imports, adapter, storing results)", rest),
+        ("(build: the rest: dbt's import and first parse, the adapter, storing results)", rest),
         ("**total**", totals),
     ]
     lines += ["", "| step | median s | max s | median / 5 s target |", "|---|---|---|---|"]
@@ -693,26 +694,28 @@ def _refresh_section(args, one, waits) -> list[str]:
         f"{max(totals) / TARGET_REFRESH_SECONDS:.2f} x.**",
         "",
     ]
+    later_builds = [r["steps"]["build"] for r in runs[1:]] or [runs[0]["steps"]["build"]]
+    first_cost = runs[0]["steps"]["build"] - median(later_builds)
+    where = (
+        f"The build is {build / median(totals):.0%} of the median run: dbt in this process "
+        "(dbtRunner) selecting "
+        + ", ".join(f"{n} {kind}s" for kind, n in sorted(nodes.items()))
+        + f"; its run phase alone is {median(run_phase):.1f} s "
+        f"({median(run_phase) / TARGET_REFRESH_SECONDS:.2f} of the target). The first refresh "
+        f"of the process imports dbt and parses the project ({first_cost:.1f} s more than the "
+        f"median of the later builds; {full} of {len(runs)} builds parsed the whole project); "
+        "the later ones reuse both. Consolidation (63 provinces, XLSX and HTML) takes "
+        f"{median(rows[4][1]):.1f} s, publish {median(rows[3][1]):.1f} s, ingest "
+        f"{median(rows[1][1]):.1f} s."
+    )
     if median(totals) > TARGET_REFRESH_SECONDS or max(totals) > TARGET_REFRESH_SECONDS:
         lines.append(
             f"Missed by {median(totals) - TARGET_REFRESH_SECONDS:.1f} s at the median and "
             f"{max(totals) - TARGET_REFRESH_SECONDS:.1f} s at the worst "
-            f"({worst['at'][11:16]}). The build is {build / median(totals):.0%} of the median "
-            f"run: a `dbt build` subprocess per refresh selecting "
-            + ", ".join(f"{n} {kind}s" for kind, n in sorted(nodes.items()))
-            + f"; its run phase alone is {median(run_phase):.1f} s "
-            f"({median(run_phase) / TARGET_REFRESH_SECONDS:.2f} of the target), and "
-            f"{full} of {len(runs)} builds parsed the whole project ("
-            + (
-                "the others reused the saved parse"
-                if full < len(runs)
-                else 'dbt\'s log: "Unable to do partial parsing"'
-            )
-            + "); the rest of the build is the dbt process starting and importing dbt. "
-            "Consolidation (63 provinces, XLSX and HTML) takes "
-            f"{median(rows[4][1]):.1f} s, publish {median(rows[3][1]):.1f} s, ingest "
-            f"{median(rows[1][1]):.1f} s."
+            f"({worst['at'][11:16]}). " + where
         )
+    else:
+        lines.append("Met at the median and at the worst. " + where)
     return [*lines, ""]
 
 

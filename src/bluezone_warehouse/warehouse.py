@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 
@@ -45,6 +48,7 @@ def writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 # --- publishing ----------------------------------------------------------------------------
 
 SNAPSHOT_FILE = "bluezone_marts.duckdb"
+XLSX_DIR = "xlsx"  # the snapshot's workbooks (bluezone_warehouse.workbooks)
 # The oldest DuckDB storage format the snapshot is written in: readable by DuckDB 1.0 and
 # every later version (the warehouse itself is in DuckDB 2.0's own format).
 SNAPSHOT_STORAGE_VERSION = "v1.0.0"
@@ -76,8 +80,15 @@ def _check_no_personal_data(con: duckdb.DuckDBPyConnection) -> None:
         raise PublishRefused(f"personal data in marts: {', '.join(c for (c,) in leaked)}")
 
 
-def publish(warehouse_path: Path, publish_dir: Path, snapshot_id: str) -> Path:
-    """Copy the marts into a new read-only snapshot (DuckDB + Parquet + CSV) and swap it in.
+def publish(
+    warehouse_path: Path,
+    publish_dir: Path,
+    snapshot_id: str,
+    *,
+    workbooks: Literal["after", "inline", "none"] = "after",
+) -> Path:
+    """Copy the marts into a new read-only snapshot (DuckDB + Parquet + CSV) and swap it in;
+    then its Excel workbooks follow (``xlsx/<mart>.xlsx``, :mod:`bluezone_warehouse.workbooks`).
 
     The DuckDB file is written in the storage format of ``SNAPSHOT_STORAGE_VERSION``, so
     that BI tools bundling DuckDB 1.x open it.
@@ -89,6 +100,13 @@ def publish(warehouse_path: Path, publish_dir: Path, snapshot_id: str) -> Path:
     the one published writes its snapshot but leaves ``current`` where it is. Returns the
     path of the snapshot's DuckDB file (in its own folder, not through ``current``). Which
     snapshot it replaced is noted, for ``withdraw``.
+
+    The workbooks cost seconds to minutes at national scale, so they never delay the swap:
+    with ``workbooks="after"`` (the default) a process of their own writes them once the
+    snapshot is current, each renamed into place when whole (:func:`wait_for_workbooks`
+    waits for the ones this process started); ``"inline"`` waits for that process before
+    returning, ``"none"`` starts none. A snapshot that does not become current (a backfill)
+    gets none.
     """
     snapshots = publish_dir / "snapshots"
     target = snapshots / snapshot_id
@@ -115,6 +133,7 @@ def publish(warehouse_path: Path, publish_dir: Path, snapshot_id: str) -> Path:
         parquet_dir, csv_dir = building / "parquet", building / "csv"
         parquet_dir.mkdir()
         csv_dir.mkdir()
+        (building / XLSX_DIR).mkdir()  # filled once the snapshot is current
         for table in tables:
             con.execute(f"create table marts.{table} as select * from warehouse.marts.{table}")
             con.execute(f"copy marts.{table} to '{parquet_dir / table}.parquet' (format parquet)")
@@ -141,7 +160,41 @@ def publish(warehouse_path: Path, publish_dir: Path, snapshot_id: str) -> Path:
     replaced.write_text(current if current is not None and current != snapshot_id else "")
     _point_current(publish_dir, snapshot_id)
     _prune(snapshots, keep={target.name, *([current] if current else [])})
+    if workbooks != "none":
+        writer = _start_workbooks(target)
+        if workbooks == "inline":
+            _workbook_writers.remove(writer)
+            if writer.wait() != 0:
+                log = publish_dir / ".workbooks.log"
+                raise RuntimeError(f"the workbooks of snapshot {snapshot_id} failed: see {log}")
     return target / SNAPSHOT_FILE
+
+
+_workbook_writers: list[subprocess.Popen] = []
+
+
+def _start_workbooks(snapshot_dir: Path) -> subprocess.Popen:
+    """Start the process that writes the snapshot's workbooks (``python -m
+    bluezone_warehouse.workbooks``), detached from this one (it outlives a task that ends
+    first); what it did goes to the publish folder's ``.workbooks.log``."""
+    _workbook_writers[:] = [writer for writer in _workbook_writers if writer.poll() is None]
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "bluezone_warehouse.workbooks", str(snapshot_dir)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    _workbook_writers.append(writer)
+    return writer
+
+
+def wait_for_workbooks() -> list[int]:
+    """Wait for every workbook writer this process started; their exit codes (0: written,
+    or stopped because their snapshot stopped being current)."""
+    codes = [writer.wait() for writer in _workbook_writers]
+    _workbook_writers.clear()
+    return codes
 
 
 def _point_current(publish_dir: Path, snapshot_id: str) -> None:
@@ -158,20 +211,28 @@ def _replaced_note(publish_dir: Path, snapshot_id: str) -> Path:
     return publish_dir / "snapshots" / f".replaced-{snapshot_id}"
 
 
+def replaced_snapshot(publish_dir: Path, snapshot_id: str) -> str | None:
+    """The snapshot ``snapshot_id`` replaced as ``current`` when it was published, if any."""
+    note = _replaced_note(publish_dir, snapshot_id)
+    return (note.read_text().strip() if note.exists() else "") or None
+
+
 def withdraw(publish_dir: Path, snapshot_id: str) -> str | None:
     """Take a published snapshot away from BI: if ``current`` points at it, point it back
     at the snapshot it replaced (or remove the link when it replaced none, or that one is
-    gone). The snapshot's folder is kept for inspection as ``.withdrawn-<id>``, never
-    current again. Returns the snapshot BI is on now."""
+    gone), and finish that one's workbooks if they were left unwritten. The snapshot's
+    folder is kept for inspection as ``.withdrawn-<id>``, never current again. Returns the
+    snapshot BI is on now."""
     snapshots = publish_dir / "snapshots"
     link = publish_dir / CURRENT_LINK
     current = link.resolve().name if link.is_symlink() else None
     if current == snapshot_id:
-        note = _replaced_note(publish_dir, snapshot_id)
-        previous = note.read_text().strip() if note.exists() else ""
+        previous = replaced_snapshot(publish_dir, snapshot_id)
         if previous and (snapshots / previous).is_dir():
             _point_current(publish_dir, previous)
             current = previous
+            # Its writer may have stopped when it was superseded: finish its workbooks.
+            _start_workbooks(snapshots / previous)
         else:
             link.unlink()
             current = None

@@ -6,22 +6,26 @@ from __future__ import annotations
 import csv
 import functools
 import json
+import re
 import shutil
 import subprocess
 import sys
 import threading
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 import sqlalchemy
+import yaml
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from bluezone_warehouse.config import PROJECT_DIR, Settings, load_settings
 from bluezone_warehouse.pipeline import build, check, ingest, publish, run_daily
 from bluezone_warehouse.quality.expectations import MartExpectationsFailed
+from bluezone_warehouse.warehouse import PERSONAL_DATA_COLUMNS, wait_for_workbooks, withdraw
 from bluezone_warehouse.warehouse import publish as publish_snapshot
-from bluezone_warehouse.warehouse import withdraw
 from tests.conftest import environment_for
 
 # DESIGN §4.1: the columns BI relies on (more may be added, none renamed or dropped).
@@ -152,6 +156,8 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         "Ngày báo cáo,Mã đơn vị,Số lượng cài đặt\n04/08/2020,288,=SUM(A1:A2)\n04/08/2020,290,120\n"
     )
     run_daily(settings, date(2020, 8, 4), run_id="first")
+    # the snapshot's workbooks follow it in a process of their own: every test sees them
+    assert all(code == 0 for code in wait_for_workbooks())
     return settings
 
 
@@ -197,6 +203,139 @@ def test_csv_cells_that_look_like_formulas_are_neutralised(published: Settings) 
     ).fetchall()
     assert parquet == [("=SUM(A1:A2)",)]  # Parquet keeps the value as it was
     assert all(not p.stat().st_mode & 0o222 for p in folder.rglob("*") if p.is_file())
+
+
+def _labels_vi() -> dict[str, dict[str, str]]:
+    """The Vietnamese label of each mart column, as the marts' dbt properties give it."""
+    labels: dict[str, dict[str, str]] = {}
+    for path in (PROJECT_DIR / "dbt_project" / "models" / "marts").glob("*.yml"):
+        for model in yaml.safe_load(path.read_text(encoding="utf-8")).get("models") or []:
+            labels[model["name"]] = {
+                column["name"]: ((column.get("config") or {}).get("meta") or {}).get("label_vi")
+                for column in model.get("columns") or []
+            }
+    return labels
+
+
+def _descriptions() -> dict[str, str]:
+    path = PROJECT_DIR / "dbt_project" / "models" / "marts" / "_marts__models.yml"
+    models = yaml.safe_load(path.read_text(encoding="utf-8"))["models"]
+    return {model["name"]: " ".join(model["description"].split()) for model in models}
+
+
+_INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UBIGINT", "UINTEGER"}
+_HALF_MS = timedelta(microseconds=500)
+
+
+def _check_cell(cell, text: str, data_type: str, where: str) -> None:
+    """A workbook cell against the CSV field of the same row and column (DuckDB's text)."""
+    value = cell.value
+    if text == "":  # NULL (an empty string, too, is an empty cell)
+        assert value is None, where
+    elif data_type == "VARCHAR":
+        # the CSV's apostrophe before text that starts like a formula is not part of it
+        if text.startswith("'") and text[1:2] in ("=", "+", "-", "@", "\t", "\r"):
+            text = text[1:]
+        assert (value, cell.data_type) == (text, "s"), where
+    elif data_type == "BOOLEAN":
+        assert (value, cell.data_type) == ({"true": True, "false": False}[text], "b"), where
+    elif data_type in _INTEGERS:
+        assert type(value) is int and value == int(text), where
+    elif data_type == "DOUBLE":
+        assert type(value) in (int, float) and value == float(text), where
+    elif data_type == "DATE":
+        assert cell.is_date and value == datetime.fromisoformat(text), where
+    elif data_type.startswith("TIMESTAMP"):
+        expected = datetime.fromisoformat(text)
+        if expected.tzinfo is not None:  # an instant: the workbook holds it in UTC
+            expected = expected.astimezone(UTC).replace(tzinfo=None)
+        # Excel holds times to the millisecond
+        assert cell.is_date and value.microsecond % 1000 == 0, where
+        assert abs(value - expected) <= _HALF_MS, where
+    else:
+        raise AssertionError(f"{where}: no rule for a {data_type} column")
+
+
+def test_every_mart_is_a_workbook_that_agrees_with_its_csv(published: Settings) -> None:
+    """xlsx/<mart>.xlsx beside csv/<mart>.csv: the same rows in the same order, every cell
+    of its type, the CSV's column names then the Vietnamese labels of the dbt properties
+    as the two frozen header rows, and a README sheet from the dbt descriptions."""
+    assert all(code == 0 for code in wait_for_workbooks())
+    folder = current(published).resolve().parent
+    con = duckdb.connect(str(folder / "bluezone_marts.duckdb"), read_only=True)
+    try:
+        types = {}
+        for table, column, data_type in con.execute(
+            "select table_name, column_name, data_type from duckdb_columns() "
+            "where schema_name = 'marts' order by table_name, column_index"
+        ).fetchall():
+            types.setdefault(table, {})[column] = data_type
+    finally:
+        con.close()
+    assert {p.stem for p in (folder / "xlsx").glob("*.xlsx")} == set(types)
+    assert {p.stem for p in (folder / "csv").glob("*.csv")} == set(types)
+    assert [p.name for p in (folder / "xlsx").iterdir() if p.name.startswith(".")] == []
+    labels, descriptions = _labels_vi(), _descriptions()
+    unlabelled = [
+        f"{table}.{column}"
+        for table, columns in types.items()
+        for column in columns
+        if not labels.get(table, {}).get(column)
+    ]
+    assert unlabelled == [], "add config.meta.label_vi in dbt_project/models/marts/*.yml"
+
+    for table, columns in types.items():
+        with (folder / "csv" / f"{table}.csv").open(encoding="utf-8", newline="") as handle:
+            header, *lines = list(csv.reader(handle))
+        assert header == list(columns)
+        book = load_workbook(folder / "xlsx" / f"{table}.xlsx")
+        assert book.sheetnames == [table, "README"]  # no mart here is near the row limit
+        sheet = book[table]
+        rows = list(sheet.iter_rows())
+        assert [cell.value for cell in rows[0]] == header
+        assert [cell.value for cell in rows[1]] == [labels[table][c] for c in header]
+        assert sheet.freeze_panes == "A3"
+        last = get_column_letter(len(header))
+        assert sheet.auto_filter.ref == f"A2:{last}{2 + max(len(lines), 1)}"
+        assert all(
+            sheet.column_dimensions[get_column_letter(i)].width >= 8
+            for i in range(1, len(header) + 1)
+        )
+        assert len(rows) - 2 == len(lines), table
+        for number, (row, line) in enumerate(zip(rows[2:], lines, strict=True), 1):
+            for name, cell, text in zip(header, row, line, strict=True):
+                _check_cell(cell, text, columns[name], f"{table} row {number} {name}")
+        readme = [[cell.value for cell in row] for row in book["README"].iter_rows()]
+        assert readme[1][1] == descriptions[table]
+        assert readme[3][1] == folder.name
+        assert readme[4][1] == f"{folder.name[:4]}-{folder.name[4:6]}-{folder.name[6:8]}"
+        by_column = {row[0]: row[1:3] for row in readme[9:]}
+        assert by_column == {c: [labels[table][c], columns[c]] for c in columns}
+
+
+def test_no_workbook_carries_personal_data(published: Settings) -> None:
+    """No contact column in any header row, and no contact of the registry in any cell."""
+    wait_for_workbooks()
+    folder = current(published).resolve().parent
+    with (PROJECT_DIR / "seeds" / "reporting_units.csv").open(encoding="utf-8") as handle:
+        units = list(csv.DictReader(handle))
+    emails = {u[c] for u in units for c in ("contact_email", "escalation_email") if u[c]}
+    phones = {re.sub(r"\D", "", u["contact_phone"]) for u in units if u["contact_phone"]}
+    assert len(emails) > 1000 and len(phones) > 500
+    workbooks = sorted((folder / "xlsx").glob("*.xlsx"))
+    assert len(workbooks) == len(CONTRACT) + 1
+    texts = []
+    for path in workbooks:
+        book = load_workbook(path, read_only=True)
+        for sheet in book:
+            for number, row in enumerate(sheet.iter_rows(values_only=True), 1):
+                if number <= 2 and sheet.title != "README":
+                    assert not set(PERSONAL_DATA_COLUMNS) & set(row), (path.name, row)
+                texts += [value for value in row if isinstance(value, str)]
+        book.close()
+    text = "\n".join(texts)
+    assert not emails & set(re.findall(r"[\w.+-]+@[\w.-]+", text))
+    assert not phones & set(re.findall(r"\d{9,12}", re.sub(r"[ .()+-]", "", text)))
 
 
 def test_a_reader_holding_the_snapshot_does_not_stop_the_next_run(published: Settings) -> None:
