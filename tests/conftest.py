@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Collection, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +19,21 @@ def environment_for(root: Path) -> dict[str, str]:
     """BLUEZONE_* variables that put every input and output of the pipeline under ``root``;
     files are read as soon as they land (tests write them just before ingesting)."""
     return {**environment_under(root), "BLUEZONE_SETTLE_SECONDS": "0"}
+
+
+def airflow(env: dict[str, str], *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """The ``airflow`` command of this environment with ``env``; it must succeed (its output
+    ends the failure message otherwise)."""
+    completed = subprocess.run(
+        [str(Path(sys.executable).with_name("airflow")), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    return completed
 
 
 def land(settings: Settings, relative: str, content: bytes | str, arrived: datetime) -> Path:

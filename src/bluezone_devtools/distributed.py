@@ -33,7 +33,6 @@ import sys
 import tempfile
 import time
 import urllib.error
-import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -403,18 +402,9 @@ class Topology:
         return self._http(method, path, body, headers)
 
     def _http(self, method: str, path: str, body: dict | None, headers: dict[str, str]):
-        request = urllib.request.Request(
-            self.api_url + path,
-            data=json.dumps(body).encode() if body is not None else None,
-            headers={"Content-Type": "application/json", **headers},
-            method=method,
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return json.load(response)
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace")[:2000]
-            raise TopologyError(f"{method} {path}: HTTP {exc.code}: {detail}") from exc
+        from bluezone_warehouse.stack import api_request
+
+        return api_request(self.api_url, method, path, body, headers, TopologyError)
 
     def _access_token(self) -> str:
         if self._token is None:

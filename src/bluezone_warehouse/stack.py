@@ -39,6 +39,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -91,6 +92,30 @@ def init_airflow_home(env: Mapping[str, str]) -> None:
                 f"airflow {' '.join(args)} failed (exit {completed.returncode}):\n"
                 f"{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}"
             )
+
+
+def api_request(
+    base_url: str,
+    method: str,
+    path: str,
+    body: dict | None,
+    headers: dict[str, str],
+    error: type[Exception] = StackError,
+) -> Any:
+    """One JSON call to Airflow's REST API at ``base_url``; an HTTP error raises ``error``
+    with the method, the path and Airflow's own answer."""
+    request = urllib.request.Request(
+        base_url + path,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Content-Type": "application/json", **headers},
+        method=method,
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode("utf-8", "replace")[:2000]
+        raise error(f"{method} {path}: HTTP {exc.code}: {detail}") from exc
 
 
 def ui_port(env: Mapping[str, str]) -> int:
@@ -388,18 +413,7 @@ class Stack:
         return self._http(method, path, body, {"Authorization": f"Bearer {self.token()}"})
 
     def _http(self, method: str, path: str, body: dict | None, headers: dict[str, str]):
-        request = urllib.request.Request(
-            self.url + path,
-            data=json.dumps(body).encode() if body is not None else None,
-            headers={"Content-Type": "application/json", **headers},
-            method=method,
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return json.load(response)
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace")[:2000]
-            raise StackError(f"{method} {path}: HTTP {exc.code}: {detail}") from exc
+        return api_request(self.url, method, path, body, headers, StackError)
 
     # -- down ------------------------------------------------------------------------------
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -19,7 +17,7 @@ from aiosmtpd.controller import Controller
 
 from bluezone_warehouse.cli import airflow_dags_test
 from bluezone_warehouse.config import airflow_environment
-from tests.conftest import environment_for
+from tests.conftest import airflow, environment_for
 from tests.integration.test_alerts import SENDER, Mailbox, Webhook, smtp_uri
 from tests.integration.test_landing_s3 import free_port
 
@@ -30,15 +28,7 @@ pytestmark = pytest.mark.airflow
 def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> str:
     """An Airflow home of these tests' own, its SQLite metadata migrated once."""
     home = str(tmp_path_factory.mktemp("airflow"))
-    completed = subprocess.run(
-        [str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
-        env=airflow_environment({**os.environ, "AIRFLOW_HOME": home}),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    airflow(airflow_environment({**os.environ, "AIRFLOW_HOME": home}), "db", "migrate")
     return home
 
 

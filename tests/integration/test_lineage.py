@@ -14,8 +14,6 @@ import dataclasses
 import json
 import os
 import sqlite3
-import subprocess
-import sys
 import uuid
 from collections import defaultdict
 from datetime import date, datetime
@@ -28,7 +26,7 @@ from bluezone_devtools.simulate import FaultRates, simulate_campaign
 from bluezone_warehouse.config import airflow_environment, load_settings
 from bluezone_warehouse.lineage import landed_file_dataset_id
 from bluezone_warehouse.schedule import logical_date_for
-from tests.conftest import environment_for
+from tests.conftest import airflow, environment_for
 
 PROVINCE = "89"  # An Giang
 START, END = date(2020, 8, 1), date(2020, 8, 3)
@@ -43,19 +41,6 @@ RUN_STATES = {"START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"}
 pytestmark = pytest.mark.airflow
 
 Node = tuple[str, str]  # (namespace, name) of a dataset
-
-
-def airflow(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    completed = subprocess.run(
-        [str(Path(sys.executable).with_name("airflow")), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
-    return completed
 
 
 @pytest.fixture(scope="module")
