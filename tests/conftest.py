@@ -17,8 +17,14 @@ from bluezone_warehouse.config import Settings, environment_under, load_settings
 
 def environment_for(root: Path) -> dict[str, str]:
     """BLUEZONE_* variables that put every input and output of the pipeline under ``root``;
-    files are read as soon as they land (tests write them just before ingesting)."""
-    return {**environment_under(root), "BLUEZONE_SETTLE_SECONDS": "0"}
+    files are read as soon as they land (tests write them just before ingesting); a
+    snapshot's workbooks are written before publish returns, so that no writer outlives
+    its test."""
+    return {
+        **environment_under(root),
+        "BLUEZONE_SETTLE_SECONDS": "0",
+        "BLUEZONE_WORKBOOKS": "inline",
+    }
 
 
 def airflow(env: dict[str, str], *args: str, timeout: int = 900) -> subprocess.CompletedProcess:

@@ -69,6 +69,9 @@ class Settings:
     reminder_before_minutes: int = 0
     task_retries: int = 1
     task_retry_delay_seconds: int = 120
+    # When a snapshot's Excel workbooks are written: "after" the swap by a process of their
+    # own (default), "inline" before publish returns, or "none".
+    workbooks: str = "after"
 
     @property
     def landing_is_local(self) -> bool:
@@ -114,7 +117,16 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         reminder_before_minutes=int(env.get("BLUEZONE_REMINDER_BEFORE_MINUTES", 0)),
         task_retries=int(env.get("BLUEZONE_TASK_RETRIES", 1)),
         task_retry_delay_seconds=int(env.get("BLUEZONE_TASK_RETRY_DELAY_SECONDS", 120)),
+        workbooks=_choice(env, "BLUEZONE_WORKBOOKS", ("after", "inline", "none")),
     )
+
+
+def _choice(env: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """The setting ``name``, one of ``choices`` (the first by default)."""
+    value = env.get(name, choices[0]).strip().lower()
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
 
 
 def environment_under(root: Path, landing: Path | str | None = None) -> dict[str, str]:

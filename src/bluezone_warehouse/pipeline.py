@@ -129,7 +129,10 @@ def publish(settings: Settings, run_date: date, run_id: str) -> str:
 
     return str(
         publish_snapshot(
-            settings.warehouse_path, settings.publish_dir, snapshot_id_for(run_date, run_id)
+            settings.warehouse_path,
+            settings.publish_dir,
+            snapshot_id_for(run_date, run_id),
+            workbooks=settings.workbooks,
         )
     )
 

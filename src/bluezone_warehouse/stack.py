@@ -418,32 +418,32 @@ class Stack:
     # -- down ------------------------------------------------------------------------------
 
     def down(self, out=sys.stdout) -> int:
-        """Stop every process ``up`` started (process groups and descendants), newest first;
-        remove the PID files. Nothing running is not an error."""
+        """Stop every process ``up`` started (process groups and descendants), newest first,
+        each gone before the next is stopped; remove the PID files. Nothing running is not
+        an error."""
         recorded = self.recorded_pids()
         running = self.running()
         if not recorded:
             print(f"Airflow is not running in {self.home} (no PID files).", file=out)
             return 0
         stale = sorted(set(recorded) - set(running))
-        targets: dict[int, psutil.Process] = {}
+        alive: list[psutil.Process] = []
+        # One component at a time, each gone before the next is asked: the scheduler (and
+        # the tasks it runs) first, the API server, which running tasks report to, last.
         for name in reversed(COMPONENTS):
             process = running.get(name)
             if process is None:
                 continue
-            for member in [process, *_group_and_descendants(process.pid)]:
-                targets.setdefault(member.pid, member)
-        for name in reversed(COMPONENTS):
-            if name in running:
-                _signal_group(running[name].pid, signal.SIGTERM)
-        alive = _wait_gone(list(targets.values()), STOP_TIMEOUT_SECONDS)
-        for process in alive:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                process.kill()
-        for name in running:
-            # Whatever joined a group since (a task's own children) goes too.
-            _signal_group(running[name].pid, signal.SIGKILL)
-        _wait_gone(alive, 10)
+            members = [process, *_group_and_descendants(process.pid)]
+            _signal_group(process.pid, signal.SIGTERM)
+            left = _wait_gone(members, STOP_TIMEOUT_SECONDS)
+            for member in left:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    member.kill()
+            # Whatever joined the group since (a task's own children) goes too.
+            _signal_group(process.pid, signal.SIGKILL)
+            _wait_gone(left, 10)
+            alive += left
         for name in recorded:
             self.pid_file(name).unlink(missing_ok=True)
         self.state_file.unlink(missing_ok=True)

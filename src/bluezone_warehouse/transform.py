@@ -172,8 +172,7 @@ def run_dbt(
     env = dbt_env(settings, artifacts_dir)
     env.update({f"BLUEZONE_RUN_{name.upper()}": value for name, value in run_values.items()})
     log.info("running dbt %s with %s", " ".join(args), run_values)
-    with _environment(env):
-        return _dbt.invoke(settings, args, artifacts_dir)
+    return _dbt.invoke(settings, args, artifacts_dir, env)
 
 
 @contextmanager
@@ -203,19 +202,25 @@ class _InProcessDbt:
         self._manifest = None  # dbt's Manifest, of which every command gets its own copy
         self._lock = threading.Lock()
 
-    def invoke(self, settings: Settings, args: list[str], artifacts_dir: Path) -> DbtOutcome:
-        with self._lock:  # one dbt command at a time in a process (dbt's state is global)
+    def invoke(
+        self, settings: Settings, args: list[str], artifacts_dir: Path, env: dict[str, str]
+    ) -> DbtOutcome:
+        # One dbt command at a time in a process: dbt's state, and the environment it reads
+        # the run's values from, are the process's.
+        with self._lock, _environment(env):
             reuse = "--no-partial-parse" not in args and any(
                 tuple(args[: len(command)]) == command for command in self.GIVEN_THE_PARSE
             )
             lines: list[str] = []
             if not reuse:
                 return self._run(args, None, lines, settings, artifacts_dir)
+            # Taken before parsing: a file changed while dbt parses is parsed again next time.
             key = _project_key(settings)
             if key != self._key or self._manifest is None:
                 parsed = self._run(["parse"], None, lines, settings, artifacts_dir)
                 if parsed.returncode != 0:
                     return parsed
+                self._key = key
             return self._run(args, self._manifest, lines, settings, artifacts_dir)
 
     def _run(
@@ -251,8 +256,10 @@ class _InProcessDbt:
             shutil.copyfile(run_parse, staged)
             os.replace(staged, saved_parse)
         if args[:1] == ["parse"] and result.success:
-            self._key = _project_key(settings)
             self._manifest = result.result
+        if result.exception is not None and not isinstance(result.exception, Exception):
+            # a timeout, a termination or an interrupt of the task dbt ran in: not dbt's
+            raise result.exception
         if result.exception is not None:
             lines.append(f"{type(result.exception).__name__}: {result.exception}")
             return DbtOutcome(2, "\n".join(lines))
@@ -275,8 +282,9 @@ def _close_warehouse() -> None:
 
 
 def _working_copy(manifest):
-    """A copy of the parse for one command: the nodes, which a command compiles into,
-    copied; the rest (macros, files, docs), which it only reads, shared. (dbt's own copy,
+    """A copy of the parse for one command: the nodes, which a command compiles into, and
+    what compiling records (the env_var() reads), copied; the rest (macros, docs), which it
+    only reads, shared. (dbt's own copy,
     through ``Manifest.__reduce_ex__``, drops a field and shifts the rest in 1.11.)"""
     values = {
         field.name: getattr(manifest, field.name)
@@ -285,6 +293,15 @@ def _working_copy(manifest):
     }
     values["nodes"] = copy.deepcopy(manifest.nodes)
     values["flat_graph"] = {}
+    # Compiling records each env_var() it reads in the manifest and in the node's file:
+    # each command gets its own, so the kept parse neither grows nor keeps a run's values.
+    values["env_vars"] = dict(manifest.env_vars)
+    values["files"] = {
+        file_id: copy.copy(source_file) for file_id, source_file in manifest.files.items()
+    }
+    for source_file in values["files"].values():
+        if isinstance(getattr(source_file, "env_vars", None), list):
+            source_file.env_vars = list(source_file.env_vars)
     return type(manifest)(**values)
 
 

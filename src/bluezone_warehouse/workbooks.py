@@ -403,8 +403,8 @@ def _readme(
         "Mỗi dòng là / One row per",
         " × ".join(doc.grain) if doc.grain else "(no uniqueness test in the dbt properties)",
     )
-    row("Bản công bố / Snapshot", snapshot_id)
-    row("Ngày số liệu / Snapshot day", snapshot_day)
+    row("Viết cho bản công bố / Written for snapshot", snapshot_id)
+    row("Ngày của bản đó / Its day", snapshot_day)
     row(
         "Số dòng / Rows",
         f"{sum(rows for _, rows in written):,} in "
@@ -419,8 +419,8 @@ def _readme(
         "_local columns are Asia/Ho_Chi_Minh wall time. An empty cell is NULL. Excel holds "
         "times to the millisecond and text up to 32,767 characters (longer text is cut, "
         "with a note); NaN and infinity are written as text. A later snapshot in which this "
-        "mart's rows are the same keeps this workbook as it is, naming the snapshot it was "
-        "written for.",
+        "mart's rows are all the same keeps this workbook as it is: the snapshot and day "
+        "above are those it was written for, not necessarily the snapshot it is found in.",
     )
     row()
     row("Cột / Column", "Tên tiếng Việt / Label", "Kiểu / Type", "Ý nghĩa / Meaning", font=bold)
@@ -526,10 +526,13 @@ def content_key(
         [table],
     ).fetchall()
     rows, weighted = con.execute(
-        f"select count(*), sum(hash(t)::hugeint * (rowid + 1)) from marts.{table} t"
+        f"select count(*), sum(hash(bluezone_row__)::hugeint * (rowid + 1)) "
+        f"from marts.{table} as bluezone_row__"
     ).fetchone()
+    from openpyxl import __version__ as openpyxl_version
+
     return hashlib.sha256(
-        repr((_WRITER, columns, rows, str(weighted), doc, max_rows)).encode()
+        repr((_WRITER, openpyxl_version, columns, rows, str(weighted), doc, max_rows)).encode()
     ).hexdigest()
 
 

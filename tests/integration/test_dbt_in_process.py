@@ -56,7 +56,13 @@ def test_the_parse_is_kept_between_builds_and_redone_when_the_project_changes(
 
 def test_another_warehouse_gets_its_own_parse(settings: Settings, tmp_path: Path) -> None:
     transform.build(settings, DAY, "here")
-    other = load_settings(environment_for(tmp_path / "other"))
+    # another file name: another catalog, in which dbt names every node of the other parse
+    other = load_settings(
+        {
+            **environment_for(tmp_path / "other"),
+            "BLUEZONE_WAREHOUSE_PATH": str(tmp_path / "other" / "county.duckdb"),
+        }
+    )
     transform.build(other, DAY, "there")
     assert parsed(other, "there")
     # every node of the other build went to the other warehouse, none to the first

@@ -178,8 +178,8 @@ def test_every_kind_of_cell_keeps_its_type_and_text_is_never_a_formula(tmp_path:
         assert line[10:] == [row[10].value, row[11].value]
 
     readme = [[cell.value for cell in row] for row in book["README"].iter_rows()]
-    assert readme[3][:2] == ["Bản công bố / Snapshot", "20200804-odd"]
-    assert readme[4][:2] == ["Ngày số liệu / Snapshot day", "2020-08-04"]
+    assert readme[3][:2] == ["Viết cho bản công bố / Written for snapshot", "20200804-odd"]
+    assert readme[4][:2] == ["Ngày của bản đó / Its day", "2020-08-04"]
     assert readme[5][1] == f"{len(ODD_TEXT)} in 'odd' ({len(ODD_TEXT)})"
     columns = {row[0]: row for row in readme[9:]}
     assert columns["sent_at"][2] == "TIMESTAMP WITH TIME ZONE"

@@ -14,6 +14,7 @@ imported only by the channels that use them, so the outbox alone costs no import
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -187,9 +188,9 @@ class AppriseChannel:
     subject, the body the plain
     text, and the consolidation goes along where the service takes files.
 
-    Each service is notified on its own and its answer checked (the hook's ``notify``
-    discards Apprise's result): a service that fails makes the channel fail, so dispatch
-    retries it, and services that already took the alert in this run are not sent it again.
+    Each service is a channel of its own (:class:`AppriseService`, named in the alert log
+    ``apprise:<service>:<id>``), so every service gets an alert exactly once however often
+    the task is retried, and one that fails is retried alone.
     """
 
     name = "apprise"
@@ -219,15 +220,33 @@ class AppriseChannel:
                 f"connection {conn_id!r}: config entry {', '.join(map(str, bad))} is not a "
                 "valid Apprise URL (see https://appriseit.com/services/)"
             )
-        self.delivered: dict[tuple[str, str, str], set[int]] = {}
 
-    def _services(self) -> list[Any]:
-        """Fresh Apprise service objects, in the connection's order."""
+    def services(self) -> list[AppriseService]:
+        """One channel per service of the connection, in its order."""
         import apprise
 
         everything = apprise.Apprise()
         self.hook.set_config_from_conn(conn=self.connection, apprise_obj=everything)
-        return list(everything)
+        return [AppriseService(service) for service in everything]
+
+
+class AppriseService:
+    """One Apprise service (a Telegram chat, a Zalo bot, an e-mail address...) as a channel:
+    named by its kind and a digest of its URL (never the URL, which holds its token), it
+    takes the alerts its tags select. The hook's ``notify`` discards Apprise's answer, so
+    the service is notified directly and its answer checked."""
+
+    def __init__(self, service: Any) -> None:
+        import hashlib
+
+        self.service = service
+        digest = hashlib.sha256(service.url(privacy=False).encode()).hexdigest()[:10]
+        kind = str(getattr(service, "service_name", "") or "service").casefold()
+        self.name = f"apprise:{re.sub(r'[^a-z0-9]+', '-', kind).strip('-')}:{digest}"
+        self.tags = {str(tag).casefold() for tag in service.tags}  # Apprise lowercases tags
+
+    def accepts(self, alert: Alert) -> bool:
+        return not self.tags or alert.scope_code.casefold() in self.tags
 
     def send(self, alert: Alert) -> None:
         import apprise
@@ -235,40 +254,31 @@ class AppriseChannel:
 
         from bluezone_warehouse.alerts.mail import attachment_name
 
-        delivered = self.delivered.setdefault(alert.key, set())
-        failures = []
-        for index, service in enumerate(self._services()):
-            tags = {str(tag).casefold() for tag in service.tags}  # Apprise lowercases tags
-            if index in delivered or (tags and alert.scope_code.casefold() not in tags):
-                continue
-            one = apprise.Apprise()
-            one.add(service)
-            attachments = apprise.AppriseAttachment(
-                [AttachFile(str(path), name=attachment_name(path)) for path in alert.attachments]
+        one = apprise.Apprise()
+        one.add(self.service)
+        attachments = apprise.AppriseAttachment(
+            [AttachFile(str(path), name=attachment_name(path)) for path in alert.attachments]
+        )
+        with one.notify(
+            body=alert.text,
+            title=alert.subject,
+            notify_type=_notify_type(alert.kind),
+            body_format=apprise.NotifyFormat.TEXT,
+            attach=attachments if alert.attachments else None,
+        ) as result:
+            if result:
+                return
+            errors = [
+                entry.message
+                for outcome in result
+                for entry in outcome.logs()
+                if entry.level in ("ERROR", "WARNING")
+            ]
+            raise ChannelFailed(
+                f"{self.service.url(privacy=True)} ({result.status.name}"
+                + (f": {errors[-1]}" if errors else "")
+                + ")"
             )
-            with one.notify(
-                body=alert.text,
-                title=alert.subject,
-                notify_type=_notify_type(alert.kind),
-                body_format=apprise.NotifyFormat.TEXT,
-                attach=attachments if alert.attachments else None,
-            ) as result:
-                if result:
-                    delivered.add(index)
-                    continue
-                errors = [
-                    entry.message
-                    for outcome in result
-                    for entry in outcome.logs()
-                    if entry.level in ("ERROR", "WARNING")
-                ]
-                failures.append(
-                    f"{service.url(privacy=True)} ({result.status.name}"
-                    + (f": {errors[-1]}" if errors else "")
-                    + ")"
-                )
-        if failures:
-            raise ChannelFailed("; ".join(failures))
 
 
 def _notify_type(kind: str) -> Any:
@@ -294,4 +304,8 @@ def configured_channels(settings: Settings) -> list[Channel]:
         raise ValueError(
             f"unknown alert channel(s) {', '.join(unknown)}; choose from {', '.join(factories)}"
         )
-    return [factories[name]() for name in settings.alert_channels]
+    channels: list[Channel] = []
+    for name in settings.alert_channels:
+        made = factories[name]()
+        channels += made.services() if isinstance(made, AppriseChannel) else [made]
+    return channels

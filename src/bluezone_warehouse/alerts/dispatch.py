@@ -7,6 +7,7 @@ then logged as failed, and never stops the other channels; the caller learns whi
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -58,6 +59,8 @@ def dispatch(
     report = DispatchReport()
     for alert in alerts:
         for channel in channels:
+            if not accepts(channel, alert):
+                continue
             key = (*alert.key, channel.name)
             if key in done:
                 report.skipped.append(key)
@@ -96,12 +99,37 @@ def deliver_unlogged(alert: Alert, channels: list[Channel]) -> list[tuple[str, s
     Returns the (channel, error) of those that kept failing."""
     failed = []
     for channel in channels:
+        if not accepts(channel, alert):
+            continue
         status, _, error = _deliver(channel, alert)
         if status == "failed":
             failed.append((channel.name, error or ""))
     if failed:
         log.error("alert channels failed: %s", failed)
     return failed
+
+
+# A URL's path and query, and the path an HTTP library names after "url:", may carry a
+# webhook's token: errors keep only the scheme and host.
+_URL = re.compile(r"\b([a-z][a-z0-9+.-]*://[^/\s?#'\"]+)[^\s'\"]*", re.IGNORECASE)
+_URL_PATH = re.compile(r"(\burl: )/\S+", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """``text`` (an error) without what a URL's path, query or credentials may hold."""
+    text = _URL.sub(lambda found: _host_only(found.group(1)) + "/…", text)
+    return _URL_PATH.sub(r"\1…", text)
+
+
+def _host_only(origin: str) -> str:
+    scheme, _, rest = origin.partition("://")
+    return f"{scheme}://{rest.rsplit('@', 1)[-1]}"
+
+
+def accepts(channel: Channel, alert: Alert) -> bool:
+    """Whether ``alert`` goes to ``channel`` at all (an Apprise service tagged for some
+    provinces takes only theirs); every channel takes every alert unless it says."""
+    return getattr(channel, "accepts", lambda _: True)(alert)
 
 
 def _deliver(channel: Channel, alert: Alert) -> tuple[str, int, str | None]:
@@ -111,7 +139,7 @@ def _deliver(channel: Channel, alert: Alert) -> tuple[str, int, str | None]:
             channel.send(alert)
             return "sent", attempt, None
         except Exception as err:  # any channel error: retry, then report
-            error = f"{type(err).__name__}: {err}"
+            error = redact(f"{type(err).__name__}: {err}")
             log.warning("channel %s failed (attempt %d): %s", channel.name, attempt, error)
             if attempt < ATTEMPTS:
                 time.sleep(BACKOFF_SECONDS[min(attempt - 1, len(BACKOFF_SECONDS) - 1)])

@@ -80,6 +80,13 @@ class AlertSmtpHook(SmtpHook):
         super().__init__(**kwargs)
         self.text = text
 
+    @property
+    def smtp_retry_limit(self) -> int:
+        """No retries inside the hook: the dispatch retries each channel itself (a resend on
+        the same connection after a timeout once the server took the message would deliver
+        it twice, and nested retries hold up every other alert)."""
+        return 0
+
     def _build_mime_message(  # the hook's own signature
         self,
         mail_from: str | None,

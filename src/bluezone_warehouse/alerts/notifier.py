@@ -5,6 +5,7 @@ hooks: SMTP, Slack, HTTP webhook, Apprise) through the alert log, so once per ta
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from airflow.sdk.bases.notifier import BaseNotifier
 
@@ -17,12 +18,12 @@ class PipelineFailureNotifier(BaseNotifier):
     template_fields = ()
 
     def notify(self, context: dict) -> None:
-        from bluezone_warehouse.alerts.channels import configured_channels
+        from bluezone_warehouse.alerts.channels import OutboxChannel, configured_channels
         from bluezone_warehouse.alerts.dispatch import deliver_unlogged, dispatch
         from bluezone_warehouse.alerts.model import Alert
         from bluezone_warehouse.config import load_settings
         from bluezone_warehouse.schedule import run_date_for
-        from bluezone_warehouse.warehouse import writer
+        from bluezone_warehouse.warehouse import connect_writer
 
         settings = load_settings()
         task = context["task_instance"]
@@ -54,10 +55,24 @@ class PipelineFailureNotifier(BaseNotifier):
                 "run_id": context["run_id"],
             },
         )
-        channels = configured_channels(settings)
+        # Every channel that can be set up: one misconfigured channel (a missing connection)
+        # does not silence the others; with none, the outbox.
+        channels = []
+        for name in settings.alert_channels:
+            try:
+                channels += configured_channels(replace(settings, alert_channels=(name,)))
+            except Exception as err:
+                log.error("alert channel %s cannot be used: %s", name, err)
+        channels = channels or [OutboxChannel(settings.outbox_dir)]
         try:
-            with writer(settings.warehouse_path) as con:
-                dispatch(con, [alert], channels, send=True, run_id=context["run_id"])
+            con = connect_writer(settings.warehouse_path)
         except Exception as err:  # the warehouse may be the thing that failed: send anyway
             log.warning("alert log unavailable (%s); sending without it", err)
             deliver_unlogged(alert, channels)
+            return
+        try:
+            dispatch(con, [alert], channels, send=True, run_id=context["run_id"])
+        except Exception as err:  # not resent unlogged: some channels may have been served
+            log.error("the pipeline-failure alert could not all be sent and logged: %s", err)
+        finally:
+            con.close()
