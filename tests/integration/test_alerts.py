@@ -20,7 +20,6 @@ from email import policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import duckdb
 import pytest
 from aiosmtpd.controller import Controller
 
@@ -28,7 +27,7 @@ from bluezone_warehouse.alerts.channels import ChannelNotConfigured, configured_
 from bluezone_warehouse.alerts.dispatch import AlertDeliveryFailed
 from bluezone_warehouse.config import LOCAL_TZ, SEEDS_DIR, load_settings
 from bluezone_warehouse.pipeline import run_daily, send_data_quality_alerts, send_deadline_alerts
-from tests.conftest import environment_for
+from tests.conftest import environment_for, query
 from tests.integration.test_landing_s3 import free_port
 
 DAY = date(2020, 8, 5)
@@ -250,11 +249,9 @@ def test_a_backfill_records_without_sending(campaign, servers) -> None:
     result = send_deadline_alerts(settings, local(DAY, 16, 0), "backfill", send=False)
     assert (result["sent"], result["recorded"]) == (0, 62 * 3)
     assert mailbox.messages == [] and webhook.received == []
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    statuses = con.execute(
-        "select channel, status from ops.alert_log where scope_code = '30' order by 1"
-    ).fetchall()
-    con.close()
+    statuses = query(
+        settings, "select channel, status from ops.alert_log where scope_code = '30' order by 1"
+    )
     assert statuses == [("outbox", "recorded"), ("smtp", "recorded"), ("webhook", "recorded")]
 
 
@@ -271,12 +268,11 @@ def test_a_failing_channel_is_retried_reported_and_does_not_block_others(
     webhook.fail = False
     send_deadline_alerts(settings, local(DAY, 16, 0), "try-2", send=True)  # the task's retry
     assert len(mailbox.messages) == 62 and len(webhook.received) == 62
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    log = con.execute(
+    log = query(
+        settings,
         "select channel, status, attempts, error from ops.alert_log where scope_code = '30' "
-        "order by logged_at, channel"
-    ).fetchall()
-    con.close()
+        "order by logged_at, channel",
+    )
     assert [(c, s, a) for c, s, a, _ in log] == [
         ("outbox", "sent", 1),
         ("smtp", "sent", 1),
@@ -295,12 +291,11 @@ def test_an_smtp_server_that_is_down_fails_only_the_smtp_channel(
     with pytest.raises(AlertDeliveryFailed, match="smtp"):
         send_deadline_alerts(campaign["settings"], local(DAY, 16, 0), "down", send=True)
     assert mailbox.messages == [] and len(webhook.received) == 62
-    con = duckdb.connect(str(campaign["settings"].warehouse_path), read_only=True)
-    log = con.execute(
+    log = query(
+        campaign["settings"],
         "select channel, status, attempts, error from ops.alert_log where scope_code = '30' "
-        "order by channel"
-    ).fetchall()
-    con.close()
+        "order by channel",
+    )
     assert [(c, s, a) for c, s, a, _ in log] == [
         ("outbox", "sent", 1),
         ("smtp", "failed", 3),
@@ -430,13 +425,11 @@ def test_a_failing_apprise_service_is_retried_without_resending_to_the_others(
         send_deadline_alerts(settings, local(DAY, 16, 0), "try-1", send=True)
     # e-mail took each digest once, though the channel was tried three times per alert
     assert len(mailbox.messages) == 62 and webhook.received == []
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    rows = con.execute(
+    (failed, sent) = query(
+        settings,
         "select channel, status, attempts, error from ops.alert_log where scope_code = '30' "
-        "order by status"
-    ).fetchall()
-    con.close()
-    (failed, sent) = rows
+        "order by status",
+    )
     assert failed[0].startswith("apprise:json:") and sent[0].startswith("apprise:e-mail:")
     assert failed[1:3] == ("failed", 3) and sent[1:3] == ("sent", 1)
     # the service named by its host only (a URL's path and query may hold its token)
