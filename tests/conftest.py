@@ -17,13 +17,13 @@ from bluezone_warehouse.config import Settings, environment_under, load_settings
 
 def environment_for(root: Path) -> dict[str, str]:
     """BLUEZONE_* variables that put every input and output of the pipeline under ``root``;
-    files are read as soon as they land (tests write them just before ingesting); a
-    snapshot's workbooks are written before publish returns, so that no writer outlives
-    its test."""
+    files are read as soon as they land (tests write them just before ingesting); no
+    snapshot gets Excel workbooks unless a test asks (``BLUEZONE_WORKBOOKS``), so that no
+    writer outlives its test and runs that do not look at them do not pay for them."""
     return {
         **environment_under(root),
         "BLUEZONE_SETTLE_SECONDS": "0",
-        "BLUEZONE_WORKBOOKS": "inline",
+        "BLUEZONE_WORKBOOKS": "none",
     }
 
 
