@@ -28,7 +28,7 @@ from bluezone_warehouse.config import (
     Settings,
 )
 from bluezone_warehouse.names import safe_file_name
-from bluezone_warehouse.transform import NOT_PROJECT_FILES
+from bluezone_warehouse.transform import project_files
 
 log = logging.getLogger(__name__)
 
@@ -145,12 +145,10 @@ def code_fingerprint() -> str:
     """What the outputs depend on besides the data: the dbt project, the seeds, the
     expectation suites and this package's code."""
     digest = hashlib.sha256()
-    for root in (DBT_PROJECT_DIR, SEEDS_DIR, EXPECTATIONS_DIR, Path(__file__).parent):
-        for path in sorted(root.rglob("*")):
-            relative = path.relative_to(root)
-            if path.is_file() and not NOT_PROJECT_FILES.intersection(relative.parts):
-                digest.update(f"{root.name}/{relative}\0".encode())
-                digest.update(path.read_bytes())
+    roots = (DBT_PROJECT_DIR, SEEDS_DIR, EXPECTATIONS_DIR, Path(__file__).parent)
+    for root, path in project_files(*roots):
+        digest.update(f"{root.name}/{path.relative_to(root)}\0".encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 

@@ -305,16 +305,22 @@ def _working_copy(manifest):
     return type(manifest)(**values)
 
 
+def project_files(*roots: Path) -> Iterator[tuple[Path, Path]]:
+    """Every file under ``roots`` that is part of the project, as (root, path), in a stable
+    order; dbt's outputs under them (``NOT_PROJECT_FILES``) left out."""
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            if not NOT_PROJECT_FILES.intersection(path.relative_to(root).parts) and path.is_file():
+                yield root, path
+
+
 def _project_key(settings: Settings) -> tuple:
     """What dbt's parse depends on: every file of the project and the seeds (name, size,
     modification time) and the warehouse (the database the nodes are named in)."""
     files = []
-    for root in (DBT_PROJECT_DIR, SEEDS_DIR):
-        for path in sorted(root.rglob("*")):
-            relative = path.relative_to(root)
-            if not NOT_PROJECT_FILES.intersection(relative.parts) and path.is_file():
-                stat = path.stat()
-                files.append((root.name, str(relative), stat.st_size, stat.st_mtime_ns))
+    for root, path in project_files(DBT_PROJECT_DIR, SEEDS_DIR):
+        stat = path.stat()
+        files.append((root.name, str(path.relative_to(root)), stat.st_size, stat.st_mtime_ns))
     return (str(settings.warehouse_path), tuple(files))
 
 

@@ -245,7 +245,19 @@ def withdraw(publish_dir: Path, snapshot_id: str) -> str | None:
     return current
 
 
-FORMULA_START = r"^[=+\-@\t\r]"
+# What a spreadsheet takes for the start of a formula: text starting so is written as text
+# (a leading apostrophe in the CSV, a string cell in the workbooks).
+FORMULA_START_CHARACTERS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = (  # the same, as a regular expression for DuckDB: ^[=+\-@\t\r]
+    "^["
+    + "".join({"-": r"\-", "\t": r"\t", "\r": r"\r"}.get(c, c) for c in FORMULA_START_CHARACTERS)
+    + "]"
+)
+
+
+def quoted(name: str) -> str:
+    """``name`` as a DuckDB identifier."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _csv_safe_columns(con: duckdb.DuckDBPyConnection, table: str) -> str:
@@ -259,14 +271,14 @@ def _csv_safe_columns(con: duckdb.DuckDBPyConnection, table: str) -> str:
     ).fetchall()
     safe = []
     for name, kind in columns:
-        quoted = '"' + name.replace('"', '""') + '"'
+        column = quoted(name)
         if kind == "VARCHAR":
             safe.append(
-                f"case when regexp_matches({quoted}, '{FORMULA_START}') "
-                f"then '''' || {quoted} else {quoted} end as {quoted}"
+                f"case when regexp_matches({column}, '{FORMULA_START}') "
+                f"then '''' || {column} else {column} end as {column}"
             )
         else:
-            safe.append(quoted)
+            safe.append(column)
     return ", ".join(safe)
 
 

@@ -53,7 +53,14 @@ from typing import Any
 import duckdb
 
 from bluezone_warehouse.config import PROJECT_DIR
-from bluezone_warehouse.warehouse import SNAPSHOT_FILE, XLSX_DIR, mart_tables, replaced_snapshot
+from bluezone_warehouse.warehouse import (
+    FORMULA_START_CHARACTERS,
+    SNAPSHOT_FILE,
+    XLSX_DIR,
+    mart_tables,
+    quoted,
+    replaced_snapshot,
+)
 
 README_SHEET = "README"
 # A worksheet holds 1,048,576 rows (Excel's limit, header rows included).
@@ -70,7 +77,6 @@ CHUNK_ROWS = 20_000
 MIN_WIDTH, MAX_WIDTH = 8, 60
 
 # Text that Excel would run if typed into a cell (the CSV neutralises the same set).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Characters XML 1.0 cannot carry, and text that already looks like the OOXML escape of one.
 _NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _LOOKS_ESCAPED = re.compile(r"_x[0-9A-Fa-f]{4}_")
@@ -184,17 +190,17 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[_Column]:
     ).fetchall()
     columns = []
     for name, data_type in rows:
-        quoted = '"' + name.replace('"', '""') + '"'
+        column = quoted(name)
         if data_type == "TIMESTAMP WITH TIME ZONE":
-            select = f"timezone('UTC', {quoted})"  # the same instant, as UTC wall time
+            select = f"timezone('UTC', {column})"  # the same instant, as UTC wall time
         elif data_type.startswith(("TIMESTAMP", "DATE", "BOOLEAN", "VARCHAR", "DOUBLE")):
-            select = quoted
+            select = column
         elif data_type.startswith(("DECIMAL", "FLOAT", "REAL")):
-            select = f"cast({quoted} as double)"
+            select = f"cast({column} as double)"
         elif data_type in INTEGER_TYPES:
-            select = quoted
+            select = column
         else:  # anything else (time, interval, lists, ...) as DuckDB writes it in the CSV
-            select = f"cast({quoted} as varchar)"
+            select = f"cast({column} as varchar)"
         columns.append(_Column(name, data_type, select))
     return columns
 
@@ -298,7 +304,7 @@ def write_workbook(
 
     def text_cell(value: str) -> Any:
         value = excel_text(value)
-        if value.startswith(FORMULA_START) or value in _ERROR_CODES:
+        if value.startswith(FORMULA_START_CHARACTERS) or value in _ERROR_CODES:
             cell = WriteOnlyCell(sheet)
             cell._value = value
             cell.data_type = "s"  # a string, never a formula or an error value
@@ -520,11 +526,7 @@ def content_key(
 ) -> str:
     """What a mart's workbook depends on: its columns, its rows in the order they are
     read (each row's hash weighted by its position), its documentation and the writer."""
-    columns = con.execute(
-        "select column_name, data_type from duckdb_columns() "
-        "where schema_name = 'marts' and table_name = ? order by column_index",
-        [table],
-    ).fetchall()
+    columns = _columns(con, table)  # names, types and what the writer reads of each
     rows, weighted = con.execute(
         f"select count(*), sum(hash(bluezone_row__)::hugeint * (rowid + 1)) "
         f"from marts.{table} as bluezone_row__"
