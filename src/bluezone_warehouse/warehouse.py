@@ -7,11 +7,13 @@ with :func:`connect_reader` or reads the published snapshot.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
@@ -48,7 +50,11 @@ def writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 # --- publishing ----------------------------------------------------------------------------
 
 SNAPSHOT_FILE = "bluezone_marts.duckdb"
+PARQUET_DIR, CSV_DIR = "parquet", "csv"  # <mart>.parquet, <mart>.csv
 XLSX_DIR = "xlsx"  # the snapshot's workbooks (bluezone_warehouse.workbooks)
+# Each mart's CSV rows as one file per day (its first DATE column), and what they hold: the
+# next snapshot reuses the days that have not changed (``_publish_mart``).
+PARTS_DIR = ".parts"
 # The oldest DuckDB storage format the snapshot is written in: readable by DuckDB 1.0 and
 # every later version (the warehouse itself is in DuckDB 2.0's own format).
 SNAPSHOT_STORAGE_VERSION = "v1.0.0"
@@ -63,8 +69,9 @@ class PublishRefused(RuntimeError):
 
 def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     rows = con.execute(
-        "select table_name from information_schema.tables "
-        "where table_schema = 'marts' and table_type = 'BASE TABLE' order by table_name"
+        "select table_name from information_schema.tables where table_catalog = "
+        "current_database() and table_schema = 'marts' and table_type = 'BASE TABLE' "
+        "order by table_name"
     ).fetchall()
     return [name for (name,) in rows]
 
@@ -72,7 +79,7 @@ def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 def _check_no_personal_data(con: duckdb.DuckDBPyConnection) -> None:
     leaked = con.execute(
         "select table_name || '.' || column_name from information_schema.columns "
-        "where table_schema = 'marts' and column_name in "
+        "where table_catalog = current_database() and table_schema = 'marts' and column_name in "
         f"({', '.join('?' for _ in PERSONAL_DATA_COLUMNS)})",
         list(PERSONAL_DATA_COLUMNS),
     ).fetchall()
@@ -89,6 +96,10 @@ def publish(
 ) -> Path:
     """Copy the marts into a new read-only snapshot (DuckDB + Parquet + CSV) and swap it in;
     then its Excel workbooks follow (``xlsx/<mart>.xlsx``, :mod:`bluezone_warehouse.workbooks`).
+
+    Only what changed is written: the new snapshot starts as a copy of the current one, and
+    each mart's days whose rows differ from it are replaced (``_publish_mart``); a mart
+    that did not change keeps the current snapshot's files, linked, not copied.
 
     The DuckDB file is written in the storage format of ``SNAPSHOT_STORAGE_VERSION``, so
     that BI tools bundling DuckDB 1.x open it.
@@ -114,11 +125,19 @@ def publish(
     if building.exists():
         shutil.rmtree(building)
     building.mkdir(parents=True)
+    link = publish_dir / CURRENT_LINK
+    base = (
+        link.resolve() if link.is_symlink() and (link.resolve() / SNAPSHOT_FILE).is_file() else None
+    )
+    snapshot = building / SNAPSHOT_FILE
+    if base is not None:
+        # Copy-on-write: the snapshot BI is on, whose unchanged days stay as they are.
+        shutil.copyfile(base / SNAPSHOT_FILE, snapshot)
+        snapshot.chmod(0o644)
     # Written in a storage format that DuckDB 1.x reads too: BI tools that bundle DuckDB
     # (Superset through duckdb-engine, Harlequin) are still on 1.x.
     con = duckdb.connect(
-        str(building / SNAPSHOT_FILE),
-        config={"storage_compatibility_version": SNAPSHOT_STORAGE_VERSION},
+        str(snapshot), config={"storage_compatibility_version": SNAPSHOT_STORAGE_VERSION}
     )
     try:
         con.execute("attach ? as warehouse (read_only)", [str(warehouse_path)])
@@ -127,20 +146,19 @@ def publish(
         if not tables:
             raise PublishRefused(f"no marts in {warehouse_path}: run the build first")
         _check_no_personal_data(con)
-        snapshot = building / SNAPSHOT_FILE
         con.execute(f"use {snapshot.stem}")
-        con.execute("create schema marts")
-        parquet_dir, csv_dir = building / "parquet", building / "csv"
-        parquet_dir.mkdir()
-        csv_dir.mkdir()
-        (building / XLSX_DIR).mkdir()  # filled once the snapshot is current
+        con.execute("create schema if not exists marts")
+        for (gone,) in con.execute(
+            "select table_name from information_schema.tables where table_catalog = "
+            "current_database() and table_schema = 'marts' and table_name not in "
+            f"({', '.join('?' for _ in tables)})",
+            tables,
+        ).fetchall():
+            con.execute(f"drop table marts.{quoted(gone)}")
+        for directory in (PARQUET_DIR, CSV_DIR, PARTS_DIR, XLSX_DIR):  # xlsx: once current
+            (building / directory).mkdir()
         for table in tables:
-            con.execute(f"create table marts.{table} as select * from warehouse.marts.{table}")
-            con.execute(f"copy marts.{table} to '{parquet_dir / table}.parquet' (format parquet)")
-            con.execute(
-                f"copy (select {_csv_safe_columns(con, table)} from marts.{table}) "
-                f"to '{csv_dir / table}.csv' (header, delimiter ',')"
-            )
+            _publish_mart(con, table, building, base)
         con.execute("checkpoint")
     finally:
         con.close()
@@ -150,7 +168,6 @@ def publish(
     if target.exists():
         shutil.rmtree(target)
     building.rename(target)
-    link = publish_dir / CURRENT_LINK
     current = link.resolve().name if link.is_symlink() else None
     if current is not None and current[:8] > snapshot_id[:8]:
         # A backfill of an older day: keep its snapshot, but BI stays on the newest day.
@@ -168,6 +185,148 @@ def publish(
                 log = publish_dir / ".workbooks.log"
                 raise RuntimeError(f"the workbooks of snapshot {snapshot_id} failed: see {log}")
     return target / SNAPSHOT_FILE
+
+
+# Bump when what ``_publish_mart`` writes for the same rows changes (its parts are reused).
+PARTS_FORMAT = 1
+NO_DAY = "no-day"  # the group of rows without a day (sorts after every ISO date)
+
+
+def _publish_mart(
+    con: duckdb.DuckDBPyConnection, table: str, building: Path, base: Path | None
+) -> None:
+    """Publish one mart into the snapshot being built: its table, Parquet and CSV.
+
+    The snapshot started as a copy of ``base`` (the current snapshot, if any). The mart's
+    rows are grouped by day, its first DATE column (one group when it has none), and each
+    group is summed up as a count and a sum of row hashes, computed in the warehouse; a
+    group whose sum equals the one recorded with ``base``'s copy of the mart is the same
+    rows. Only the other groups are deleted and inserted in the table and written as CSV
+    parts (``.parts/<mart>/<day>.csv``, in ``publish_order``); the CSV is its header and
+    the parts in order of day, rows without a day last. Which column is the day only
+    decides how much is rewritten, never what is published: a group that differs is
+    replaced whole. A mart whose columns or CSV form changed, or that ``base`` lacks, is
+    written whole; one with no changed group keeps ``base``'s files, hard-linked. The
+    Parquet file of a changed mart is written again from the table (a Parquet file cannot
+    be appended to)."""
+    name = quoted(table)
+    columns = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_catalog = 'warehouse' and table_schema = 'marts' and table_name = ? "
+        "order by ordinal_position",
+        [table],
+    ).fetchall()
+    day = day_column(columns)
+    order = publish_order(columns)
+    key = f"coalesce(cast({quoted(day)} as varchar), '{NO_DAY}')" if day else f"'{NO_DAY}'"
+    safe = _csv_safe_columns(con, table, "warehouse")
+    form = hashlib.sha256(
+        json.dumps([PARTS_FORMAT, duckdb.__version__, columns, safe, order]).encode()
+    ).hexdigest()
+    groups = {
+        group: [count, str(total)]
+        for group, count, total in con.execute(
+            f"select {key}, count(*), sum(hash(*columns(*))) from warehouse.marts.{name} "
+            f"group by all order by {f'min({quoted(day)}) nulls last' if day else 1}"
+        ).fetchall()
+    }
+
+    def rows_of(groups: Collection[str]) -> str:  # a filter on the day column itself
+        if day is None:
+            return "true" if groups else "false"
+        days = ", ".join(f"date '{group}'" for group in groups if group != NO_DAY) or "null"
+        is_null = f" or {quoted(day)} is null" if NO_DAY in groups else ""
+        return f"({quoted(day)} in ({days}){is_null})"
+
+    parts = building / PARTS_DIR / table
+    parts.mkdir()
+    before = _parts_record(base, table, form) if table in _tables_in(con) else None
+    if before is None:  # the whole mart, clustered by day (each part reads its own blocks)
+        con.execute(f"drop table if exists marts.{name}")
+        con.execute(
+            f"create table marts.{name} as select * from warehouse.marts.{name} order by {order}"
+        )
+        changed, dropped = sorted(groups), []
+    else:
+        changed = sorted(g for g in groups if before.get(g) != groups[g])
+        dropped = sorted(set(before) - set(groups))
+        if changed or dropped:
+            con.execute(f"delete from marts.{name} where {rows_of(changed + dropped)}")
+            con.execute(
+                f"insert into marts.{name} select * from warehouse.marts.{name} "
+                f"where {rows_of(changed)} order by {order}"
+            )
+        for group in sorted(set(groups) - set(changed)):
+            os.link(base / PARTS_DIR / table / f"{group}.csv", parts / f"{group}.csv")
+    (building / PARTS_DIR / f"{table}.json").write_text(
+        json.dumps({"format": form, "groups": groups})
+    )
+    csv_file = building / CSV_DIR / f"{table}.csv"
+    parquet_file = building / PARQUET_DIR / f"{table}.parquet"
+    if before is not None and not changed and not dropped:
+        os.link(base / CSV_DIR / f"{table}.csv", csv_file)
+        os.link(base / PARQUET_DIR / f"{table}.parquet", parquet_file)
+        return
+    for group in changed:
+        con.execute(
+            f"copy (select {safe} from marts.{name} where {rows_of([group])} order by {order}) "
+            f"to '{parts / group}.csv' (header false, delimiter ',')"
+        )
+    con.execute(
+        f"copy (select {safe} from marts.{name} limit 0) to '{csv_file}' (header, delimiter ',')"
+    )
+    _concatenate([parts / f"{group}.csv" for group in groups], csv_file)  # in order of day
+    con.execute(f"copy marts.{name} to '{parquet_file}' (format parquet)")
+
+
+def day_column(columns: Sequence[tuple[str, str]]) -> str | None:
+    """The column a mart's published rows are grouped and ordered by: its first DATE
+    column, if any (``columns``: name and type, in order)."""
+    return next((column for column, kind in columns if kind == "DATE"), None)
+
+
+def publish_order(columns: Sequence[tuple[str, str]]) -> str:
+    """The order of a mart's rows in its CSV and workbook: by day (``day_column``, rows
+    without one last), then by every column in turn; rows that tie are the same."""
+    day = day_column(columns)
+    keys = ([quoted(day)] if day else []) + [quoted(column) for column, _ in columns]
+    return ", ".join(f"{key} nulls last" for key in keys)
+
+
+def _concatenate(sources: list[Path], target: Path) -> None:
+    """Append ``sources`` to ``target``, in order."""
+    with open(target, "ab") as out:
+        for source in sources:
+            with open(source, "rb") as part:
+                shutil.copyfileobj(part, out, 1 << 20)
+
+
+def _tables_in(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The marts in the snapshot being built (copied from the current one)."""
+    return {
+        name
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables "
+            "where table_catalog = current_database() and table_schema = 'marts'"
+        ).fetchall()
+    }
+
+
+def _parts_record(base: Path | None, table: str, form: str) -> dict[str, list] | None:
+    """The groups ``base`` holds of ``table`` (see ``_publish_mart``), when its copy of the
+    mart was written in the same form and its parts are all there; otherwise None."""
+    if base is None:
+        return None
+    try:
+        record = json.loads((base / PARTS_DIR / f"{table}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if record.get("format") != form:
+        return None
+    groups = record.get("groups") or {}
+    if not all((base / PARTS_DIR / table / f"{group}.csv").is_file() for group in groups):
+        return None
+    return groups
 
 
 _workbook_writers: list[subprocess.Popen] = []
@@ -260,14 +419,16 @@ def quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _csv_safe_columns(con: duckdb.DuckDBPyConnection, table: str) -> str:
+def _csv_safe_columns(
+    con: duckdb.DuckDBPyConnection, table: str, catalog: str | None = None
+) -> str:
     """The table's columns for the CSV copy: text that starts like a formula (=, +, -, @,
     tab, CR) gets a leading apostrophe, so a spreadsheet shows it instead of running it."""
     columns = con.execute(
         "select column_name, data_type from information_schema.columns "
-        "where table_catalog = current_database() and table_schema = 'marts' "
+        "where table_catalog = coalesce(?, current_database()) and table_schema = 'marts' "
         "and table_name = ? order by ordinal_position",
-        [table],
+        [catalog, table],
     ).fetchall()
     safe = []
     for name, kind in columns:

@@ -58,6 +58,7 @@ from bluezone_warehouse.warehouse import (
     SNAPSHOT_FILE,
     XLSX_DIR,
     mart_tables,
+    publish_order,
     quoted,
     replaced_snapshot,
 )
@@ -337,7 +338,8 @@ def write_workbook(
         return cells
 
     select = ", ".join(f"{column.select} as c{i}" for i, column in enumerate(columns))
-    result = con.execute(f"select {select} from marts.{table}")
+    order = publish_order([(column.name, column.data_type) for column in columns])
+    result = con.execute(f"select {select} from marts.{table} order by {order}")  # the CSV's
     written: list[tuple[str, int]] = []
     pending: list[tuple] = []
     for title in titles:
@@ -524,17 +526,17 @@ _WRITER = hashlib.sha256(
 def content_key(
     con: duckdb.DuckDBPyConnection, table: str, doc: MartDoc | None, max_rows: int
 ) -> str:
-    """What a mart's workbook depends on: its columns, its rows in the order they are
-    read (each row's hash weighted by its position), its documentation and the writer."""
+    """What a mart's workbook depends on: its columns, its rows (a count and a sum of row
+    hashes: their order follows from them, ``publish_order``), its documentation and the
+    writer."""
     columns = _columns(con, table)  # names, types and what the writer reads of each
-    rows, weighted = con.execute(
-        f"select count(*), sum(hash(bluezone_row__)::hugeint * (rowid + 1)) "
-        f"from marts.{table} as bluezone_row__"
+    rows, total = con.execute(
+        f"select count(*), sum(hash(*columns(*))) from marts.{table}"
     ).fetchone()
     from openpyxl import __version__ as openpyxl_version
 
     return hashlib.sha256(
-        repr((_WRITER, openpyxl_version, columns, rows, str(weighted), doc, max_rows)).encode()
+        repr((_WRITER, openpyxl_version, columns, rows, str(total), doc, max_rows)).encode()
     ).hexdigest()
 
 
