@@ -107,6 +107,53 @@ def ascii_name(text: str) -> str:
     )
 
 
+# Communes that ``vn_districts_2020.csv`` counts in the wrong district (refdata README, "Known
+# errors in the 2020 district file"): the commune-level census and GSO's list of 01/06/2020
+# place them in another district of the same province. (commune, its people, counted in,
+# belongs to, urban.)
+MISPLACED_COMMUNES = [
+    ("Thị trấn Tân Bình", 4_402, "075", "070", True),
+    ("Xã Sùng Phài", 2_000, "106", "105", False),
+]
+
+
+def _census_units(text: str) -> dict[str, int]:
+    """ "Huyện Yên Sơn (153467); …" as {name: people}."""
+    units = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        name, _, people = part.rpartition(" (")
+        units[name] = int(people.rstrip(")"))
+    return units
+
+
+def correct_misplaced_communes(districts: list[dict[str, str]]) -> None:
+    """Move each misplaced commune's people to the district it belongs to. Its total and
+    its urban or rural count are the census's; its 15+ and 18+ are not published per
+    commune, so they move in the proportion of the district it leaves (rounded). Province
+    totals do not change."""
+    by_code = {d["district_code"]: d for d in districts}
+    for _, people, wrong, right, urban in MISPLACED_COMMUNES:
+        source, target = by_code[wrong], by_code[right]
+        assert source["province_code"] == target["province_code"]
+        total = int(source["population_total"])
+        moved = {
+            "population_total": people,
+            "population_urban" if urban else "population_rural": people,
+            "population_15plus": round(people * int(source["population_15plus"]) / total),
+            "population_18plus": round(people * int(source["population_18plus"]) / total),
+        }
+        for column, count in moved.items():
+            source[column] = str(int(source[column]) - count)
+            target[column] = str(int(target[column]) + count)
+        # the census district the commune's people were counted in
+        census_name = source["district_name_full"]
+        for district, sign in ((source, -1), (target, 1)):
+            units = _census_units(district["census_units"])
+            units[census_name] = units.get(census_name, 0) + sign * people
+            district["census_units"] = "; ".join(f"{n} ({p})" for n, p in units.items() if p)
+            district["population_basis"] = "reaggregated_from_communes"
+
+
 def build_districts(refdata: Path) -> list[dict[str, str]]:
     rows = read_csv(refdata / "vn_districts_2020.csv")
     districts = [
@@ -130,12 +177,84 @@ def build_districts(refdata: Path) -> list[dict[str, str]]:
         }
         for row in rows
     ]
+    correct_misplaced_communes(districts)
     write_csv("ref_districts.csv", districts)
     return districts
 
 
 def build_communes(refdata: Path) -> None:
     write_csv("ref_communes.csv", read_csv(refdata / "vn_communes_2020.csv"))
+
+
+def build_units_2025(refdata: Path) -> None:
+    """The units in force since 1 July 2025 (34 provinces, 3,321 communes, no districts) and
+    the crosswalks from the 2020 provinces and communes (``vn_units_2025/``)."""
+    units = refdata / "vn_units_2025"
+    write_csv(
+        "ref_provinces_2025.csv",
+        [
+            {
+                "province_code": row["province_code_2025"],
+                "province_name_full": row["name"],
+                "province_name": row["name_short"],
+                "province_name_ascii": row["name_ascii"],
+                "province_type": row["type"],
+                "n_communes": row["n_communes_2025"],
+                "population_total": row["population_2019_census"],
+                "population_15plus": row["pop_15plus_2019"],
+                "population_18plus": row["pop_18plus_2019_est"],
+                "population_published": row["population_published"],
+                "population_published_year": row["population_published_year"],
+                "area_km2": row["area_km2"],
+            }
+            for row in read_csv(units / "vn_provinces_2025.csv")
+        ],
+    )
+    write_csv(
+        "ref_communes_2025.csv",
+        [
+            {
+                "commune_code": row["commune_code_2025"],
+                "province_code": row["province_code_2025"],
+                "commune_name_full": row["name"],
+                "commune_name": row["name_short"],
+                "commune_name_ascii": row["name_ascii"],
+                "commune_type": row["type"],
+                "population_total_est": row["population_2019_census_est"],
+                "population_basis": row["population_basis"],
+                "population_published": row["population_published"],
+                "area_km2": row["area_km2"],
+                "lat": row["lat"],
+                "lon": row["lon"],
+            }
+            for row in read_csv(units / "vn_communes_2025.csv")
+        ],
+    )
+    write_csv(
+        "xwalk_provinces_2020_2025.csv",
+        [
+            {
+                "province_code_2020": row["province_code_2020"],
+                "province_code_2025": row["province_code_2025"],
+                "kind": row["kind"],
+            }
+            for row in read_csv(units / "crosswalk_provinces_2020_2025.csv")
+        ],
+    )
+    write_csv(
+        "xwalk_communes_2020_2025.csv",
+        [
+            {
+                "commune_code_2020": row["commune_code_2020"],
+                "commune_code_2025": row["commune_code_2025"],
+                "province_code_2025": row["province_code_2025"],
+                "kind": row["kind"],
+                "n_successors": row["n_successors"],
+                "population_share": row["population_share"],
+            }
+            for row in read_csv(units / "crosswalk_communes_2020_2025.csv")
+        ],
+    )
 
 
 def build_smartphone_owners(refdata: Path, provinces: list[dict[str, str]]) -> None:
@@ -349,6 +468,7 @@ def main() -> None:
     provinces = build_provinces(args.refdata)
     districts = build_districts(args.refdata)
     build_communes(args.refdata)
+    build_units_2025(args.refdata)
     build_smartphone_owners(args.refdata, provinces)
     build_targets()
     build_registry(provinces, districts)

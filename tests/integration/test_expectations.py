@@ -75,6 +75,8 @@ def test_the_suites_cover_every_validated_relation() -> None:
             "agg_reporting_rates",
             "fct_data_quality_issues",
             "fct_commune_installs_daily",
+            "fct_coverage_2025_provinces",
+            "fct_installs_2025_communes",
             "fct_deliveries",
             "fct_province_consolidation",
         )

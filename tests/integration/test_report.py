@@ -456,3 +456,33 @@ def test_a_province_page_on_a_phone(report: Path, tmp_path: Path) -> None:
     width, height = struct.unpack(">II", png[16:24])
     assert (width, height) == (PHONE_WIDTH, 1600)
     assert len(png) > 40_000  # text, badges and tables, not a blank page
+
+
+def test_the_day_on_the_2025_provinces(report: Path, marts: duckdb.DuckDBPyConnection) -> None:
+    """The report's section on today's map: one row per 2025 province the campaign reaches,
+    its installs the sum of its 2020 provinces' (from fct_coverage_daily and the crosswalk
+    seed, not from the 2025 mart)."""
+    page = report.read_text(encoding="utf-8")
+    start = page.index('<section id="units-2025">')
+    section = page[start : page.index("</section>", start)]
+    rows = {cells[0]: cells for _, cells in Page(section).rows if cells}
+    with (SEEDS_DIR / "xwalk_provinces_2020_2025.csv").open(encoding="utf-8") as handle:
+        to_2025 = {r["province_code_2020"]: r["province_code_2025"] for r in csv.DictReader(handle)}
+    formed_from: dict[str, int] = {}
+    for new in to_2025.values():
+        formed_from[new] = formed_from.get(new, 0) + 1
+    expected: dict[str, list] = {}
+    for code, installs in marts.execute(
+        "select unit_code, installs from marts.fct_coverage_daily "
+        "where level = 'province' and snapshot_date = ?",
+        [DAY],
+    ).fetchall():
+        entry = expected.setdefault(to_2025[code], [0, []])
+        entry[0] += installs
+        entry[1].append(code)
+    assert set(rows) == set(expected) == {"31", "91"}  # Hải Phòng (with Hải Dương), An Giang
+    for code, (installs, olds) in expected.items():
+        _, _, listed, included, shown, *_ = rows[code]
+        assert listed == ", ".join(sorted(olds))
+        assert included == f"{len(olds)}/{formed_from[code]}"
+        assert shown == vi_count(installs)

@@ -50,6 +50,31 @@ def test_estimated_18plus_districts_sum_to_their_province_up_to_rounding() -> No
         assert abs(sums[code] - total) <= counts[code], code
 
 
+def test_the_two_misplaced_communes_count_in_their_own_district() -> None:
+    """The 2020 district file counts TT Tân Bình (4,402 people, urban) in Yên Sơn (075) and
+    xã Sùng Phài (2,000, rural) in Tam Đường (106); the commune-level census and GSO's list
+    of 01/06/2020 place them in TP Tuyên Quang (070) and TP Lai Châu (105)."""
+    districts = {d["district_code"]: d for d in rows("ref_districts.csv")}
+    published = {  # the 2020 district file's figures: total, urban, rural
+        "070": (124_944, 62_375, 62_569),
+        "075": (153_467, 4_402, 149_065),
+        "105": (41_771, 34_474, 7_297),
+        "106": (56_079, 7_398, 48_681),
+    }
+    moved = {"070": (4_402, 4_402, 0), "075": (-4_402, -4_402, 0)}
+    moved |= {"105": (2_000, 0, 2_000), "106": (-2_000, 0, -2_000)}
+    for code, figures in published.items():
+        seed = districts[code]
+        observed = tuple(int(seed[f"population_{c}"]) for c in ("total", "urban", "rural"))
+        assert observed == tuple(f + m for f, m in zip(figures, moved[code], strict=True)), code
+        assert seed["population_basis"] == "reaggregated_from_communes"
+        units = [u.rpartition(" (") for u in seed["census_units"].split("; ")]
+        assert sum(int(people.rstrip(")")) for _, _, people in units) == observed[0], code
+    # the 15+ and 18+ moved with them, in the proportion of the district they left
+    assert int(districts["070"]["population_15plus"]) - 93_382 == round(4_402 * 111_000 / 153_467)
+    assert int(districts["105"]["population_18plus"]) - 26_780 == round(2_000 * 33_515 / 56_079)
+
+
 def test_codes_keep_leading_zeros_and_join() -> None:
     provinces = {p["province_code"] for p in rows("ref_provinces.csv")}
     assert all(len(code) == 2 for code in provinces)
@@ -110,3 +135,52 @@ def test_targets_from_the_provincial_letters() -> None:
         targets["p30_60pct_smartphone"]["any_of_group"]
         == targets["p30_top10_installs"]["any_of_group"]
     )
+
+
+def test_the_2025_units_and_their_crosswalks_add_up() -> None:
+    """DESIGN §9: 34 provinces and 3,321 communes since 1 July 2025. Every 2020 province lies
+    wholly in one 2025 province, whose census figures are the sums of its 2020 provinces';
+    every 2020 commune goes into one or more 2025 communes, shares adding up to 1."""
+    provinces_2025 = {p["province_code"]: p for p in rows("ref_provinces_2025.csv")}
+    communes_2025 = {c["commune_code"]: c for c in rows("ref_communes_2025.csv")}
+    assert len(provinces_2025) == 34 and len(communes_2025) == 3_321
+    assert all(len(code) == 2 for code in provinces_2025)
+    assert all(
+        len(code) == 5 and c["province_code"] in provinces_2025 for code, c in communes_2025.items()
+    )
+    assert Counter(c["province_code"] for c in communes_2025.values()) == {
+        code: int(p["n_communes"]) for code, p in provinces_2025.items()
+    }
+
+    provinces_2020 = {p["province_code"]: p for p in rows("ref_provinces.csv")}
+    crosswalk = {
+        x["province_code_2020"]: x["province_code_2025"]
+        for x in rows("xwalk_provinces_2020_2025.csv")
+    }
+    assert set(crosswalk) == set(provinces_2020) and set(crosswalk.values()) == set(provinces_2025)
+    for column in ("population_total", "population_15plus", "population_18plus"):
+        sums = Counter()
+        for old, new in crosswalk.items():
+            sums[new] += int(provinces_2020[old][column])
+        assert sums == {code: int(p[column]) for code, p in provinces_2025.items()}, column
+
+    links = rows("xwalk_communes_2020_2025.csv")
+    province_of = {c["commune_code"]: c["province_code"] for c in rows("ref_communes.csv")}
+    by_old: dict[str, list[dict[str, str]]] = {}
+    for link in links:
+        by_old.setdefault(link["commune_code_2020"], []).append(link)
+    assert set(by_old) == {c["commune_code"] for c in rows("ref_communes.csv")}
+    for old, successors in by_old.items():
+        assert {int(s["n_successors"]) for s in successors} == {len(successors)}, old
+        assert {s["kind"] for s in successors} <= (
+            {"part"} if len(successors) > 1 else {"whole", "unchanged"}
+        ), old
+        assert all(s["commune_code_2025"] in communes_2025 for s in successors)
+        # in the 2025 province its own 2020 province went into
+        province = crosswalk[province_of[old]]
+        assert {communes_2025[s["commune_code_2025"]]["province_code"] for s in successors} == {
+            province
+        }, old
+    reached = {link["commune_code_2025"] for link in links}
+    assert len(reached) == 3_316  # the 5 others are đặc khu made from districts, no commune
+    assert {communes_2025[c]["commune_type"] for c in set(communes_2025) - reached} == {"đặc khu"}

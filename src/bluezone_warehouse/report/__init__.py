@@ -244,6 +244,55 @@ def _province_index(pages: ProvincePages) -> str:
     )
 
 
+def _on_units_2025(con: duckdb.DuckDBPyConnection, day: date) -> Section:
+    """The day's figures on the provinces (and communes) in force since 1 July 2025."""
+    provinces = con.execute(
+        """
+        select province_code, province_name, province_codes_2020, provinces_2020_included,
+            provinces_2020_expected, installs, coverage_population, rank_by_coverage,
+            provinces_ranked
+        from marts.fct_coverage_2025_provinces where snapshot_date = ?
+        order by rank_by_coverage, province_code
+        """,
+        [day],
+    ).fetchall()
+    communes = con.execute(
+        "select count(*), count(*) filter (is_estimated), count(*) filter (not is_complete) "
+        "from marts.fct_installs_2025_communes where snapshot_date = ?",
+        [day],
+    ).fetchone()
+    intro = (
+        "<p>Số liệu của chiến dịch trên 34 tỉnh, thành phố từ ngày 01/07/2025: mỗi tỉnh cũ "
+        "nằm trọn trong một tỉnh mới, nên số lượt cài và dân số (TĐT 2019) của tỉnh mới là "
+        "tổng chính xác của các tỉnh cũ hợp thành "
+        "(<code>marts.fct_coverage_2025_provinces</code>).</p>"
+    )
+    if communes[0]:
+        intro += (
+            f"<p>Theo {vi_int(communes[0])} xã, phường mới "
+            "(<code>marts.fct_installs_2025_communes</code>): "
+            f"{vi_int(communes[1])} có phần ước tính (nhận một phần của xã cũ bị chia, "
+            f"chia đều), {vi_int(communes[2])} thiếu số liệu của xã cũ hợp thành.</p>"
+        )
+    rows = [
+        [
+            p[0],
+            p[1],
+            p[2].replace(";", ", "),
+            f"{p[3]}/{p[4]}",  # included of formed from: fewer when some had no figures
+            vi_int(p[5]),
+            _pct(p[6]),
+            f"{p[7]}/{p[8]}",
+        ]
+        for p in provinces
+    ]
+    table = _table(
+        ["Mã", "Tỉnh, thành phố (2025)", "Tỉnh cũ", "Số tỉnh cũ", "Lượt cài", "% dân số", "Hạng"],
+        rows,
+    )
+    return Section("Trên bản đồ hành chính 2025", intro + table, "units-2025")
+
+
 def _sections(con: duckdb.DuckDBPyConnection, day: date, pages: ProvincePages) -> list[Section]:
     import plotly.graph_objects as go
 
@@ -344,6 +393,7 @@ def _sections(con: duckdb.DuckDBPyConnection, day: date, pages: ProvincePages) -
             + "</details>"
         )
     sections.append(Section("Các huyện của từng tỉnh", "".join(blocks)))
+    sections.append(_on_units_2025(con, day))
 
     compliance = con.execute(
         "select unit_code, report_date, status from marts.fct_reporting_compliance "
