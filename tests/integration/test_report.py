@@ -31,7 +31,7 @@ from bluezone_warehouse.warehouse import CURRENT_LINK, SNAPSHOT_FILE
 from tests.chromium import open_in_chromium
 from tests.conftest import environment_for
 
-CHART_IDS = ("map", "national", "rank", "compliance", "quality")
+CHART_IDS = ("map", "national", "rank", "compliance", "quality", "map2025")
 DAY = date(2020, 8, 8)
 PHONE_WIDTH = 390
 
@@ -120,13 +120,21 @@ def plotly_figure(page: str, div_id: str) -> tuple[list, dict]:
     return data, layout
 
 
-def test_the_map_labels_both_archipelagos_at_their_islands(report: Path) -> None:
+@pytest.mark.parametrize("chart", ["map", "map2025"])
+def test_the_map_labels_both_archipelagos_at_their_islands(report: Path, chart: str) -> None:
     """Each label sits at its islands: the polygons of Đà Nẵng (Hoàng Sa) and Khánh Hòa
-    (Trường Sa) that lie offshore, east of 110°E, in the map's own geojson."""
+    (Trường Sa) that lie offshore, east of 110°E, in the map's own boundaries (2020's, or
+    2025's derived from them: Đà Nẵng with Quảng Nam, Khánh Hòa with Ninh Thuận)."""
     from bluezone_warehouse.report import GEOJSON
+    from bluezone_warehouse.report.boundaries import provinces_2025
 
     islands: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for feature in json.loads(GEOJSON.read_text(encoding="utf-8"))["features"]:
+    features = (
+        json.loads(GEOJSON.read_text(encoding="utf-8"))["features"]
+        if chart == "map"
+        else provinces_2025()
+    )
+    for feature in features:
         geometry = feature["geometry"]
         polygons = (
             [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
@@ -136,7 +144,7 @@ def test_the_map_labels_both_archipelagos_at_their_islands(report: Path) -> None
             if min(p[0] for p in points) > 110:
                 islands[feature["properties"]["province_code"]] += [tuple(p) for p in points]
     assert set(islands) == {"48", "56"}  # only Đà Nẵng and Khánh Hòa have such islands
-    _, layout = plotly_figure(report.read_text(encoding="utf-8"), "map")
+    _, layout = plotly_figure(report.read_text(encoding="utf-8"), chart)
     by_text = {a["text"].split("<br>")[0]: a for a in layout["annotations"]}
     for name, province, owner in (
         ("Quần đảo Hoàng Sa", "48", "Đà Nẵng"),

@@ -27,9 +27,10 @@ import duckdb
 
 from bluezone_warehouse.consolidation import STATUS_LABELS, vi_int
 from bluezone_warehouse.names import ascii_fold, percent
+from bluezone_warehouse.report.boundaries import GEOJSON_2020, provinces_2025
 from bluezone_warehouse.report.provinces import ProvincePages, write_province_pages
 
-GEOJSON = Path(__file__).with_name("vn_provinces_2020.geojson")
+GEOJSON = GEOJSON_2020  # the 2020 provinces; other unit sets are derived from it (boundaries)
 
 
 @dataclass(frozen=True)
@@ -134,21 +135,30 @@ def _archipelagos(features: list[dict]) -> list[tuple[Archipelago, str, list[tup
     return found
 
 
-def _map_html(provinces: list[tuple], day: date) -> str:
+def _map_html(
+    provinces: list[tuple],
+    day: date,
+    *,
+    features: list[dict] | None = None,
+    div_id: str = "map",
+    title: str = "Tỷ lệ cài đặt / dân số",
+) -> str:
     """The provinces as filled polygons in longitude/latitude, coloured by coverage of
-    population. Plain SVG shapes: plotly's geo maps fetch a base map from a CDN, which a
-    report that must work offline cannot do."""
+    population (``provinces``: code, name, installs, coverage, …). Plain SVG shapes: plotly's
+    geo maps fetch a base map from a CDN, which a report that must work offline cannot do.
+    ``features``: the provinces' boundaries (GeoJSON features), the 2020 ones by default."""
     import plotly.graph_objects as go
     from plotly.colors import sample_colorscale
 
     coverage = {p[0]: (p[1], p[3]) for p in provinces}
-    values = [c for _, c in coverage.values()] or [0.0]
+    values = [c for _, c in coverage.values() if c is not None] or [0.0]
     low, high = min(values), max(values)
     figure = go.Figure()
-    features = json.loads(GEOJSON.read_text(encoding="utf-8"))["features"]
+    if features is None:
+        features = json.loads(GEOJSON.read_text(encoding="utf-8"))["features"]
     for feature in features:
         code = feature["properties"]["province_code"]
-        if code in coverage:
+        if code in coverage and coverage[code][1] is not None:
             name, value = coverage[code]
             colour = sample_colorscale("Blues", [(value - low) / ((high - low) or 1)])[0]
             text = f"{name}: {_pct(value)}"
@@ -213,8 +223,8 @@ def _map_html(provinces: list[tuple], day: date) -> str:
     east = max(p[0] for f in features for polygon in _polygons(f["geometry"]) for p in polygon[0])
     figure.update_xaxes(visible=False, range=[west - 0.3, east + 1.5])  # room for the labels
     figure.update_yaxes(visible=False, scaleanchor="x", scaleratio=1.05)
-    figure.update_layout(height=800, title=f"Tỷ lệ cài đặt / dân số, {day:%d/%m/%Y}")
-    return _figure_html(figure, "map")
+    figure.update_layout(height=800, title=f"{title}, {day:%d/%m/%Y}")
+    return _figure_html(figure, div_id)
 
 
 def _province_index(pages: ProvincePages) -> str:
@@ -290,7 +300,18 @@ def _on_units_2025(con: duckdb.DuckDBPyConnection, day: date) -> Section:
         ["Mã", "Tỉnh, thành phố (2025)", "Tỉnh cũ", "Số tỉnh cũ", "Lượt cài", "% dân số", "Hạng"],
         rows,
     )
-    return Section("Trên bản đồ hành chính 2025", intro + table, "units-2025")
+    drawn = [  # a province some of whose 2020 provinces have no figures says so
+        (p[0], p[1] if p[3] == p[4] else f"{p[1]} (chỉ gồm {p[3]}/{p[4]} tỉnh cũ)", p[5], p[6])
+        for p in provinces
+    ]
+    figure = _map_html(
+        drawn,
+        day,
+        features=provinces_2025(),
+        div_id="map2025",
+        title="Tỷ lệ cài đặt / dân số trên 34 tỉnh, thành phố (2025)",
+    )
+    return Section("Trên bản đồ hành chính 2025", intro + figure + table, "units-2025")
 
 
 def _sections(con: duckdb.DuckDBPyConnection, day: date, pages: ProvincePages) -> list[Section]:
