@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import Literal
 
@@ -267,15 +268,37 @@ def _publish_mart(
         os.link(base / CSV_DIR / f"{table}.csv", csv_file)
         os.link(base / PARQUET_DIR / f"{table}.parquet", parquet_file)
         return
-    for group in changed:
-        con.execute(
-            f"copy (select {safe} from marts.{name} where {rows_of([group])} order by {order}) "
-            f"to '{parts / group}.csv' (header false, delimiter ',')"
-        )
-    con.execute(
-        f"copy (select {safe} from marts.{name} limit 0) to '{csv_file}' (header, delimiter ',')"
+    text = [quoted(column) for column, kind in columns if kind == "VARCHAR"]
+    breaks = " or ".join(f"contains({column}, chr(10))" for column in text) or "false"
+    one_line_rows = (
+        before is None
+        and not con.execute(
+            f"select coalesce(bool_or({breaks}), false) from marts.{name}"
+        ).fetchone()[0]
     )
-    _concatenate([parts / f"{group}.csv" for group in groups], csv_file)  # in order of day
+    if one_line_rows:
+        # Written whole: one ordered copy, cut into the days' parts by their row counts (a
+        # row is a line when no text holds a line break).
+        con.execute(
+            f"copy (select {safe} from marts.{name} order by {order}) "
+            f"to '{csv_file}' (header, delimiter ',')"
+        )
+        with open(csv_file, "rb") as whole:
+            whole.readline()  # the header
+            for group, (count, _) in groups.items():
+                with open(parts / f"{group}.csv", "wb") as part:
+                    part.writelines(islice(whole, count))
+    else:
+        for group in changed:
+            con.execute(
+                f"copy (select {safe} from marts.{name} where {rows_of([group])} "
+                f"order by {order}) to '{parts / group}.csv' (header false, delimiter ',')"
+            )
+        con.execute(
+            f"copy (select {safe} from marts.{name} limit 0) "
+            f"to '{csv_file}' (header, delimiter ',')"
+        )
+        _concatenate([parts / f"{group}.csv" for group in groups], csv_file)  # in order of day
     con.execute(f"copy marts.{name} to '{parquet_file}' (format parquet)")
 
 

@@ -19,15 +19,18 @@ DAYS = 20
 
 
 def _history(path: Path) -> Path:
-    """Three marts: one by day with 20 days (text that looks like a formula, nulls, a row
-    without a day), one without a date column, one that never changes."""
+    """Three marts: one by day with 20 days (text that looks like a formula, a line break,
+    nulls, a row without a day), one without a date column, one that never changes. (Written
+    whole, a mart whose text has no line break is cut into its days' parts by row counts;
+    the other is written a day at a time: both ways are here.)"""
     return _warehouse(
         path,
         f"""
         create table marts.by_day as
         select date '2020-08-01' + d::int as snapshot_date, lpad(u::varchar, 3, '0') as unit,
                d * 100 + u as installs, (d * 100 + u) / 7 as share,
-               case when u = 2 then '=1+' || d when u = 3 then null else 'ok' end as note,
+               case when u = 2 then '=1+' || d when u = 3 then null
+                    when u = 4 and d = 6 then 'two' || chr(10) || 'lines' else 'ok' end as note,
                timestamptz '2020-08-01 10:00:00+07' + to_hours(d) as sent_at
         from range({DAYS}) a(d), range(5) b(u)
         union all select null, '999', -1, null, 'no day', null;
