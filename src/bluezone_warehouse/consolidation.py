@@ -763,7 +763,8 @@ def write_day(warehouse_path: Path, day: date, out_dir: Path) -> dict[str, tuple
         consolidations = consolidations_for(con, day)
     finally:
         con.close()
-    workers = min(len(os.sched_getaffinity(0)), len(consolidations) // (PARALLEL_FROM // 2))
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    workers = min(cpus or 1, len(consolidations) // (PARALLEL_FROM // 2))
     if len(consolidations) < PARALLEL_FROM or workers < 2:
         return {c.province_code: write_consolidation(c, out_dir) for c in consolidations}
     # forked: the workers need nothing imported again, and touch no connection of this one
