@@ -754,8 +754,9 @@ def write_day(warehouse_path: Path, day: date, out_dir: Path) -> dict[str, tuple
     returns {province_code: (xlsx, html)}.
 
     Rendering a workbook is pure Python (openpyxl) and each province's files are its own,
-    so the provinces are shared among one forked worker per available CPU: today's refresh
-    is on the deadline's critical path (DESIGN §8)."""
+    so the provinces are shared among one forked worker per available CPU (not in a daemonic
+    process, which may have none): today's refresh is on the deadline's critical path
+    (DESIGN §8)."""
     from bluezone_warehouse.warehouse import connect_reader
 
     con = connect_reader(warehouse_path)
@@ -765,7 +766,12 @@ def write_day(warehouse_path: Path, day: date, out_dir: Path) -> dict[str, tuple
         con.close()
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     workers = min(cpus or 1, len(consolidations) // (PARALLEL_FROM // 2))
-    if len(consolidations) < PARALLEL_FROM or workers < 2:
+    # a daemonic process (a Celery worker's) may not start processes of its own
+    if (
+        len(consolidations) < PARALLEL_FROM
+        or workers < 2
+        or multiprocessing.current_process().daemon
+    ):
         return {c.province_code: write_consolidation(c, out_dir) for c in consolidations}
     # forked: the workers need nothing imported again, and touch no connection of this one
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
