@@ -19,7 +19,6 @@ sees a whole file, old or new, never half of one.
 from __future__ import annotations
 
 import html
-import multiprocessing
 import os
 import re
 import shutil
@@ -27,11 +26,9 @@ import tempfile
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -745,18 +742,9 @@ def consolidations_for(con: Any, day: date) -> list[Consolidation]:
     return consolidations
 
 
-# Fewer consolidations than this are written in this process: a worker costs more.
-PARALLEL_FROM = 16
-
-
 def write_day(warehouse_path: Path, day: date, out_dir: Path) -> dict[str, tuple[Path, Path]]:
     """Write every province's consolidation for ``day`` from the warehouse (read-only);
-    returns {province_code: (xlsx, html)}.
-
-    Rendering a workbook is pure Python (openpyxl) and each province's files are its own,
-    so the provinces are shared among one forked worker per available CPU (not in a daemonic
-    process, which may have none): today's refresh is on the deadline's critical path
-    (DESIGN §8)."""
+    returns {province_code: (xlsx, html)}."""
     from bluezone_warehouse.warehouse import connect_reader
 
     con = connect_reader(warehouse_path)
@@ -764,21 +752,4 @@ def write_day(warehouse_path: Path, day: date, out_dir: Path) -> dict[str, tuple
         consolidations = consolidations_for(con, day)
     finally:
         con.close()
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    workers = min(cpus or 1, len(consolidations) // (PARALLEL_FROM // 2))
-    # a daemonic process (a Celery worker's) may not start processes of its own
-    if (
-        len(consolidations) < PARALLEL_FROM
-        or workers < 2
-        or multiprocessing.current_process().daemon
-    ):
-        return {c.province_code: write_consolidation(c, out_dir) for c in consolidations}
-    # forked: the workers need nothing imported again, and touch no connection of this one
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        written = pool.map(
-            write_consolidation,
-            consolidations,
-            repeat(out_dir),
-            chunksize=max(1, len(consolidations) // (4 * workers)),
-        )
-        return {c.province_code: paths for c, paths in zip(consolidations, written, strict=True)}
+    return {c.province_code: write_consolidation(c, out_dir) for c in consolidations}
