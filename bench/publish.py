@@ -213,8 +213,8 @@ The marts of a national campaign on day N with the shape of the real ones (10,61
 snapshot published, then the daily run's change: the new day, the 14-day window rebuilt, a
 correction changing three earlier days. "change": `publish` now (a copy of the current
 snapshot, the changed days written again); "whole": the same with nothing to reuse (a
-first publish, a mart whose columns changed, another DuckDB version: it also writes each
-day's CSV part, one ordered copy per day); "before":
+first publish, a mart whose columns changed, another DuckDB version: one ordered CSV copy,
+cut into the days' parts for the next snapshot); "before":
 `publish` at commit {args.before} (every mart copied whole into DuckDB, Parquet and CSV).
 
 {chr(10).join(table)}
