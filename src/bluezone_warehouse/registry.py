@@ -81,7 +81,8 @@ def parse_hhmm(text: str) -> time:
     return time(hour, minute)
 
 
-def _read(seeds_dir: Path, name: str) -> list[dict[str, str]]:
+def read_seed(seeds_dir: Path, name: str) -> list[dict[str, str]]:
+    """The rows of the seed file ``name`` (a CSV under ``seeds_dir``), as text."""
     with (seeds_dir / name).open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
 
@@ -106,7 +107,8 @@ def _unit(row: dict[str, str]) -> Unit:
 def load_registry(seeds_dir: Path = SEEDS_DIR) -> UnitRegistry:
     """The registry and the provinces' recipients from the seeds."""
     names = {
-        row["province_code"]: row["province_name"] for row in _read(seeds_dir, "ref_provinces.csv")
+        row["province_code"]: row["province_name"]
+        for row in read_seed(seeds_dir, "ref_provinces.csv")
     }
     provinces = {
         row["province_code"]: Province(
@@ -116,7 +118,7 @@ def load_registry(seeds_dir: Path = SEEDS_DIR) -> UnitRegistry:
             row["digest_email"],
             row["escalation_email"],
         )
-        for row in _read(seeds_dir, "province_reporting.csv")
+        for row in read_seed(seeds_dir, "province_reporting.csv")
     }
-    units = tuple(_unit(row) for row in _read(seeds_dir, "reporting_units.csv"))
+    units = tuple(_unit(row) for row in read_seed(seeds_dir, "reporting_units.csv"))
     return UnitRegistry(provinces, units)

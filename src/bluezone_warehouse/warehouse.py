@@ -149,17 +149,13 @@ def publish(
         _check_no_personal_data(con)
         con.execute(f"use {snapshot.stem}")
         con.execute("create schema if not exists marts")
-        for (gone,) in con.execute(
-            "select table_name from information_schema.tables where table_catalog = "
-            "current_database() and table_schema = 'marts' and table_name not in "
-            f"({', '.join('?' for _ in tables)})",
-            tables,
-        ).fetchall():
+        copied = set(mart_tables(con))  # the current snapshot's marts
+        for gone in sorted(copied - set(tables)):
             con.execute(f"drop table marts.{quoted(gone)}")
         for directory in (PARQUET_DIR, CSV_DIR, PARTS_DIR, XLSX_DIR):  # xlsx: once current
             (building / directory).mkdir()
         for table in tables:
-            _publish_mart(con, table, building, base)
+            _publish_mart(con, table, building, base if table in copied else None)
         con.execute("checkpoint")
     finally:
         con.close()
@@ -198,7 +194,8 @@ def _publish_mart(
 ) -> None:
     """Publish one mart into the snapshot being built: its table, Parquet and CSV.
 
-    The snapshot started as a copy of ``base`` (the current snapshot, if any). The mart's
+    The snapshot started as a copy of ``base`` (the current snapshot, if it has the
+    mart). The mart's
     rows are grouped by day, its first DATE column (one group when it has none), and each
     group is summed up as a count and a sum of row hashes, computed in the warehouse; a
     group whose sum equals the one recorded with ``base``'s copy of the mart is the same
@@ -220,7 +217,7 @@ def _publish_mart(
     day = day_column(columns)
     order = publish_order(columns)
     key = f"coalesce(cast({quoted(day)} as varchar), '{NO_DAY}')" if day else f"'{NO_DAY}'"
-    safe = _csv_safe_columns(con, table, "warehouse")
+    safe = _csv_safe_columns(columns)
     form = hashlib.sha256(
         json.dumps([PARTS_FORMAT, duckdb.__version__, columns, safe, order]).encode()
     ).hexdigest()
@@ -241,7 +238,7 @@ def _publish_mart(
 
     parts = building / PARTS_DIR / table
     parts.mkdir()
-    before = _parts_record(base, table, form) if table in _tables_in(con) else None
+    before = _parts_record(base, table, form)
     if before is None:  # the whole mart, clustered by day (each part reads its own blocks)
         con.execute(f"drop table if exists marts.{name}")
         con.execute(
@@ -322,17 +319,6 @@ def _concatenate(sources: list[Path], target: Path) -> None:
         for source in sources:
             with open(source, "rb") as part:
                 shutil.copyfileobj(part, out, 1 << 20)
-
-
-def _tables_in(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """The marts in the snapshot being built (copied from the current one)."""
-    return {
-        name
-        for (name,) in con.execute(
-            "select table_name from information_schema.tables "
-            "where table_catalog = current_database() and table_schema = 'marts'"
-        ).fetchall()
-    }
 
 
 def _parts_record(base: Path | None, table: str, form: str) -> dict[str, list] | None:
@@ -442,17 +428,10 @@ def quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _csv_safe_columns(
-    con: duckdb.DuckDBPyConnection, table: str, catalog: str | None = None
-) -> str:
-    """The table's columns for the CSV copy: text that starts like a formula (=, +, -, @,
-    tab, CR) gets a leading apostrophe, so a spreadsheet shows it instead of running it."""
-    columns = con.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_catalog = coalesce(?, current_database()) and table_schema = 'marts' "
-        "and table_name = ? order by ordinal_position",
-        [catalog, table],
-    ).fetchall()
+def _csv_safe_columns(columns: Sequence[tuple[str, str]]) -> str:
+    """A mart's columns (name and type, in order) for its CSV copy: text that starts like a
+    formula (=, +, -, @, tab, CR) gets a leading apostrophe, so a spreadsheet shows it
+    instead of running it."""
     safe = []
     for name, kind in columns:
         column = quoted(name)

@@ -16,6 +16,7 @@ from bluezone_devtools.simulate import FaultRates, simulate_campaign
 from bluezone_warehouse import transform
 from bluezone_warehouse.config import SEEDS_DIR, load_settings
 from bluezone_warehouse.ingest import ingest_landing
+from bluezone_warehouse.registry import read_seed
 from tests.conftest import environment_for
 
 END = date(2020, 8, 4)
@@ -87,8 +88,7 @@ def test_commune_rows_feed_their_mart_and_nothing_else(tmp_path: Path) -> None:
 
 
 def _seed(name: str) -> list[dict[str, str]]:
-    with (SEEDS_DIR / name).open(encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+    return read_seed(SEEDS_DIR, name)
 
 
 def test_the_campaign_on_the_2025_units(tmp_path: Path) -> None:

@@ -125,12 +125,11 @@ def test_the_map_labels_both_archipelagos_at_their_islands(report: Path, chart: 
     """Each label sits at its islands: the polygons of Đà Nẵng (Hoàng Sa) and Khánh Hòa
     (Trường Sa) that lie offshore, east of 110°E, in the map's own boundaries (2020's, or
     2025's derived from them: Đà Nẵng with Quảng Nam, Khánh Hòa with Ninh Thuận)."""
-    from bluezone_warehouse.report import GEOJSON
-    from bluezone_warehouse.report.boundaries import provinces_2025
+    from bluezone_warehouse.report.boundaries import GEOJSON_2020, provinces_2025
 
     islands: dict[str, list[tuple[float, float]]] = defaultdict(list)
     features = (
-        json.loads(GEOJSON.read_text(encoding="utf-8"))["features"]
+        json.loads(GEOJSON_2020.read_text(encoding="utf-8"))["features"]
         if chart == "map"
         else provinces_2025()
     )

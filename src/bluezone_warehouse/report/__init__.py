@@ -16,7 +16,6 @@ province list and linking back. Numbers are written as Vietnamese readers write 
 from __future__ import annotations
 
 import html
-import json
 import math
 import os
 from dataclasses import dataclass
@@ -27,10 +26,8 @@ import duckdb
 
 from bluezone_warehouse.consolidation import STATUS_LABELS, vi_int
 from bluezone_warehouse.names import ascii_fold, percent
-from bluezone_warehouse.report.boundaries import GEOJSON_2020, provinces_2025
+from bluezone_warehouse.report.boundaries import polygons, provinces_2020, provinces_2025
 from bluezone_warehouse.report.provinces import ProvincePages, write_province_pages
-
-GEOJSON = GEOJSON_2020  # the 2020 provinces; other unit sets are derived from it (boundaries)
 
 
 @dataclass(frozen=True)
@@ -112,10 +109,6 @@ def _link(href: str | None, text: str) -> Markup:
     return Markup(f'<a href="{html.escape(href)}">{html.escape(text)}</a>')
 
 
-def _polygons(geometry: dict) -> list:
-    return [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
-
-
 def _centre(ring: list) -> tuple[float, float]:
     return (sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring))
 
@@ -126,7 +119,7 @@ def _archipelagos(features: list[dict]) -> list[tuple[Archipelago, str, list[tup
     for archipelago in ARCHIPELAGOS:
         owner, islands = "", []
         for feature in features:
-            for polygon in _polygons(feature["geometry"]):
+            for polygon in polygons(feature["geometry"]):
                 lon, lat = _centre(polygon[0])
                 if math.dist((lon, lat), (archipelago.lon, archipelago.lat)) <= ISLAND_RADIUS:
                     owner = feature["properties"]["province_name"]
@@ -155,7 +148,7 @@ def _map_html(
     low, high = min(values), max(values)
     figure = go.Figure()
     if features is None:
-        features = json.loads(GEOJSON.read_text(encoding="utf-8"))["features"]
+        features = provinces_2020()
     for feature in features:
         code = feature["properties"]["province_code"]
         if code in coverage and coverage[code][1] is not None:
@@ -167,7 +160,7 @@ def _map_html(
             text = f"{name}: chưa có số liệu"
         lons: list[float | None] = []
         lats: list[float | None] = []
-        for polygon in _polygons(feature["geometry"]):
+        for polygon in polygons(feature["geometry"]):
             ring = polygon[0]
             lons += [point[0] for point in ring] + [None]
             lats += [point[1] for point in ring] + [None]
@@ -219,8 +212,8 @@ def _map_html(
             "colorbar": {"title": "% dân số"},
         },
     )
-    west = min(p[0] for f in features for polygon in _polygons(f["geometry"]) for p in polygon[0])
-    east = max(p[0] for f in features for polygon in _polygons(f["geometry"]) for p in polygon[0])
+    west = min(p[0] for f in features for polygon in polygons(f["geometry"]) for p in polygon[0])
+    east = max(p[0] for f in features for polygon in polygons(f["geometry"]) for p in polygon[0])
     figure.update_xaxes(visible=False, range=[west - 0.3, east + 1.5])  # room for the labels
     figure.update_yaxes(visible=False, scaleanchor="x", scaleratio=1.05)
     figure.update_layout(height=800, title=f"{title}, {day:%d/%m/%Y}")

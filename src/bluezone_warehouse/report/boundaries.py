@@ -10,7 +10,6 @@ parts' area and the parts' outer points.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import defaultdict
 from functools import cache
@@ -18,13 +17,15 @@ from itertools import pairwise
 from pathlib import Path
 
 from bluezone_warehouse.config import SEEDS_DIR
+from bluezone_warehouse.registry import read_seed
 
 GEOJSON_2020 = Path(__file__).with_name("vn_provinces_2020.geojson")
 
 Point = tuple[float, float]
 
 
-def _polygons(geometry: dict) -> list:
+def polygons(geometry: dict) -> list:
+    """A Polygon's or MultiPolygon's polygons (each a list of rings)."""
     return [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
 
 
@@ -50,7 +51,7 @@ def dissolve(geometries: list[dict]) -> dict:
     edges: dict[Point, list[Point]] = defaultdict(list)
     count: dict[tuple[Point, Point], int] = defaultdict(int)
     for geometry in geometries:
-        for polygon in _polygons(geometry):
+        for polygon in polygons(geometry):
             for ring in polygon:
                 points = [tuple(p) for p in ring]
                 for a, b in pairwise(points):
@@ -77,24 +78,25 @@ def dissolve(geometries: list[dict]) -> dict:
             rings.append([list(p) for p in ring])
     exteriors = [ring for ring in rings if signed_area(ring) > 0]
     holes = [ring for ring in rings if signed_area(ring) < 0]
-    polygons: list[list] = [[ring] for ring in exteriors]
+    pieces: list[list] = [[ring] for ring in exteriors]
     for hole in holes:
         owner = next(
             (
                 polygon
-                for polygon in sorted(polygons, key=lambda p: abs(signed_area(p[0])))
+                for polygon in sorted(pieces, key=lambda p: abs(signed_area(p[0])))
                 if _contains(polygon[0], tuple(hole[0]))
             ),
             None,
         )
         if owner is not None:
             owner.append(hole)
-    return {"type": "MultiPolygon", "coordinates": polygons}
+    return {"type": "MultiPolygon", "coordinates": pieces}
 
 
-def _seed(name: str) -> list[dict[str, str]]:
-    with (SEEDS_DIR / name).open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+@cache
+def provinces_2020() -> list[dict]:
+    """The 63 provinces of 2020 as GeoJSON features (``province_code``, ``province_name``)."""
+    return json.loads(GEOJSON_2020.read_text(encoding="utf-8"))["features"]
 
 
 @cache
@@ -102,14 +104,14 @@ def provinces_2025() -> list[dict]:
     """The 34 provinces in force since 1 July 2025 as GeoJSON features (properties
     ``province_code`` and ``province_name``, as the 2020 map's), each the union of the 2020
     provinces the crosswalk seed puts in it."""
-    features_2020 = json.loads(GEOJSON_2020.read_text(encoding="utf-8"))["features"]
-    into = {
-        r["province_code_2020"]: r["province_code_2025"]
-        for r in _seed("xwalk_provinces_2020_2025.csv")
+    crosswalk = read_seed(SEEDS_DIR, "xwalk_provinces_2020_2025.csv")
+    into = {r["province_code_2020"]: r["province_code_2025"] for r in crosswalk}
+    names = {
+        p["province_code"]: p["province_name"]
+        for p in read_seed(SEEDS_DIR, "ref_provinces_2025.csv")
     }
-    names = {p["province_code"]: p["province_name"] for p in _seed("ref_provinces_2025.csv")}
     parts: dict[str, list[dict]] = defaultdict(list)
-    for feature in features_2020:
+    for feature in provinces_2020():
         parts[into[feature["properties"]["province_code"]]].append(feature["geometry"])
     return [
         {
