@@ -49,16 +49,16 @@ down: ## Stop what `make up` started (by PID, process groups included)
 	@if [ -x $(BIN)/bluezone ]; then $(BIN)/bluezone down; else echo "Airflow is not running (no virtual environment)"; fi
 
 .PHONY: simulate
-simulate: venv ## Simulate the default campaign into the landing zone
-	$(BIN)/bluezone simulate
+simulate: venv ## Simulate the default campaign into the landing zone (UNITS=2025: on the 2025 units)
+	$(BIN)/bluezone simulate $(if $(UNITS),--units $(UNITS))
 
 .PHONY: run
 run: airflow-init ## Run bluezone_daily for DATE=YYYY-MM-DD as a real Airflow run (REBUILD=1: even if nothing is new)
 	$(BIN)/bluezone airflow-run --date $(DATE) $(if $(REBUILD),--rebuild)
 
 .PHONY: demo
-demo: airflow-init ## Simulate a campaign, run the real DAGs, print the results
-	$(BIN)/bluezone demo
+demo: airflow-init ## Simulate a campaign, run the real DAGs, print the results (UNITS=2025: on the 2025 units)
+	$(BIN)/bluezone demo $(if $(UNITS),--units $(UNITS))
 
 .PHONY: lint
 lint: venv ## ruff and sqlfluff

@@ -21,8 +21,9 @@ Today's refresh and the deadline digests (DESIGN §4, §6). Runs every 15 minute
 until the day's last escalation (Asia/Ho_Chi_Minh), and at every distinct reporting
 deadline in the registry (15:00 and 16:00 today), at each escalation time (deadline +
 `BLUEZONE_ESCALATION_AFTER_MINUTES`, 2 h by default) and, if
-`BLUEZONE_REMINDER_BEFORE_MINUTES` is set, before each deadline. A new deadline in
-`seeds/reporting_units.csv` needs no code change.
+`BLUEZONE_REMINDER_BEFORE_MINUTES` is set, before each deadline. A new deadline in the
+registry of the campaign's unit set (`seeds/reporting_units.csv`, or
+`seeds/reporting_units_2025.csv` when `BLUEZONE_UNITS=2025`) needs no code change.
 
 1. **refresh** ingests every file that has arrived and can be read (the same ingestion
    as `bluezone_daily`; a CSV changed in the last `BLUEZONE_SETTLE_SECONDS` is still

@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -38,6 +40,9 @@ AGENCIES = [
 DEADLINES = {"89": "15:00", "30": "16:00"}
 DEFAULT_DEADLINE = "16:00"
 REPORTS_FROM = "2020-08-01"
+# The campaign on the units in force since 1 July 2025 (DESIGN §9) is a present-day one: its
+# units report from its first day.
+REPORTS_FROM_2025 = "2026-09-01"
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -186,61 +191,75 @@ def build_communes(refdata: Path) -> None:
     write_csv("ref_communes.csv", read_csv(refdata / "vn_communes_2020.csv"))
 
 
-def build_units_2025(refdata: Path) -> None:
+@dataclass(frozen=True)
+class Units2025:
+    """The 2025 seeds' rows the registry, recipients and targets of a 2025 campaign need."""
+
+    provinces: list[dict[str, str]]
+    communes: list[dict[str, str]]
+    crosswalk: list[dict[str, str]]  # 2020 province -> 2025 province
+
+    def provinces_2020_of(self, code_2025: str) -> list[str]:
+        return [
+            x["province_code_2020"] for x in self.crosswalk if x["province_code_2025"] == code_2025
+        ]
+
+    def province_2025_of(self, code_2020: str) -> str:
+        (code,) = (
+            x["province_code_2025"] for x in self.crosswalk if x["province_code_2020"] == code_2020
+        )
+        return code
+
+
+def build_units_2025(refdata: Path) -> Units2025:
     """The units in force since 1 July 2025 (34 provinces, 3,321 communes, no districts) and
     the crosswalks from the 2020 provinces and communes (``vn_units_2025/``)."""
     units = refdata / "vn_units_2025"
-    write_csv(
-        "ref_provinces_2025.csv",
-        [
-            {
-                "province_code": row["province_code_2025"],
-                "province_name_full": row["name"],
-                "province_name": row["name_short"],
-                "province_name_ascii": row["name_ascii"],
-                "province_type": row["type"],
-                "n_communes": row["n_communes_2025"],
-                "population_total": row["population_2019_census"],
-                "population_15plus": row["pop_15plus_2019"],
-                "population_18plus": row["pop_18plus_2019_est"],
-                "population_published": row["population_published"],
-                "population_published_year": row["population_published_year"],
-                "area_km2": row["area_km2"],
-            }
-            for row in read_csv(units / "vn_provinces_2025.csv")
-        ],
-    )
-    write_csv(
-        "ref_communes_2025.csv",
-        [
-            {
-                "commune_code": row["commune_code_2025"],
-                "province_code": row["province_code_2025"],
-                "commune_name_full": row["name"],
-                "commune_name": row["name_short"],
-                "commune_name_ascii": row["name_ascii"],
-                "commune_type": row["type"],
-                "population_total_est": row["population_2019_census_est"],
-                "population_basis": row["population_basis"],
-                "population_published": row["population_published"],
-                "area_km2": row["area_km2"],
-                "lat": row["lat"],
-                "lon": row["lon"],
-            }
-            for row in read_csv(units / "vn_communes_2025.csv")
-        ],
-    )
-    write_csv(
-        "xwalk_provinces_2020_2025.csv",
-        [
-            {
-                "province_code_2020": row["province_code_2020"],
-                "province_code_2025": row["province_code_2025"],
-                "kind": row["kind"],
-            }
-            for row in read_csv(units / "crosswalk_provinces_2020_2025.csv")
-        ],
-    )
+    provinces = [
+        {
+            "province_code": row["province_code_2025"],
+            "province_name_full": row["name"],
+            "province_name": row["name_short"],
+            "province_name_ascii": row["name_ascii"],
+            "province_type": row["type"],
+            "n_communes": row["n_communes_2025"],
+            "population_total": row["population_2019_census"],
+            "population_15plus": row["pop_15plus_2019"],
+            "population_18plus": row["pop_18plus_2019_est"],
+            "population_published": row["population_published"],
+            "population_published_year": row["population_published_year"],
+            "area_km2": row["area_km2"],
+        }
+        for row in read_csv(units / "vn_provinces_2025.csv")
+    ]
+    write_csv("ref_provinces_2025.csv", provinces)
+    communes = [
+        {
+            "commune_code": row["commune_code_2025"],
+            "province_code": row["province_code_2025"],
+            "commune_name_full": row["name"],
+            "commune_name": row["name_short"],
+            "commune_name_ascii": row["name_ascii"],
+            "commune_type": row["type"],
+            "population_total_est": row["population_2019_census_est"],
+            "population_basis": row["population_basis"],
+            "population_published": row["population_published"],
+            "area_km2": row["area_km2"],
+            "lat": row["lat"],
+            "lon": row["lon"],
+        }
+        for row in read_csv(units / "vn_communes_2025.csv")
+    ]
+    write_csv("ref_communes_2025.csv", communes)
+    crosswalk = [
+        {
+            "province_code_2020": row["province_code_2020"],
+            "province_code_2025": row["province_code_2025"],
+            "kind": row["kind"],
+        }
+        for row in read_csv(units / "crosswalk_provinces_2020_2025.csv")
+    ]
+    write_csv("xwalk_provinces_2020_2025.csv", crosswalk)
     write_csv(
         "xwalk_communes_2020_2025.csv",
         [
@@ -255,6 +274,7 @@ def build_units_2025(refdata: Path) -> None:
             for row in read_csv(units / "crosswalk_communes_2020_2025.csv")
         ],
     )
+    return Units2025(provinces, communes, crosswalk)
 
 
 def build_smartphone_owners(refdata: Path, provinces: list[dict[str, str]]) -> None:
@@ -314,90 +334,104 @@ def build_smartphone_owners(refdata: Path, provinces: list[dict[str, str]]) -> N
     )
 
 
+# The targets of the provincial letters (DESIGN §3.1): id, scope, level, metric, threshold,
+# due date, any-of group, description.
+TARGETS = [
+    (
+        "nation_60pct_smartphone",
+        "VN",
+        "nation",
+        "share_smartphone_owners",
+        0.60,
+        "2020-08-20",
+        "",
+        "MIC national goal: 60% of smartphone users",
+    ),
+    (
+        "p30_60pct_smartphone",
+        "30",
+        "province",
+        "share_smartphone_owners",
+        0.60,
+        "2020-08-20",
+        "p30_2020_08_20",
+        "Hải Dương: 60% of smartphone users",
+    ),
+    (
+        "p30_top10_installs",
+        "30",
+        "province",
+        "rank_by_installs",
+        10,
+        "2020-08-20",
+        "p30_2020_08_20",
+        "Hải Dương: or at least 10th of the provinces by installs",
+    ),
+    (
+        "p58_50pct_smartphone",
+        "58",
+        "province",
+        "share_smartphone_owners",
+        0.50,
+        "2020-08-20",
+        "",
+        "Ninh Thuận: 50% of smartphone owners",
+    ),
+    (
+        "p08_50pct_smartphone",
+        "08",
+        "province",
+        "share_smartphone_owners",
+        0.50,
+        "2020-08-25",
+        "",
+        "Tuyên Quang: 50% of smartphone owners",
+    ),
+    (
+        "p89_60pct_smartphone",
+        "89",
+        "province",
+        "share_smartphone_owners",
+        0.60,
+        "2020-08-20",
+        "",
+        "An Giang: the national 60% of smartphone users",
+    ),
+]
+TARGET_COLUMNS = (
+    "target_id",
+    "scope_code",
+    "scope_level",
+    "metric",
+    "threshold",
+    "start_date",
+    "due_date",
+    "any_of_group",
+    "description",
+)
+
+
 def build_targets() -> None:
-    targets = [
-        (
-            "nation_60pct_smartphone",
-            "VN",
-            "nation",
-            "share_smartphone_owners",
-            0.60,
-            "2020-08-20",
-            "",
-            "MIC national goal: 60% of smartphone users",
-        ),
-        (
-            "p30_60pct_smartphone",
-            "30",
-            "province",
-            "share_smartphone_owners",
-            0.60,
-            "2020-08-20",
-            "p30_2020_08_20",
-            "Hải Dương: 60% of smartphone users",
-        ),
-        (
-            "p30_top10_installs",
-            "30",
-            "province",
-            "rank_by_installs",
-            10,
-            "2020-08-20",
-            "p30_2020_08_20",
-            "Hải Dương: or at least 10th of the provinces by installs",
-        ),
-        (
-            "p58_50pct_smartphone",
-            "58",
-            "province",
-            "share_smartphone_owners",
-            0.50,
-            "2020-08-20",
-            "",
-            "Ninh Thuận: 50% of smartphone owners",
-        ),
-        (
-            "p08_50pct_smartphone",
-            "08",
-            "province",
-            "share_smartphone_owners",
-            0.50,
-            "2020-08-25",
-            "",
-            "Tuyên Quang: 50% of smartphone owners",
-        ),
-        (
-            "p89_60pct_smartphone",
-            "89",
-            "province",
-            "share_smartphone_owners",
-            0.60,
-            "2020-08-20",
-            "",
-            "An Giang: the national 60% of smartphone users",
-        ),
-    ]
     write_csv(
         "campaign_targets.csv",
-        [
-            {
-                "target_id": target_id,
-                "scope_code": scope,
-                "scope_level": level,
-                "metric": metric,
-                "threshold": threshold,
-                "start_date": REPORTS_FROM,
-                "due_date": due,
-                "any_of_group": group,
-                "description": description,
-            }
-            for target_id, scope, level, metric, threshold, due, group, description in targets
-        ],
+        [dict(zip(TARGET_COLUMNS, target_row(t, REPORTS_FROM), strict=True)) for t in TARGETS],
     )
 
 
+def target_row(target: tuple, start: str) -> tuple:
+    target_id, scope, level, metric, threshold, due, group, description = target
+    return (target_id, scope, level, metric, threshold, start, due, group, description)
+
+
+def phone(key: str) -> str:
+    """A phone-number-shaped contact derived from ``key`` (generated, never real)."""
+    number = f"{stable_int(key, 10**8):08d}"
+    return f"+84 9{number[0]} {number[1:4]} {number[4:]}"
+
+
 def build_registry(provinces: list[dict[str, str]], districts: list[dict[str, str]]) -> None:
-    """Every district's People's Committee plus ten provincial agencies per province."""
+    """Every district's People's Committee plus ten provincial agencies per province. A
+    committee's ``area_code`` is the unit whose figures it reports (its district)."""
     province_rows = []
     for p in provinces:
         code = p["province_code"]
@@ -411,10 +445,6 @@ def build_registry(provinces: list[dict[str, str]], districts: list[dict[str, st
         )
     write_csv("province_reporting.csv", province_rows)
     deadline = {row["province_code"]: row["deadline_local"] for row in province_rows}
-
-    def phone(key: str) -> str:
-        number = f"{stable_int(key, 10**8):08d}"
-        return f"+84 9{number[0]} {number[1:4]} {number[4:]}"
 
     units = []
     for d in districts:
@@ -435,8 +465,18 @@ def build_registry(provinces: list[dict[str, str]], districts: list[dict[str, st
                 "contact_email": f"vanphong.d{code}@example.org",
                 "contact_phone": phone(f"contact:{code}"),
                 "escalation_email": f"chutich.d{code}@example.org",
+                "area_code": code,
             }
         )
+    units += agencies(provinces, deadline, REPORTS_FROM)
+    write_csv("reporting_units.csv", units)
+
+
+def agencies(
+    provinces: list[dict[str, str]], deadline: dict[str, str], reports_from: str
+) -> list[dict[str, object]]:
+    """The ten provincial agencies of every province (``<province code>-<abbreviation>``)."""
+    units: list[dict[str, object]] = []
     for p in provinces:
         code = p["province_code"]
         for abbrev, name, name_ascii in AGENCIES:
@@ -450,14 +490,114 @@ def build_registry(provinces: list[dict[str, str]], districts: list[dict[str, st
                     "province_code": code,
                     "district_code": "",
                     "deadline_local": deadline[code],
-                    "reports_from": REPORTS_FROM,
+                    "reports_from": reports_from,
                     "reports_to": "",
                     "contact_email": f"vanthu.{abbrev.lower()}.p{code}@example.org",
                     "contact_phone": phone(f"contact:{unit_code}"),
                     "escalation_email": f"giamdoc.{abbrev.lower()}.p{code}@example.org",
+                    "area_code": "",
                 }
             )
-    write_csv("reporting_units.csv", units)
+    return units
+
+
+# -- a campaign on the 2025 units ------------------------------------------------------------
+
+
+def deadlines_2025(units: Units2025) -> dict[str, str]:
+    """Each 2025 province's deadline: the earliest its 2020 provinces' letters set (An Giang's
+    15:00 goes to the An Giang of 2025, which took in Kiên Giang), 16:00 by default."""
+    return {
+        p["province_code"]: min(
+            DEADLINES.get(old, DEFAULT_DEADLINE)
+            for old in units.provinces_2020_of(p["province_code"])
+        )
+        for p in units.provinces
+    }
+
+
+def build_registry_2025(units: Units2025) -> None:
+    """The registry of a campaign on the 2025 units: the People's Committee of every commune
+    with a resident population (``unit_code`` = ``area_code`` = its 5-digit code; every
+    commune but Hoàng Sa, as in 2020) and the same ten agencies per 2025 province."""
+    deadline = deadlines_2025(units)
+    write_csv(
+        "province_reporting_2025.csv",
+        [
+            {
+                "province_code": code,
+                "deadline_local": deadline[code],
+                "digest_email": f"sotttt.p{code}@example.org",
+                "escalation_email": f"bcd.p{code}@example.org",
+            }
+            for code in (p["province_code"] for p in units.provinces)
+        ],
+    )
+    committees: list[dict[str, object]] = []
+    for c in units.communes:
+        if c["population_basis"] == "no_census_population":
+            continue  # Hoàng Sa: no resident population, no reporting duty
+        code = c["commune_code"]
+        committees.append(
+            {
+                "unit_code": code,
+                "unit_name": f"UBND {c['commune_name_full']}",
+                "unit_name_ascii": f"UBND {ascii_name(c['commune_name_full'])}",
+                "unit_kind": "commune_committee",
+                "province_code": c["province_code"],
+                "district_code": "",
+                "deadline_local": deadline[c["province_code"]],
+                "reports_from": REPORTS_FROM_2025,
+                "reports_to": "",
+                "contact_email": f"vanphong.x{code}@example.org",
+                "contact_phone": phone(f"contact:{code}"),
+                "escalation_email": f"chutich.x{code}@example.org",
+                "area_code": code,
+            }
+        )
+    write_csv(
+        "reporting_units_2025.csv",
+        committees + agencies(units.provinces, deadline, REPORTS_FROM_2025),
+    )
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def build_targets_2025(units: Units2025, provinces_2020: list[dict[str, str]]) -> None:
+    """The letters' targets carried onto a campaign on the 2025 units: a province's target goes
+    to the 2025 province its own lies in, due the same number of days into the campaign; a
+    rank among the provinces keeps its place relative to their number (10th of 63 is 5th of
+    34)."""
+    names_2020 = {p["province_code"]: p["province_name"] for p in provinces_2020}
+    names_2025 = {p["province_code"]: p["province_name"] for p in units.provinces}
+    start_2020, start_2025 = date.fromisoformat(REPORTS_FROM), date.fromisoformat(REPORTS_FROM_2025)
+
+    def shifted(day: str) -> date:
+        return start_2025 + (date.fromisoformat(day) - start_2020)
+
+    rows = []
+    for target_id, scope, level, metric, threshold, due, group, description in TARGETS:
+        due_2025 = shifted(due)
+        if level == "province":
+            old, scope = scope, units.province_2025_of(scope)
+            target_id = target_id.replace(f"p{old}_", f"p{scope}_", 1)
+            what = description.split(": ", 1)[1]
+            if metric == "rank_by_installs":
+                threshold = max(1, round(threshold * len(names_2025) / len(names_2020)))
+                what = f"or at least {_ordinal(threshold)} of the provinces by installs"
+                target_id = f"p{scope}_top{threshold}_installs"
+            named = names_2025[scope]
+            if names_2020[old] != named:
+                named += f" (the letter of {names_2020[old]})"
+            description = f"{named}: {what}"
+            if group:
+                group = f"p{scope}_{due_2025:%Y_%m_%d}"
+        row = (target_id, scope, level, metric, threshold, due_2025.isoformat(), group, description)
+        rows.append(dict(zip(TARGET_COLUMNS, target_row(row, REPORTS_FROM_2025), strict=True)))
+    assert len({r["target_id"] for r in rows}) == len(rows)
+    write_csv("campaign_targets_2025.csv", rows)
 
 
 def main() -> None:
@@ -468,10 +608,12 @@ def main() -> None:
     provinces = build_provinces(args.refdata)
     districts = build_districts(args.refdata)
     build_communes(args.refdata)
-    build_units_2025(args.refdata)
+    units_2025 = build_units_2025(args.refdata)
     build_smartphone_owners(args.refdata, provinces)
     build_targets()
     build_registry(provinces, districts)
+    build_targets_2025(units_2025, provinces)
+    build_registry_2025(units_2025)
 
 
 if __name__ == "__main__":

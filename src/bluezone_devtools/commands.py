@@ -52,7 +52,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     faults = FaultRates.none() if args.clean else FaultRates()
     if args.fault:
         faults = dataclasses.replace(faults, **dict(args.fault))
-    out = Path(args.out) if args.out else Path(load_settings().landing_url)
+    settings = load_settings()
+    out = Path(args.out) if args.out else Path(settings.landing_url)
     provinces = [p.strip() for p in args.provinces.split(",")] if args.provinces else None
     started = time.perf_counter()
     result = simulate_campaign(
@@ -65,6 +66,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         progress=sys.stderr.isatty() and not args.quiet,
         overwrite=args.overwrite,
         commune_level=args.commune_level,
+        units=args.units or settings.units,
     )
     print(
         f"simulated {len(result.days)} days into {result.landing_dir}: "
@@ -77,7 +79,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from bluezone_devtools.demo import run_demo
 
-    return run_demo(load_settings(), end=args.end, seed=args.seed)
+    settings = load_settings()
+    return run_demo(settings, end=args.end, seed=args.seed, units=args.units or settings.units)
 
 
 def cmd_distributed(args: argparse.Namespace) -> int:
@@ -85,6 +88,12 @@ def cmd_distributed(args: argparse.Namespace) -> int:
 
     provinces = args.provinces.split(",") if args.provinces else None
     return run_distributed(args.date, provinces=provinces, seed=args.seed, root=args.root)
+
+
+def _unit_set_names() -> list[str]:
+    from bluezone_warehouse.units import unit_sets
+
+    return list(unit_sets())
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -99,21 +108,32 @@ def register(commands: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     simulate.add_argument(
+        "--units",
+        choices=_unit_set_names(),
+        default=None,
+        help="the administrative unit set the campaign reports on (DESIGN §9): 2020 (63 "
+        "provinces, districts) or 2025 (34 provinces, communes); default $BLUEZONE_UNITS, "
+        "else the project's default",
+    )
+    simulate.add_argument(
         "--start",
         type=parse_date,
-        default=date(2020, 8, 1),
-        help="first day of the campaign (default 2020-08-01)",
+        default=None,
+        help="first day of the campaign (default: the unit set's campaign: 2020-08-01 on the "
+        "2020 units, 2026-09-01 on the 2025 units)",
     )
     simulate.add_argument(
         "--end",
         type=parse_date,
-        default=date(2020, 8, 25),
-        help="last day of the campaign, inclusive (default 2020-08-25)",
+        default=None,
+        help="last day of the campaign, inclusive (default: 2020-08-25 on the 2020 units, "
+        "2026-12-31 on the 2025 units)",
     )
     simulate.add_argument(
         "--provinces",
         default=None,
-        help="comma-separated 2-digit GSO province codes (default: all 63)",
+        help="comma-separated 2-digit GSO province codes of the unit set (2025 codes with "
+        "--units 2025; default: all its provinces)",
     )
     simulate.add_argument(
         "--seed",
@@ -145,8 +165,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     simulate.add_argument(
         "--commune-level",
         action="store_true",
-        help="commune-level export variant: each export also has a row per commune "
-        "(level commune, 5-digit GSO code; 10,614 nationally)",
+        help="commune-level export variant of the 2020 units: each export also has a row per "
+        "commune (level commune, 5-digit GSO code; 10,614 nationally)",
     )
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")
     simulate.set_defaults(func=cmd_simulate)
@@ -155,10 +175,19 @@ def register(commands: argparse._SubParsersAction) -> None:
         "demo", help="simulate the default campaign, run bluezone_daily, print the summary"
     )
     demo.add_argument(
+        "--units",
+        choices=_unit_set_names(),
+        default=None,
+        help="the unit set of the demo's campaign: 2020 (the Bluezone campaign of August "
+        "2020) or 2025 (a campaign from 2026-09-01 on the 34 provinces and their communes); "
+        "default $BLUEZONE_UNITS, else the project's default",
+    )
+    demo.add_argument(
         "--end",
         type=parse_date,
-        default=date(2020, 8, 25),
-        help="last simulated day, the day the DAG runs for (default 2020-08-25)",
+        default=None,
+        help="last simulated day, the day the DAG runs for (default 2020-08-25 on the 2020 "
+        "units, 2026-09-21 on the 2025 units)",
     )
     demo.add_argument("--seed", type=int, default=2020, help="simulation seed (default 2020)")
     demo.set_defaults(func=cmd_demo)

@@ -9,12 +9,9 @@ id, a severity or a threshold exists outside that file.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
-import yaml
-
-from bluezone_warehouse.config import DBT_PROJECT_DIR
+from bluezone_warehouse.config import DBT_PROJECT_DIR, dbt_vars
 
 
 @dataclass(frozen=True)
@@ -24,11 +21,7 @@ class Check:
     what: str
 
 
-@cache
-def dbt_vars(project_dir: Path = DBT_PROJECT_DIR) -> dict:
-    """The ``vars:`` block of ``dbt_project.yml``."""
-    with (project_dir / "dbt_project.yml").open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)["vars"]
+__all__ = ["Check", "catalogue", "check_ids", "dbt_vars", "threshold"]
 
 
 def catalogue(project_dir: Path = DBT_PROJECT_DIR) -> dict[str, Check]:

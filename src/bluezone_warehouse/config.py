@@ -11,6 +11,7 @@ import json
 import os
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,17 @@ LINEAGE_NAMESPACE = "bluezone"
 # Airflow's OpenLineage transport: files in ``Settings.lineage_dir``, resolved by each process
 # from its own BLUEZONE_* settings (``bluezone_warehouse.lineage.LineageDirTransport``).
 LINEAGE_TRANSPORT = json.dumps({"type": "bluezone_warehouse.lineage.LineageDirTransport"})
+
+
+@cache
+def dbt_vars(project_dir: Path = DBT_PROJECT_DIR) -> dict:
+    """The ``vars:`` block of ``dbt_project.yml``: the one home of the data-quality check
+    catalogue (``bluezone_warehouse.checks``) and of the unit sets a campaign can report on
+    (``bluezone_warehouse.units``)."""
+    import yaml
+
+    with (project_dir / "dbt_project.yml").open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)["vars"]
 
 
 def _path(env: dict[str, str], name: str, default: Path) -> Path:
@@ -72,6 +84,9 @@ class Settings:
     # When a snapshot's Excel workbooks are written: "after" the swap by a process of their
     # own (default), "inline" before publish returns, or "none".
     workbooks: str = "after"
+    # The administrative unit set the campaign reports on (DESIGN §9): "2020" or "2025",
+    # declared in dbt_project.yml (bluezone_warehouse.units).
+    units: str = "2020"
 
     @property
     def landing_is_local(self) -> bool:
@@ -118,7 +133,20 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         task_retries=int(env.get("BLUEZONE_TASK_RETRIES", 1)),
         task_retry_delay_seconds=int(env.get("BLUEZONE_TASK_RETRY_DELAY_SECONDS", 120)),
         workbooks=_choice(env, "BLUEZONE_WORKBOOKS", ("after", "inline", "none")),
+        units=_unit_set(env),
     )
+
+
+def _unit_set(env: dict[str, str]) -> str:
+    """BLUEZONE_UNITS, one of the unit sets dbt_project.yml declares (its default when
+    unset; bluezone_warehouse.units reads the declarations)."""
+    declared = dbt_vars()
+    name = (env.get("BLUEZONE_UNITS") or "").strip() or str(declared["unit_set"])
+    if name not in declared["unit_sets"]:
+        raise ValueError(
+            f"BLUEZONE_UNITS must be one of {', '.join(declared['unit_sets'])}, not {name!r}"
+        )
+    return name
 
 
 def _choice(env: dict[str, str], name: str, choices: tuple[str, ...]) -> str:

@@ -694,10 +694,11 @@ def _keep_version(
 # --- From the mart ------------------------------------------------------------------------
 
 
-def consolidations_for(con: Any, day: date) -> list[Consolidation]:
+def consolidations_for(con: Any, day: date, units: str | None = None) -> list[Consolidation]:
     """Every province's consolidation for ``day`` from ``marts.fct_province_consolidation``
-    and the day's rates in ``marts.agg_reporting_rates``; district committees first, then
-    provincial agencies, each by code."""
+    and the day's rates in ``marts.agg_reporting_rates``; the committees (of districts in
+    2020, of communes in 2025) first, then provincial agencies, each by code. Province
+    names and deadlines come from the registry of the unit set ``units``."""
     from bluezone_warehouse.registry import load_registry
 
     rows = con.execute(
@@ -722,7 +723,7 @@ def consolidations_for(con: Any, day: date) -> list[Consolidation]:
     by_province: dict[str, list[tuple]] = {}
     for row in rows:
         by_province.setdefault(row[0], []).append(row)
-    provinces = load_registry().provinces
+    provinces = load_registry(units=units).provinces
     consolidations = []
     for code, members in sorted(by_province.items()):
         province = provinces[code]
@@ -742,14 +743,16 @@ def consolidations_for(con: Any, day: date) -> list[Consolidation]:
     return consolidations
 
 
-def write_day(warehouse_path: Path, day: date, out_dir: Path) -> dict[str, tuple[Path, Path]]:
-    """Write every province's consolidation for ``day`` from the warehouse (read-only);
-    returns {province_code: (xlsx, html)}."""
+def write_day(
+    warehouse_path: Path, day: date, out_dir: Path, units: str | None = None
+) -> dict[str, tuple[Path, Path]]:
+    """Write every province's consolidation for ``day`` from the warehouse (read-only), on
+    the unit set ``units``; returns {province_code: (xlsx, html)}."""
     from bluezone_warehouse.warehouse import connect_reader
 
     con = connect_reader(warehouse_path)
     try:
-        consolidations = consolidations_for(con, day)
+        consolidations = consolidations_for(con, day, units)
     finally:
         con.close()
     return {c.province_code: write_consolidation(c, out_dir) for c in consolidations}

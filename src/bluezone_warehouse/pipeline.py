@@ -70,6 +70,7 @@ def check(settings: Settings, run_date: date, run_id: str) -> dict[str, object]:
             run_id=run_id,
             run_date=run_date,
             docs_dir=settings.run_artifacts_dir / safe_file_name(run_id) / "gx_docs",
+            units=settings.units,
         )
         with writer(settings.warehouse_path) as con:
             store_results(con, summary)
@@ -309,7 +310,9 @@ def refresh_today(
         snapshot = publish(settings, day, run_id)
         seconds["publish"] = round(perf_counter() - started, 2)
     started = perf_counter()
-    written = consolidation.write_day(settings.warehouse_path, day, consolidation_dir(settings))
+    written = consolidation.write_day(
+        settings.warehouse_path, day, consolidation_dir(settings), settings.units
+    )
     seconds["consolidation"] = round(perf_counter() - started, 2)
     return {
         "day": day.isoformat(),
@@ -376,10 +379,14 @@ def _send_digests(
             escalation_after_minutes=settings.escalation_after_minutes,
             reminder_before_minutes=settings.reminder_before_minutes,
             consolidations=consolidation_dir(settings),
+            units=settings.units,
         )
         alerts = [a for a in due if holding is not None and a.scope_code not in holding]
         receipts = receipt_alerts(
-            con, day=at.astimezone(LOCAL_TZ).date(), language=settings.alert_language
+            con,
+            day=at.astimezone(LOCAL_TZ).date(),
+            language=settings.alert_language,
+            units=settings.units,
         )
         report = dispatch(
             con, alerts + receipts, configured_channels(settings), send=send, run_id=run_id
@@ -408,7 +415,11 @@ def send_data_quality_alerts(
     channels = configured_channels(settings)
     with writer(settings.warehouse_path) as con:
         alerts = data_quality_alerts(
-            con, run_id=run_id, day=run_date, language=settings.alert_language
+            con,
+            run_id=run_id,
+            day=run_date,
+            language=settings.alert_language,
+            units=settings.units,
         )
         report = dispatch(con, alerts, channels, send=send, run_id=run_id)
     if report.failed:

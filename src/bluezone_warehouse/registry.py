@@ -21,7 +21,6 @@ from pathlib import Path
 
 from bluezone_warehouse.config import LOCAL_TZ, SEEDS_DIR
 
-COMMITTEE = "district_committee"
 AGENCY = "provincial_agency"
 
 
@@ -31,15 +30,23 @@ class Unit:
 
     unit_code: str
     unit_name: str
-    unit_kind: str  # district_committee | provincial_agency
+    unit_kind: str  # <area level>_committee (district_ or commune_committee) | provincial_agency
     province_code: str
-    district_code: str  # empty for provincial agencies
+    district_code: str  # the 2020 district; empty for provincial agencies and in 2025
     deadline_local: str  # HH:MM
     reports_from: date
     reports_to: date | None
     contact_email: str
     contact_phone: str
     escalation_email: str
+    # The administrative unit whose figures a committee reports (a district in 2020, a
+    # commune in 2025: the unit set's area level); empty for provincial agencies.
+    area_code: str = ""
+
+    @property
+    def is_committee(self) -> bool:
+        """A People's Committee of an area, as against a provincial agency."""
+        return self.unit_kind != AGENCY
 
     def active_on(self, day: date) -> bool:
         """Whether the unit must report for ``day`` (an expected report)."""
@@ -100,15 +107,20 @@ def _unit(row: dict[str, str]) -> Unit:
         contact_email=row["contact_email"],
         contact_phone=row["contact_phone"],
         escalation_email=row["escalation_email"],
+        area_code=row["area_code"],
     )
 
 
 @cache
-def load_registry(seeds_dir: Path = SEEDS_DIR) -> UnitRegistry:
-    """The registry and the provinces' recipients from the seeds."""
+def load_registry(seeds_dir: Path = SEEDS_DIR, units: str | None = None) -> UnitRegistry:
+    """The registry and the provinces' recipients of the unit set ``units`` (the project's
+    default set when None) from the seeds."""
+    from bluezone_warehouse.units import unit_set
+
+    declared = unit_set(units)
     names = {
         row["province_code"]: row["province_name"]
-        for row in read_seed(seeds_dir, "ref_provinces.csv")
+        for row in read_seed(seeds_dir, declared.seed_file(declared.provinces_seed))
     }
     provinces = {
         row["province_code"]: Province(
@@ -118,7 +130,9 @@ def load_registry(seeds_dir: Path = SEEDS_DIR) -> UnitRegistry:
             row["digest_email"],
             row["escalation_email"],
         )
-        for row in read_seed(seeds_dir, "province_reporting.csv")
+        for row in read_seed(seeds_dir, declared.seed_file(declared.province_reporting_seed))
     }
-    units = tuple(_unit(row) for row in read_seed(seeds_dir, "reporting_units.csv"))
-    return UnitRegistry(provinces, units)
+    registered = tuple(
+        _unit(row) for row in read_seed(seeds_dir, declared.seed_file(declared.registry_seed))
+    )
+    return UnitRegistry(provinces, registered)

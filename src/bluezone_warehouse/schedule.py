@@ -59,7 +59,7 @@ def alert_times(settings: Settings, deadlines: list[str] | None = None) -> list[
     if deadlines is None:
         from bluezone_warehouse.registry import load_registry
 
-        deadlines = load_registry().deadline_times()
+        deadlines = load_registry(units=settings.units).deadline_times()
     return sorted(
         {
             due

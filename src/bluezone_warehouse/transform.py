@@ -28,6 +28,7 @@ from bluezone_warehouse.config import DBT_PROJECT_DIR, LOCAL_TZ, SEEDS_DIR, Sett
 from bluezone_warehouse.names import safe_file_name
 from bluezone_warehouse.schedule import logical_date_for
 from bluezone_warehouse.tables import ddl
+from bluezone_warehouse.units import unit_set
 from bluezone_warehouse.warehouse import writer
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,8 @@ def dbt_env(settings: Settings, artifacts_dir: Path) -> dict[str, str]:
     directories."""
     return {
         "BLUEZONE_WAREHOUSE_PATH": str(settings.warehouse_path),
+        # read when the project is parsed: which seeds and levels the models use
+        "BLUEZONE_UNITS": settings.units,
         "DBT_TARGET_PATH": str(artifacts_dir / "target"),
         "DBT_LOG_PATH": str(artifacts_dir / "logs"),
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
@@ -316,12 +319,13 @@ def project_files(*roots: Path) -> Iterator[tuple[Path, Path]]:
 
 def _project_key(settings: Settings) -> tuple:
     """What dbt's parse depends on: every file of the project and the seeds (name, size,
-    modification time) and the warehouse (the database the nodes are named in)."""
+    modification time), the warehouse (the database the nodes are named in) and the unit
+    set (which seeds the models read)."""
     files = []
     for root, path in project_files(DBT_PROJECT_DIR, SEEDS_DIR):
         stat = path.stat()
         files.append((root.name, str(path.relative_to(root)), stat.st_size, stat.st_mtime_ns))
-    return (str(settings.warehouse_path), tuple(files))
+    return (str(settings.warehouse_path), settings.units, tuple(files))
 
 
 def build(
@@ -347,18 +351,22 @@ def build(
 # Today's refresh (DESIGN §6): the deliveries, the compliance, the rates and the
 # consolidation, with the views they read; nothing about coverage or data-quality flags.
 TODAY_MARTS = ("fct_deliveries", "agg_reporting_rates", "fct_province_consolidation")
-# The registry seeds are reloaded at every refresh (a unit added today counts today); the
-# reference seeds only on a warehouse that has never been built.
-REGISTRY_SEEDS = ("reporting_units", "province_reporting")
 
 
-def today_selection(con: duckdb.DuckDBPyConnection) -> list[str]:
+def today_selection(con: duckdb.DuckDBPyConnection, units: str) -> list[str]:
+    """The refresh's dbt selection: the registry seeds of the unit set ``units`` are
+    reloaded at every refresh (a unit added today counts today); the reference seeds only
+    on a warehouse that has never been built."""
     built = con.execute(
         "select count(*) from information_schema.tables where table_schema = 'seeds'"
     ).fetchone()[0]
     if not built:
         return [f"+{mart}" for mart in TODAY_MARTS]
-    return [f"+{mart},resource_type:model" for mart in TODAY_MARTS] + list(REGISTRY_SEEDS)
+    declared = unit_set(units)
+    return [f"+{mart},resource_type:model" for mart in TODAY_MARTS] + [
+        declared.registry_seed,
+        declared.province_reporting_seed,
+    ]
 
 
 def refresh_today(settings: Settings, at: datetime, run_id: str) -> BuildResult:
@@ -370,7 +378,7 @@ def refresh_today(settings: Settings, at: datetime, run_id: str) -> BuildResult:
     day = at.astimezone(LOCAL_TZ).date()
     with writer(settings.warehouse_path) as con:
         con.execute(RESULTS_DDL)
-        selection = today_selection(con)
+        selection = today_selection(con, settings.units)
     args = [
         "build",
         "--fail-fast",

@@ -189,7 +189,7 @@ def test_every_check_has_faults_to_find_and_boundaries_on_both_sides(measured: M
         "coverage_over_100",
         "staff_installed_exceeds_total",
         "decreasing_cumulative",
-        "district_sum_exceeds_province",
+        "children_exceed_parent",
         "late_report",
     }
     assert placed == {(check, side) for check in boundaries for side in ("at", "over")}
@@ -293,8 +293,8 @@ PROBES = [
     ("staff_installed_exceeds_total", "over", ""),
     ("decreasing_cumulative", "at", ""),
     ("decreasing_cumulative", "over", ""),
-    ("district_sum_exceeds_province", "at", ""),
-    ("district_sum_exceeds_province", "over", ""),
+    ("children_exceed_parent", "at", ""),
+    ("children_exceed_parent", "over", ""),
     ("late_report", "at", ""),
     ("late_report", "over", ""),
     ("outlier_increment", "at", "ratio"),

@@ -4,14 +4,13 @@ from the simulator's ground truth and the reference seeds."""
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import math
 import sqlite3
 import subprocess
 import sys
 from collections import Counter, defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -21,6 +20,7 @@ from bluezone_devtools.simulate import FaultRates, simulate_campaign
 from bluezone_warehouse.config import SEEDS_DIR, airflow_environment
 from bluezone_warehouse.schedule import logical_date_for
 from tests.conftest import environment_for
+from tests.truth import add_sums, exported_figures, read_csv
 
 PROVINCES = ["30", "89"]  # Hải Dương (16:00 deadline) and An Giang (15:00)
 START, END = date(2020, 8, 1), date(2020, 8, 5)
@@ -34,11 +34,6 @@ FAULTS = dataclasses.replace(
 )
 
 pytestmark = pytest.mark.airflow
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def daily_run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -81,66 +76,12 @@ def campaign(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def expected_coverage(truth_dir: Path) -> dict[tuple[str, str, date], dict]:
     """Every level's installs, new installs and coverage, from the truth and the seeds."""
-    exported = read_csv(truth_dir / "truth_exported.csv")
-    series: dict[tuple[str, str], dict[date, int]] = defaultdict(dict)
-    phones: dict[tuple[str, str, date], int | None] = {}
-    for row in exported:
-        day = date.fromisoformat(row["snapshot_date"])
-        series[(row["level"], row["unit_code"])][day] = int(row["installs"])
-        phones[(row["level"], row["unit_code"], day)] = (
-            int(row["installs_with_phone"]) if row["installs_with_phone"] else None
-        )
-    all_days = sorted({day for values in series.values() for day in values})
-    calendar = [
-        all_days[0] + timedelta(days=i) for i in range((all_days[-1] - all_days[0]).days + 1)
-    ]
-    expected = {}
-    for (level, code), values in series.items():
-        known = sorted(values)
-        for day in calendar:
-            previous = max((k for k in known if k < day), default=None)
-            following = min((k for k in known if k >= day), default=None)
-            if day in values:
-                installs = values[day]
-            elif previous and following:
-                share = (day - previous).days / (following - previous).days
-                installs = math.floor(
-                    values[previous] + (values[following] - values[previous]) * share + 0.5
-                )
-            else:
-                continue
-            new = None
-            if previous and following:
-                new = (values[following] - values[previous]) / (following - previous).days
-            expected[(level, code, day)] = {
-                "installs": installs,
-                "new_installs": new,
-                "is_estimated": day not in values,
-                "installs_with_phone": phones.get((level, code, day)),
-            }
+    expected = exported_figures(truth_dir)
     provinces = {p["province_code"]: p for p in read_csv(SEEDS_DIR / "ref_provinces.csv")}
-    for key in [k for k in expected if k[0] == "province"]:
-        _, code, day = key
-        for level, parent in (("region", provinces[code]["region_code"]), ("nation", "VN")):
-            total = expected.setdefault(
-                (level, parent, day),
-                {
-                    "installs": 0,
-                    "new_installs": 0.0,
-                    "is_estimated": False,
-                    "installs_with_phone": 0,
-                },
-            )
-            total["installs"] += expected[key]["installs"]
-            if expected[key]["new_installs"] is None or total["new_installs"] is None:
-                total["new_installs"] = None
-            else:
-                total["new_installs"] += expected[key]["new_installs"]
-            total["is_estimated"] |= expected[key]["is_estimated"]
-            if expected[key]["installs_with_phone"] is None or total["installs_with_phone"] is None:
-                total["installs_with_phone"] = None
-            else:
-                total["installs_with_phone"] += expected[key]["installs_with_phone"]
+    add_sums(
+        expected,
+        {code: [("region", p["region_code"]), ("nation", "VN")] for code, p in provinces.items()},
+    )
     return expected
 
 

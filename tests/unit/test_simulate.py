@@ -63,7 +63,7 @@ TEN = ["01", "02", "04", "06", "08", "10", "11", "12", "14", "15"]
 DSC_KINDS = set(FAULT_KINDS) - {"redelivery"}
 EXPORT_CHECKS = {
     "decreasing_cumulative",
-    "district_sum_exceeds_province",
+    "children_exceed_parent",
     "unattributed_share",
     "outlier_increment",
     "coverage_over_100",
@@ -84,7 +84,7 @@ BOUNDARIES = {
     "coverage_over_100",
     "staff_installed_exceeds_total",
     "decreasing_cumulative",
-    "district_sum_exceeds_province",
+    "children_exceed_parent",
     "late_report",
 }
 
@@ -601,7 +601,7 @@ def test_an_unattributed_share_of_exactly_five_percent_is_not_flagged() -> None:
     assert checks(_one_day_view(20_000, [10_000, 9_000])) == set()  # 1,000 of 20,000: 5 %
     assert checks(_one_day_view(20_001, [10_000, 9_000])) == {"unattributed_share"}
     assert checks(_one_day_view(19_000, [10_000, 9_000])) == set()  # districts = total
-    assert checks(_one_day_view(18_999, [10_000, 9_000])) == {"district_sum_exceeds_province"}
+    assert checks(_one_day_view(18_999, [10_000, 9_000])) == {"children_exceed_parent"}
 
 
 def test_the_outlier_rule_at_its_boundaries() -> None:
@@ -798,13 +798,15 @@ def test_faults_csv_and_boundary_probes_csv_agree(ten_by_ten: Path) -> None:
 
 def test_the_simulator_uses_no_part_of_the_warehouse_that_implements_checks() -> None:
     """Its truth comes from DESIGN's definitions, not from the warehouse's checks: it reads
-    the reference data, names, the registry and its rules (who owes a report, when the
-    deadline falls) and the check catalogue (ids, thresholds), nothing else."""
+    the reference data, names, the unit sets' declaration (DESIGN §9), the registry and its
+    rules (who owes a report, when the deadline falls) and the check catalogue (ids,
+    thresholds), nothing else."""
     allowed = {
         "bluezone_warehouse.config",
         "bluezone_warehouse.names",
         "bluezone_warehouse.checks",
         "bluezone_warehouse.registry",
+        "bluezone_warehouse.units",
     }
     imported = set()
     for path in Path(simulate_package.__file__).parent.glob("*.py"):

@@ -1,17 +1,21 @@
--- Nation, regions, provinces and district-level units with every denominator.
+-- Every unit of the campaign's unit set with every denominator: the nation, the regions
+-- (when the set has them), the provinces and the units below them (the set's area level:
+-- district-level units in 2020, communes in 2025).
 with
 
 provinces as (
     select * from {{ ref('int_provinces_joined') }}
 ),
 
-districts as (
-    select * from {{ ref('int_districts_allocated') }}
+areas as (
+    select * from {{ ref('int_areas_allocated') }}
 ),
 
-regions as (
-    select * from {{ ref('stg_seeds__regions') }}
-),
+{% if has_level('region') %}
+    regions as (
+        select * from {{ ref('stg_seeds__regions') }}
+    ),
+{% endif %}
 
 nation as (
     select
@@ -30,30 +34,32 @@ nation as (
     from provinces
 ),
 
-region_rows as (
-    select
-        regions.region_code as unit_code,
-        'region' as level,
-        'VN' as parent_code,
-        regions.region_name as name,
-        regions.region_name_ascii as name_ascii,
-        regions.region_code,
-        cast(null as varchar) as province_code,
-        sum(provinces.population_total) as population_total,
-        sum(provinces.population_15plus) as population_15plus,
-        sum(provinces.population_18plus) as population_18plus,
-        sum(provinces.smartphone_owners_est) as smartphone_owners_est,
-        max(provinces.smartphone_owners_vintage) as smartphone_owners_vintage,
-    from regions
-    inner join provinces on regions.region_code = provinces.region_code
-    group by all
-),
+{% if has_level('region') %}
+    region_rows as (
+        select
+            regions.region_code as unit_code,
+            'region' as level,
+            'VN' as parent_code,
+            regions.region_name as name,
+            regions.region_name_ascii as name_ascii,
+            regions.region_code,
+            cast(null as varchar) as province_code,
+            sum(provinces.population_total) as population_total,
+            sum(provinces.population_15plus) as population_15plus,
+            sum(provinces.population_18plus) as population_18plus,
+            sum(provinces.smartphone_owners_est) as smartphone_owners_est,
+            max(provinces.smartphone_owners_vintage) as smartphone_owners_vintage,
+        from regions
+        inner join provinces on regions.region_code = provinces.region_code
+        group by all
+    ),
+{% endif %}
 
 province_rows as (
     select
         province_code as unit_code,
         'province' as level,
-        region_code as parent_code,
+        {% if has_level('region') %}region_code{% else %}'VN'{% endif %} as parent_code,
         province_name as name,
         province_name_ascii as name_ascii,
         region_code,
@@ -66,50 +72,60 @@ province_rows as (
     from provinces
 ),
 
-district_rows as (
+area_rows as (
     select
-        districts.district_code as unit_code,
-        'district' as level,
-        districts.province_code as parent_code,
-        districts.district_name_full as name,
-        districts.district_name_full_ascii as name_ascii,
+        areas.area_code as unit_code,
+        '{{ area_level() }}' as level,
+        areas.province_code as parent_code,
+        areas.area_name_full as name,
+        areas.area_name_full_ascii as name_ascii,
         provinces.region_code,
-        districts.province_code,
-        districts.population_total,
-        districts.population_15plus,
-        districts.population_18plus,
-        districts.smartphone_owners_est,
-        districts.smartphone_owners_vintage,
-    from districts
-    inner join provinces on districts.province_code = provinces.province_code
+        areas.province_code,
+        areas.population_total,
+        areas.population_15plus,
+        areas.population_18plus,
+        areas.smartphone_owners_est,
+        areas.smartphone_owners_vintage,
+    from areas
+    inner join provinces on areas.province_code = provinces.province_code
 ),
 
 unioned as (
     select * from nation
-    union all by name
-    select * from region_rows
+    {% if has_level('region') %}
+        union all by name
+        select * from region_rows
+    {% endif %}
     union all by name
     select * from province_rows
     union all by name
-    select * from district_rows
+    select * from area_rows
 ),
 
 parts as (
-    -- what each unit is made of: provinces for a region and the nation, districts for a
-    -- province (the one home of "how many parts a unit has", DESIGN §4)
-    select
-        case when grouping(region_code) = 0 then region_code else 'VN' end as unit_code,
-        case when grouping(region_code) = 0 then 'region' else 'nation' end as level,
-        count(*) as parts_expected,
-    from province_rows
-    group by grouping sets ((region_code), ())
+    -- what each unit is made of: provinces for a region and the nation, the area level's
+    -- units for a province (the one home of "how many parts a unit has", DESIGN §4)
+    {% if has_level('region') %}
+        select
+            case when grouping(region_code) = 0 then region_code else 'VN' end as unit_code,
+            case when grouping(region_code) = 0 then 'region' else 'nation' end as level,
+            count(*) as parts_expected,
+        from province_rows
+        group by grouping sets ((region_code), ())
+    {% else %}
+        select
+            'VN' as unit_code,
+            'nation' as level,
+            count(*) as parts_expected,
+        from province_rows
+    {% endif %}
     union all
     select
         province_code as unit_code,
         'province' as level,
-        -- a district without residents (Hoàng Sa) has no installs to attribute
+        -- a unit without residents (Hoàng Sa) has no installs to attribute
         count(*) filter (where population_total > 0) as parts_expected,
-    from district_rows
+    from area_rows
     group by province_code
 ),
 
@@ -129,8 +145,8 @@ final as (
         'census_2019' as denominator_vintage,
         unioned.smartphone_owners_vintage,
         case unioned.level
-            when 'district' then null
-            when 'province' then 'district'
+            when '{{ area_level() }}' then null
+            when 'province' then '{{ area_level() }}'
             else 'province'
         end as parts_level,
         parts.parts_expected,

@@ -1,8 +1,11 @@
--- Flags about the install export: decreasing cumulative figures, districts adding up to
+-- Flags about the install export: decreasing cumulative figures, the units below a
+-- province (the unit set's area level: districts in 2020, communes in 2025) adding up to
 -- more than their province, too many unattributed installs, coverage over 100 %, outlier
 -- increments (modified z-score or multiple of the 7-day mean), days with no export, exports
--- lacking provinces or districts (export_incomplete), and rows with more installs with a
+-- lacking provinces or their units (export_incomplete), and rows with more installs with a
 -- phone than installs.
+{%- set area = area_level() %}
+{%- set areas = area ~ 's' %}
 with
 
 figures as (
@@ -65,31 +68,31 @@ province_sums as (
         provinces.unit_code as province_code,
         provinces.name,
         provinces.installs as province_installs,
-        sum(districts.installs) as district_installs,
+        sum(areas.installs) as area_installs,
     from named as provinces
-    inner join named as districts
+    inner join named as areas
         on
-            provinces.unit_code = districts.province_code
-            and provinces.snapshot_date = districts.snapshot_date
-            and districts.level = 'district'
+            provinces.unit_code = areas.province_code
+            and provinces.snapshot_date = areas.snapshot_date
+            and areas.level = '{{ area }}'
     where provinces.level = 'province'
     group by all
 ),
 
 sum_exceeds as (
     select
-        'district_sum_exceeds_province' as check_id,
-        {{ dq_severity('district_sum_exceeds_province') }} as severity,
+        'children_exceed_parent' as check_id,
+        {{ dq_severity('children_exceed_parent') }} as severity,
         province_code as unit_code,
         province_code,
         snapshot_date as day,
-        cast(district_installs as varchar) as observed,
+        cast(area_installs as varchar) as observed,
         '<= ' || province_installs as expected,
-        name || ': districts add up to ' || district_installs || ' installs on '
+        name || ': {{ areas }} add up to ' || area_installs || ' installs on '
         || strftime(snapshot_date, '%d/%m/%Y') || ', more than the official province total of '
         || province_installs as message,
     from province_sums
-    where district_installs > province_installs
+    where area_installs > province_installs
 ),
 
 unattributed as (
@@ -99,21 +102,21 @@ unattributed as (
         province_code as unit_code,
         province_code,
         snapshot_date as day,
-        cast(round((province_installs - district_installs) / province_installs, 4) as varchar)
+        cast(round((province_installs - area_installs) / province_installs, 4) as varchar)
             as observed,
         '<= {{ var("dq_unattributed_share_max") }}' as expected,
-        name || ': ' || (province_installs - district_installs) || ' of '
+        name || ': ' || (province_installs - area_installs) || ' of '
         || province_installs || ' installs ('
         || cast(
-            round(100 * (province_installs - district_installs) / province_installs, 1)
+            round(100 * (province_installs - area_installs) / province_installs, 1)
             as varchar
         )
         || ' %) on ' || strftime(snapshot_date, '%d/%m/%Y')
-        || ' are not attributed to any district' as message,
+        || ' are not attributed to any {{ area }}' as message,
     from province_sums
     where
         province_installs > 0
-        and (province_installs - district_installs) / province_installs
+        and (province_installs - area_installs) / province_installs
         > {{ var("dq_unattributed_share_max") }}
 ),
 
@@ -217,7 +220,7 @@ outliers as (
             and with_mad.level = units.level
     where
         not with_mad.is_estimated
-        and with_mad.level in ('province', 'district')
+        and with_mad.level in ('province', '{{ area }}')
         and with_mad.new_installs > {{ var("dq_outlier_min_volume") }}
         and len(with_mad.known_history) >= {{ var("dq_outlier_min_history") }}
         and (
@@ -280,7 +283,8 @@ provinces_missing as (
         'a province row' as expected,
         expected_provinces.name || ': the install export for '
         || strftime(expected_provinces.snapshot_date, '%d/%m/%Y')
-        || ' has no row for this province; the national and regional figures that day leave'
+        || ' has no row for this province; the national'
+        || '{{ " and regional" if has_level("region") }} figures that day leave'
         || ' it out and say so (parts_included)' as message,
     from expected_provinces
     anti join figures
@@ -290,37 +294,37 @@ provinces_missing as (
             and figures.level = 'province'
 ),
 
-district_counts as (
+area_counts as (
     select
         figures.snapshot_date,
         units.province_code,
-        count(*) as districts_present,
+        count(*) as areas_present,
     from figures
-    inner join units on figures.unit_code = units.unit_code and units.level = 'district'
-    where figures.level = 'district'
+    inner join units on figures.unit_code = units.unit_code and units.level = '{{ area }}'
+    where figures.level = '{{ area }}'
     group by all
 ),
 
-districts_missing as (
+areas_missing as (
     select
         'export_incomplete' as check_id,
         {{ dq_severity('export_incomplete') }} as severity,
         named.unit_code,
         named.province_code,
         named.snapshot_date as day,
-        coalesce(district_counts.districts_present, 0) || ' districts' as observed,
-        named.parts_expected || ' districts' as expected,
+        coalesce(area_counts.areas_present, 0) || ' {{ areas }}' as observed,
+        named.parts_expected || ' {{ areas }}' as expected,
         named.name || ': the install export for ' || strftime(named.snapshot_date, '%d/%m/%Y')
-        || ' has ' || coalesce(district_counts.districts_present, 0) || ' of its '
-        || named.parts_expected || ' districts' as message,
+        || ' has ' || coalesce(area_counts.areas_present, 0) || ' of its '
+        || named.parts_expected || ' {{ areas }}' as message,
     from named
-    left join district_counts
+    left join area_counts
         on
-            named.unit_code = district_counts.province_code
-            and named.snapshot_date = district_counts.snapshot_date
+            named.unit_code = area_counts.province_code
+            and named.snapshot_date = area_counts.snapshot_date
     where
         named.level = 'province'
-        and coalesce(district_counts.districts_present, 0) < named.parts_expected
+        and coalesce(area_counts.areas_present, 0) < named.parts_expected
 ),
 
 phone_exceeds as (
@@ -345,7 +349,7 @@ final as (
     union all
     select * from provinces_missing
     union all
-    select * from districts_missing
+    select * from areas_missing
     union all
     select * from phone_exceeds
     union all

@@ -13,8 +13,9 @@ submissions as (
 ),
 
 exports as (
+    -- the figures of the units committees report for (the unit set's area level)
     select * from {{ ref('int_install_figures_daily') }}
-    where level = 'district'
+    where level = '{{ area_level() }}'
 ),
 
 missing as (
@@ -125,11 +126,10 @@ mismatch as (
     from compliance
     inner join exports
         on
-            compliance.district_code = exports.unit_code
+            compliance.area_code = exports.unit_code
             and compliance.report_date = exports.snapshot_date
     where
-        compliance.unit_kind = 'district_committee'
-        and compliance.installs_reported is not null
+        compliance.installs_reported is not null
         and exports.installs > 0
         and abs(compliance.installs_reported - exports.installs) / exports.installs
         > {{ var("dq_report_export_mismatch_max") }}

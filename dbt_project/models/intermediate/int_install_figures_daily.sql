@@ -1,11 +1,13 @@
 -- The cumulative figures of record per unit and day: the ministry's file export where it
 -- exists for the day, otherwise the figures aggregated from the event-level export.
--- Commune rows (the commune-level export variant) feed fct_commune_installs_daily only.
+-- Rows at the levels of the campaign's unit set (provinces and the level below them);
+-- commune rows of a 2020 export (the commune-level variant) feed fct_commune_installs_daily
+-- only.
 with
 
 file_exports as (
     select * from {{ ref('int_install_exports_deduplicated') }}
-    where level in ('province', 'district')
+    where level in ('province', '{{ area_level() }}')
 ),
 
 from_events as (

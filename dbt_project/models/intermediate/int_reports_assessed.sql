@@ -105,6 +105,7 @@ final as (
         unit_kind,
         province_code,
         district_code,
+        area_code,
         deadline_local,
         deadline_at,
         timezone('{{ var("local_tz") }}', deadline_at) as deadline_at_local,

@@ -27,6 +27,7 @@ expected as (
         units.unit_kind,
         units.province_code,
         units.district_code,
+        units.area_code,
         units.deadline_local,
         timezone(
             '{{ var("local_tz") }}',

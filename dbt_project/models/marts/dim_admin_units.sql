@@ -1,6 +1,7 @@
 {{ config(materialized='table') }}
 
--- Nation, regions, provinces and district-level units with every denominator.
+-- Every unit of the campaign's unit set (nation, regions, provinces and district-level units
+-- in 2020; nation, provinces and communes in 2025) with every denominator.
 with
 
 units as (

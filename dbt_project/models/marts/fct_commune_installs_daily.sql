@@ -1,8 +1,10 @@
 {{ config(unique_key=['snapshot_date', 'commune_code'], event_time='snapshot_date') }}
 
--- Cumulative installs per commune and snapshot day, from the commune-level export variant.
--- Communes have no census population in the reference data, so no coverage: the figures
--- are installs, new installs and the commune's share of its district's attributed installs.
+-- Cumulative installs per commune and snapshot day, from the commune rows of the export (the
+-- commune-level variant of a 2020 export; every export of a campaign on the 2025 units).
+-- The figures are installs, new installs and, in 2020, the commune's share of its
+-- district's attributed installs (2020 communes have no census population, so no coverage;
+-- a 2025 campaign's commune coverage is in fct_coverage_daily).
 with
 
 exports as (
@@ -10,7 +12,18 @@ exports as (
 ),
 
 reference_communes as (
-    select * from {{ ref('stg_seeds__communes') }}
+    {% if area_level() == 'commune' -%}
+    -- the campaign's own communes (2025): no district level above them
+        select
+            commune_code,
+            cast(null as varchar) as district_code,
+            province_code,
+            commune_name_full,
+            commune_type,
+        from {{ ref('stg_seeds__communes_2025') }}
+    {%- else -%}
+        select * from {{ ref('stg_seeds__communes') }}
+    {%- endif %}
 ),
 
 communes as (

@@ -7,7 +7,11 @@ with
 
 provinces_2020 as (
     select * from {{ ref('fct_coverage_daily') }}
-    where level = 'province'
+    where
+        level = 'province'
+        -- a campaign on the 2025 units has no 2020 figures to carry: this mart stays empty
+        -- and its own fct_coverage_daily is on the 34 provinces
+        and {{ 'false' if unit_set().get('carried_from') else 'true' }}
 ),
 
 crosswalk as (

@@ -9,6 +9,9 @@ with
 
 communes_2020 as (
     select * from {{ ref('fct_commune_installs_daily') }}
+    -- a campaign on the 2025 units has no 2020 communes to carry: this mart stays empty and
+    -- its own communes are in fct_coverage_daily and fct_commune_installs_daily
+    where {{ 'false' if unit_set().get('carried_from') else 'true' }}
 ),
 
 crosswalk as (

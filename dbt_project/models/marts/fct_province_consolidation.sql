@@ -1,9 +1,10 @@
 {{ config(unique_key=['report_date', 'unit_code'], event_time='report_date') }}
 
 -- The provincial consolidation (DESIGN §3.5): per province and report day, every reporting
--- unit with the figure it reported, the ministry's figure for its district from the latest
--- export up to that day, the coverage of its district's population, when it sent and its
--- status, as of the run that built it. The deadline runs write it out as XLSX and HTML.
+-- unit with the figure it reported, the ministry's figure for its area (its district in
+-- 2020, its commune in 2025: the unit set's area level) from the latest export up to that
+-- day, the coverage of its area's population, when it sent and its status, as of the run
+-- that built it. The deadline runs write it out as XLSX and HTML.
 with
 
 compliance as (
@@ -12,15 +13,15 @@ compliance as (
 
 exports as (
     select * from {{ ref('int_install_figures_daily') }}
-    where level = 'district'
+    where level = '{{ area_level() }}'
 ),
 
-districts as (
+areas as (
     select * from {{ ref('int_admin_units_unioned') }}
-    where level = 'district'
+    where level = '{{ area_level() }}'
 ),
 
--- a district committee's district in the latest export up to the report day
+-- a committee's area in the latest export up to the report day
 latest_export as (
     select
         compliance.report_date,
@@ -30,7 +31,7 @@ latest_export as (
     from compliance
     inner join exports
         on
-            compliance.district_code = exports.unit_code
+            compliance.area_code = exports.unit_code
             and compliance.report_date >= exports.snapshot_date
     qualify
         row_number() over (
@@ -47,11 +48,12 @@ final as (
         compliance.unit_name,
         compliance.unit_kind,
         compliance.district_code,
+        compliance.area_code,
         compliance.deadline_local,
         compliance.installs_reported,
         latest_export.installs as installs_export,
         latest_export.snapshot_date as export_day,
-        compliance.installs_reported / nullif(districts.population_total, 0)
+        compliance.installs_reported / nullif(areas.population_total, 0)
             as coverage_population,
         compliance.submitted_at_local as sent_at_local,
         compliance.status,
@@ -63,7 +65,7 @@ final as (
         on
             compliance.report_date = latest_export.report_date
             and compliance.unit_code = latest_export.unit_code
-    left join districts on compliance.district_code = districts.unit_code
+    left join areas on compliance.area_code = areas.unit_code
 )
 
 select * from final

@@ -156,7 +156,8 @@ final as (
         pace as pace_7d_avg,
         projected_date,
         is_met,
-        coalesce(projected_date <= due_date, false) as is_on_track,
+        -- true once met, even after the due date: nothing more is needed
+        coalesce(is_met, false) or coalesce(projected_date <= due_date, false) as is_on_track,
         bool_or(is_met) over (
             partition by coalesce(any_of_group, target_id), snapshot_date
         ) as is_group_met,

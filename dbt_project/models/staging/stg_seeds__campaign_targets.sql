@@ -1,8 +1,9 @@
--- The campaign targets of the provincial letters (seeds/campaign_targets.csv).
+-- The campaign targets of the provincial letters, from the seed the unit set names
+-- (seeds/campaign_targets.csv for 2020, campaign_targets_2025.csv).
 with
 
 targets as (
-    select * from {{ ref('campaign_targets') }}
+    select * from {{ unit_seed('targets') }}
 ),
 
 renamed as (

@@ -10,7 +10,7 @@ from datetime import date
 import numpy as np
 
 from bluezone_devtools.simulate.rng import _stream
-from bluezone_devtools.simulate.units import District, Province
+from bluezone_devtools.simulate.units import Area, Province
 
 WEEKEND_FACTOR = 0.7
 INCREMENT_NOISE = 0.15
@@ -22,7 +22,8 @@ BASELINE_HORIZON_DAYS = 60.0
 
 @dataclass
 class ProvinceCurves:
-    """True cumulative installs of one province: districts × days, and the province total."""
+    """True cumulative installs of one province: areas (districts, communes) × days, and the
+    province total."""
 
     province: Province
     installs: np.ndarray
@@ -41,15 +42,17 @@ def _weekday_factors(days: Sequence[date]) -> np.ndarray:
     return np.array([WEEKEND_FACTOR if day.weekday() >= 5 else 1.0 for day in days])
 
 
-def _district_curve(
-    district: District,
+def _area_curve(
+    district: Area,
     seed: int,
     factor: float,
     shift: float,
     weekdays: np.ndarray,
+    level: str = "district",
 ) -> tuple[np.ndarray, float]:
-    """One district's true cumulative installs per day, and its with-phone ratio."""
-    rng = _stream(seed, "district", district.code)
+    """One area's (district's, commune's) true cumulative installs per day, and its
+    with-phone ratio."""
+    rng = _stream(seed, level, district.code)
     n_days = len(weekdays)
     urban = district.urban_share
     start = rng.uniform(0.01, 0.03)
@@ -75,10 +78,11 @@ def _district_curve(
 
 
 def simulate_adoption(province: Province, days: Sequence[date], seed: int) -> ProvinceCurves:
-    """The true cumulative installs of a province's districts, and its official total.
+    """The true cumulative installs of a province's areas (districts, communes), and its
+    official total.
 
-    The official total adds installs that cannot be attributed to a district: a fixed
-    share of the total between 1.2 % and 3.8 % per province.
+    The official total adds installs that cannot be attributed to an area: a fixed share of
+    the total between 1.2 % and 3.8 % per province.
     """
     rng = _stream(seed, "province", province.code)
     factor = float(np.clip(math.exp(rng.normal(0.0, 0.28)), 0.45, 2.0))
@@ -86,7 +90,8 @@ def simulate_adoption(province: Province, days: Sequence[date], seed: int) -> Pr
     unattributed = rng.uniform(0.012, 0.038)
     unattributed_phone = rng.uniform(0.6, 0.85)
     weekdays = _weekday_factors(days)
-    curves = [_district_curve(d, seed, factor, shift, weekdays) for d in province.districts]
+    level = province.area_level
+    curves = [_area_curve(d, seed, factor, shift, weekdays, level) for d in province.areas]
     installs = np.vstack([installs for installs, _ in curves])
     phone_ratio = np.array([ratio for _, ratio in curves])
     with_phone = np.floor(installs * phone_ratio[:, None] + 0.5).astype(np.int64)

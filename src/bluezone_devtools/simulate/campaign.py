@@ -26,7 +26,12 @@ from bluezone_devtools.simulate.export_faults import (
 from bluezone_devtools.simulate.export_plan import ExportDay, plan_export_days
 from bluezone_devtools.simulate.export_series import ExportSeries
 from bluezone_devtools.simulate.faults import Fault, Probe
-from bluezone_devtools.simulate.options import DEFAULT_FAULTS, FaultRates, SimulationResult
+from bluezone_devtools.simulate.options import (
+    DEFAULT_FAULTS,
+    FaultRates,
+    SimulationResult,
+    campaign_window,
+)
 from bluezone_devtools.simulate.render_exports import (
     EXPORT_COLUMNS,
     CommuneSplit,
@@ -55,7 +60,8 @@ from bluezone_devtools.simulate.truth import (
     valid_submissions,
 )
 from bluezone_devtools.simulate.unit_days import UnitDay, plan_unit_days, unit_profile
-from bluezone_devtools.simulate.units import AGENCY, COMMITTEE, Province, load_provinces
+from bluezone_devtools.simulate.units import AGENCY, Province, load_provinces
+from bluezone_warehouse.units import unit_set
 
 
 def _write_landing_file(path: Path, data: bytes, arrival: datetime) -> None:
@@ -97,6 +103,7 @@ class Campaign:
     faults: list[Fault]
     probes: list[Probe]
     limits: Limits
+    units: str = "2020"  # the unit set (DESIGN §9)
 
 
 def _plan_reports(
@@ -113,18 +120,18 @@ def _plan_reports(
         agency_templates[province.code] = _template(
             _stream(seed, "agency-template", province.code), AGENCY
         )
-        rows = {d.code: series.installs[i] for i, d in enumerate(province.districts)}
-        absent = {d.code: series.absent[i + 1] for i, d in enumerate(province.districts)}
-        populations = {d.code: d.population for d in province.districts}
+        rows = {d.code: series.installs[i] for i, d in enumerate(province.areas)}
+        absent = {d.code: series.absent[i + 1] for i, d in enumerate(province.areas)}
+        populations = {d.code: d.population for d in province.areas}
         planned = []
         for unit in province.units:
-            committee = unit.kind == COMMITTEE
-            population = populations.get(unit.district_code, 0)
+            committee = unit.is_committee
+            population = populations.get(unit.area_code, 0)
             profile = unit_profile(
                 unit, len(days), seed, population, agency_templates[province.code]
             )
-            export_row = rows[unit.district_code] if committee else None
-            missing = absent[unit.district_code] if committee else None
+            export_row = rows[unit.area_code] if committee else None
+            missing = absent[unit.area_code] if committee else None
             planned.extend(plan_unit_days(profile, days, export_row, plan, rates, missing))
         unit_days[province.code] = planned
     return unit_days, agency_templates
@@ -143,7 +150,7 @@ def _build_report_files(
     committee_days: dict[tuple[str, int], list[UnitDay]] = {}
     for code, planned in unit_days.items():
         for unit_day in planned:
-            target = committee_days if unit_day.unit.kind == COMMITTEE else agency_days
+            target = committee_days if unit_day.unit.is_committee else agency_days
             target.setdefault((code, unit_day.index), []).append(unit_day)
     broken = select_report_faults(unit_days, agency_days, seed, rates)
     select_report_probes(unit_days, seed, rates.boundary_probes, limits)
@@ -208,15 +215,22 @@ def _ensure_unknown(
 
 
 def simulate_in_memory(
-    start: date, end: date, provinces: Sequence[str] | None, seed: int, rates: FaultRates
+    start: date,
+    end: date,
+    provinces: Sequence[str] | None,
+    seed: int,
+    rates: FaultRates,
+    units: str | None = None,
 ) -> Campaign:
-    """The whole campaign, figures, files and faults, without writing anything."""
+    """The whole campaign, figures, files and faults, without writing anything, on the unit
+    set ``units`` (the project's default set when None)."""
     days = campaign_days(start, end)
     limits = Limits.from_catalogue()
-    geography = load_provinces(provinces)
+    declared = unit_set(units)
+    geography = load_provinces(provinces, units=declared.name)
     plan = plan_export_days(days, seed, rates)
     curves = [simulate_adoption(p, days, seed) for p in geography]
-    faults = delivery_faults(plan)
+    faults = delivery_faults(plan, declared.area_level)
     masks = [blank_phone_mask(c, len(days), seed) for c in curves]
     exports, export_faults, probes = inject_export_faults(curves, plan, seed, rates, limits, masks)
     faults += export_faults
@@ -243,6 +257,7 @@ def simulate_in_memory(
         faults,
         probes + report_probes,
         limits,
+        declared.name,
     )
 
 
@@ -302,6 +317,8 @@ def _write_truth(
         "thresholds": campaign.limits.as_dict(),
         "weekend_factor": WEEKEND_FACTOR,
     }
+    if campaign.units != "2020":  # a 2020 campaign's parameters predate the unit sets
+        parameters["units"] = campaign.units
     text = json.dumps(parameters, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     (truth_dir / "simulation.json").write_text(text, encoding="utf-8")
     _stamp_truth_files(truth_dir, campaign)
@@ -347,8 +364,8 @@ def _submit_xlsx(
 def simulate_campaign(
     out: Path,
     *,
-    start: date = date(2020, 8, 1),
-    end: date = date(2020, 8, 25),
+    start: date | None = None,
+    end: date | None = None,
     provinces: Sequence[str] | None = None,
     seed: int = 2020,
     faults: FaultRates = DEFAULT_FAULTS,
@@ -356,14 +373,18 @@ def simulate_campaign(
     overwrite: bool = False,
     workers: int | None = None,
     commune_level: bool = False,
+    units: str | None = None,
 ) -> SimulationResult:
     """Simulate a campaign and write its landing zone and ground truth under ``out``.
 
     Args:
         out: the landing root; ``installs/``, ``reports/`` and ``_simulation/`` go under it.
-        start: the first snapshot and report day.
-        end: the last snapshot and report day (inclusive).
-        provinces: 2-digit GSO codes of the provinces to simulate; None for all 63.
+        start: the first snapshot and report day (None: the unit set's default campaign's,
+            ``options.CAMPAIGNS``: 2020-08-01 on the 2020 units, 2026-09-01 on the 2025 ones).
+        end: the last snapshot and report day, inclusive (None: the default campaign's,
+            2020-08-25 or 2026-12-31).
+        provinces: 2-digit GSO codes of the provinces to simulate, codes of the unit set's;
+            None for all of them.
         seed: the random seed; the same arguments always give the same files and mtimes.
         faults: how often each fault is injected (``FaultRates.none()`` for a clean run).
         progress: show a progress bar over the days while writing.
@@ -371,9 +392,13 @@ def simulate_campaign(
             hold files (otherwise refuse with FileExistsError).
         workers: processes that render the xlsx files (the slow part); None for the CPU
             count (at most 4), 1 for none. The files do not depend on it.
-        commune_level: the commune-level export variant: every export also carries a row
-            per commune (10,614 nationally), 97 % of each district's installs split over its
-            communes in fixed shares.
+        commune_level: the commune-level export variant of the 2020 units: every export
+            also carries a row per commune (10,614 nationally), 97 % of each district's
+            installs split over its communes in fixed shares.
+        units: the unit set (DESIGN §9) the campaign reports on, "2020" or "2025" (None:
+            the project's default set). On the 2025 units the export's rows below the
+            provinces are communes (level ``commune``, 5-digit codes) and their People's
+            Committees report; the ground truth has the same files and columns.
     """
     from tqdm import tqdm
 
@@ -381,8 +406,16 @@ def simulate_campaign(
         raise ValueError(f"seed must be >= 0, got {seed}")
     if provinces is not None and not provinces:
         raise ValueError("provinces is empty; pass None for all of them")
+    window = campaign_window(units)
+    if commune_level and unit_set(units).area_level == "commune":
+        raise ValueError(
+            "the commune-level variant is for the 2020 units: on the 2025 units "
+            "the export's rows below the provinces are communes already"
+        )
     out = Path(out)
-    campaign = simulate_in_memory(start, end, provinces, seed, faults)
+    start = window.start if start is None else start
+    end = window.end if end is None else end
+    campaign = simulate_in_memory(start, end, provinces, seed, faults, units)
     installs_dir, reports_dir, truth_dir = _prepare_out(out, overwrite)
     by_day = [
         ([f for f in files if f.fmt == "xlsx"], [f for f in files if f.fmt != "xlsx"])

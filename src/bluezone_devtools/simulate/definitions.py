@@ -41,6 +41,7 @@ from functools import cache
 
 import numpy as np
 
+from bluezone_devtools.simulate.faults import children_check
 from bluezone_devtools.simulate.units import Province
 from bluezone_warehouse.checks import threshold
 
@@ -117,13 +118,14 @@ class ExportView:
     """A province's export as the warehouse holds it at some moment: the figures of each
     day's newest delivery received by then (``arrived`` marks the days that have one).
 
-    Rows are the province first, then its districts; ``with_phone`` holds installs with a
+    Rows are the province first, then its areas (districts in 2020, communes in 2025);
+    ``with_phone`` holds installs with a
     phone (-1 where the cell is empty) and ``absent`` the rows a delivery leaves out.
     """
 
     province: Province
     days: Sequence[date]
-    installs: np.ndarray  # districts × days
+    installs: np.ndarray  # areas × days
     total: np.ndarray
     arrived: np.ndarray
     with_phone: np.ndarray | None = None  # units × days
@@ -131,11 +133,11 @@ class ExportView:
 
     @property
     def codes(self) -> list[str]:
-        return [self.province.code, *(d.code for d in self.province.districts)]
+        return [self.province.code, *(d.code for d in self.province.areas)]
 
     @property
     def values(self) -> np.ndarray:
-        """Province row first, then the districts: units × days."""
+        """Province row first, then the areas: units × days."""
         return np.vstack([self.total, self.installs])
 
     @property
@@ -146,14 +148,14 @@ class ExportView:
 
     @property
     def denominators(self) -> list[dict[str, float]]:
-        return [self.province.denominators, *(d.denominators for d in self.province.districts)]
+        return [self.province.denominators, *(d.denominators for d in self.province.areas)]
 
 
 def export_expectations(view: ExportView, limits: Limits) -> list[Expected]:
     """Every flag DESIGN §5's export checks call for on one province's export."""
     found: list[Expected] = []
     found += _decreasing(view)
-    found += _district_sums(view, limits)
+    found += _area_sums(view, limits)
     found += _coverage(view)
     found += _outliers(view, limits)
     found += _incomplete(view)
@@ -184,9 +186,10 @@ def _decreasing(view: ExportView) -> list[Expected]:
     return found
 
 
-def _district_sums(view: ExportView, limits: Limits) -> list[Expected]:
-    """district_sum_exceeds_province and unattributed_share on each exported day with a
-    province row: the districts the export has, against the province total."""
+def _area_sums(view: ExportView, limits: Limits) -> list[Expected]:
+    """The children check (``faults.children_check``: district_sum_exceeds_province in
+    2020, children_exceed_parent for communes) and unattributed_share on each exported day
+    with a province row: the areas the export has, against the province total."""
     found = []
     code = view.province.code
     present = view.present
@@ -196,7 +199,7 @@ def _district_sums(view: ExportView, limits: Limits) -> list[Expected]:
         if attributed > total:
             found.append(
                 Expected(
-                    "district_sum_exceeds_province",
+                    children_check(view.province.area_level),
                     code,
                     code,
                     view.days[t],
@@ -319,7 +322,7 @@ def increment_verdicts(
 
 
 def _outliers(view: ExportView, limits: Limits) -> list[Expected]:
-    """outlier_increment on the province and each district."""
+    """outlier_increment on the province and each of its areas."""
     found = []
     values = view.values
     present = view.present
@@ -343,7 +346,7 @@ def _outliers(view: ExportView, limits: Limits) -> list[Expected]:
 
 def _incomplete(view: ExportView) -> list[Expected]:
     """export_incomplete: a day's export without the province's row or one of its
-    districts' (the simulated units are the units in force)."""
+    areas' (the simulated units are the units in force)."""
     found = []
     present = view.present
     for t in np.flatnonzero(view.arrived):
@@ -356,7 +359,7 @@ def _incomplete(view: ExportView) -> list[Expected]:
                     view.province.code,
                     view.days[t],
                     f"no row for {', '.join(missing)}",
-                    f"{len(view.codes)} rows (the province and its districts)",
+                    f"{len(view.codes)} rows (the province and its {view.province.area_level}s)",
                 )
             )
     return found
@@ -499,13 +502,13 @@ def status_at_deadline(
 
 def report_expectations(
     state: UnitDayState,
-    district_export: int | None,
+    area_export: int | None,
     is_committee: bool,
     limits: Limits,
 ) -> list[Expected]:
     """missing_report, report_rejected, late_report, conflicting_resubmission,
     staff_installed_exceeds_total and report_export_mismatch for one unit-day;
-    ``district_export`` is the export's figure for a committee's district on that day, if an
+    ``area_export`` is the export's figure for a committee's area on that day, if an
     export for the day was received. A rejected unit-day did send: report_rejected, never
     missing_report."""
     where = (state.unit_code, state.province_code, state.day)
@@ -566,16 +569,16 @@ def report_expectations(
             )
         )
     latest = state.latest
-    if is_committee and latest is not None and latest.installs is not None and district_export:
-        gap = abs(latest.installs - district_export)
-        if exceeds_share(gap, district_export, limits.report_export_mismatch_max):
-            off = Fraction(latest.installs - district_export, district_export)
+    if is_committee and latest is not None and latest.installs is not None and area_export:
+        gap = abs(latest.installs - area_export)
+        if exceeds_share(gap, area_export, limits.report_export_mismatch_max):
+            off = Fraction(latest.installs - area_export, area_export)
             found.append(
                 Expected(
                     "report_export_mismatch",
                     *where,
                     f"{latest.installs} ({fmt(off)})",
-                    f"export {district_export} ± {fmt(limits.report_export_mismatch_max)}",
+                    f"export {area_export} ± {fmt(limits.report_export_mismatch_max)}",
                     latest.file,
                 )
             )

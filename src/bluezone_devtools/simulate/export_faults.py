@@ -4,7 +4,8 @@ Each injection changes the export's figures in a way that, by DESIGN §5's defin
 applied to the values it sets, must raise its own flag: a spike 8-12 times the previous
 7-day mean, a cumulative figure below the day before, districts adding up to more than
 the province, an unattributed share of 5.3-6.8 %, a district growing past its
-population. Nothing here runs a check: what else the figures call for (an injection's
+population. ("District" in this module's names is the unit set's area level: a commune on
+the 2025 units.) Nothing here runs a check: what else the figures call for (an injection's
 side effects, a province's own series crossing a threshold) is found afterwards by
 ``definitions`` and written to the ground truth as well. Boundary probes (values exactly
 at a threshold and just over it) are placed by ``export_probes``.
@@ -27,7 +28,7 @@ from bluezone_devtools.simulate.export_series import (
     shift_district,
 )
 from bluezone_devtools.simulate.export_state import DISTRICT_WINDOW, PROVINCE_WINDOW, ExportState
-from bluezone_devtools.simulate.faults import Fault, Probe
+from bluezone_devtools.simulate.faults import Fault, Probe, children_check
 from bluezone_devtools.simulate.options import FaultRates
 from bluezone_devtools.simulate.rng import _stream
 
@@ -54,7 +55,7 @@ def _inject_outlier(state: ExportState, d: int, t: int, u: float) -> Fault | Non
     state.series.installs[d, t:] += shift
     recompute_with_phone(state.series, d, slice(t, None))
     _cover_with_total(state.series, before, shift, t)
-    district = state.series.province.districts[d]
+    district = state.series.province.areas[d]
     return Fault(
         "outlier_increment",
         state.days[t],
@@ -90,7 +91,7 @@ def _inject_decrease(state: ExportState, d: int, t: int, u: float) -> Fault | No
     row[t - span : t] += ramp
     row[t] -= drop
     recompute_with_phone(state.series, d, slice(t - span, t + 1))
-    district = state.series.province.districts[d]
+    district = state.series.province.areas[d]
     before, after = row[t - 1], row[t]
     return Fault(
         "decreasing_cumulative",
@@ -115,11 +116,11 @@ def _inject_sum_excess(state: ExportState, t: int, u: float) -> Fault | None:
     series.total_with_phone[t] = max(capped, min(int(series.total_with_phone[t - 1]), lowered))
     province = series.province
     return Fault(
-        "district_sum_exceeds_province",
+        children_check(province.area_level),
         state.days[t],
         province.code,
         province.code,
-        detail=f"districts add up to {attributed} > province total {lowered}",
+        detail=f"{province.area_level}s add up to {attributed} > province total {lowered}",
     )
 
 
@@ -178,7 +179,7 @@ def _inject_over_coverage(state: ExportState, d: int, u: float) -> list[Fault]:
     """Scale a district's whole series so that it ends 5-30 % above its population; every
     exported day above its smallest denominator is flagged (DESIGN §4: every denominator)."""
     series = state.series
-    district = series.province.districts[d]
+    district = series.province.areas[d]
     row = series.installs[d]
     scale = (1.05 + 0.25 * u) * district.population / max(int(row[-1]), 1)
     if scale <= 1.0:
@@ -212,7 +213,7 @@ def _inject_phone(state: ExportState, d: int, t: int, u: float) -> Fault | None:
         return None
     extra = max(1, int(round((0.01 + 0.04 * u) * installs)))
     series.with_phone[d, t] = installs + extra
-    district = series.province.districts[d]
+    district = series.province.areas[d]
     return Fault(
         "installs_with_phone_exceeds_installs",
         state.days[t],
@@ -229,11 +230,11 @@ def _inject_incomplete(state: ExportState, t: int, u: float) -> Fault | None:
     code = series.province.code
     if not state.free(code, t, (0, 0)):
         return None
-    spare = [d for d, x in enumerate(series.province.districts) if state.untouched(x.code)]
+    spare = [d for d, x in enumerate(series.province.areas) if state.untouched(x.code)]
     if not spare:
         return None
     d = spare[int(u * len(spare)) % len(spare)]
-    district = series.province.districts[d]
+    district = series.province.areas[d]
     series.absent[d + 1, t] = True
     state.claim_all(district.code)
     return Fault(
@@ -241,7 +242,8 @@ def _inject_incomplete(state: ExportState, t: int, u: float) -> Fault | None:
         state.days[t],
         code,
         code,
-        detail=f"the export has no row for district {district.code} {district.name_full}",
+        detail=f"the export has no row for {series.province.area_level} {district.code} "
+        f"{district.name_full}",
     )
 
 
@@ -268,7 +270,7 @@ def _place_district_faults(
         if len(placed) >= wanted:
             break
         d, t = candidates[i]
-        code = state.series.province.districts[d].code
+        code = state.series.province.areas[d].code
         if state.free(code, t, DISTRICT_WINDOW) and (fault := injector(state, d, t, params[i])):
             state.claim(code, t, DISTRICT_WINDOW)
             placed.append(fault)
@@ -308,7 +310,7 @@ def _place_over_coverage(states: Sequence[ExportState], count: int, seed: int) -
     ranked = sorted(
         (district.population, district.code, state, d)
         for state in states
-        for d, district in enumerate(state.series.province.districts)
+        for d, district in enumerate(state.series.province.areas)
     )
     faults: list[Fault] = []
     placed = 0
@@ -345,8 +347,9 @@ def _place_export_kind(state: ExportState, kind: str, rate: float, seed: int, li
     return place(state, kind, rate, seed, limit)
 
 
-def delivery_faults(plan: Sequence[ExportDay]) -> list[Fault]:
-    """The manifest rows of the delivery plan: stale exports and re-deliveries."""
+def delivery_faults(plan: Sequence[ExportDay], level: str = "district") -> list[Fault]:
+    """The manifest rows of the delivery plan: stale exports and re-deliveries (``level``:
+    the export's rows below the provinces)."""
     rows = []
     for day in plan:
         if day.stale:
@@ -355,7 +358,7 @@ def delivery_faults(plan: Sequence[ExportDay]) -> list[Fault]:
             rows.append(Fault("stale_export", day.day, unit_code="VN", detail=detail))
         elif len(day.deliveries) > 1:
             first, final = day.deliveries[0].path, day.final.path
-            detail = f"{first} had some district figures still at the previous day's; "
+            detail = f"{first} had some {level} figures still at the previous day's; "
             detail += f"corrected in {final}"
             rows.append(Fault("redelivery", day.day, file=final, detail=detail))
     return rows

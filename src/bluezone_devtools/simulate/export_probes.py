@@ -6,8 +6,8 @@ unit and day, in figures that stay plausible for the campaign:
 
 - ``unattributed_share``: a province whose unattributed installs are exactly the limit
   (5 %) of its total on every day, and 5.01 % on one day;
-- ``district_sum_exceeds_province``: a province total equal to its districts' sum on one
-  day, one below it on another;
+- ``district_sum_exceeds_province`` (``children_exceed_parent`` on communes): a province
+  total equal to its districts' sum on one day, one below it on another;
 - ``decreasing_cumulative``: a district's figure that stays equal to the day before, and
   one that falls by 1 (the installs it missed are caught up over the next days);
 - ``coverage_over_100``: a district that saturates exactly at its smallest denominator
@@ -21,7 +21,8 @@ unit and day, in figures that stay plausible for the campaign:
   and one install more; an increment equal to the minimum volume and one install more
   after a stalled week; an increment after a week without any (a previous mean of 0).
 
-The probe writes what it placed; the flag it must raise is decided by DESIGN's words
+"District" in this module's names is the unit set's area level (a commune on the 2025
+units). The probe writes what it placed; the flag it must raise is decided by DESIGN's words
 (``Probe.flagged``), and ``definitions`` finds the same from the final figures (a unit test
 holds the two together). Nothing here runs a check.
 """
@@ -42,9 +43,11 @@ from bluezone_devtools.simulate.definitions import (
 )
 from bluezone_devtools.simulate.export_series import shift_district
 from bluezone_devtools.simulate.export_state import PROVINCE_WINDOW, ExportState
-from bluezone_devtools.simulate.faults import Probe
+from bluezone_devtools.simulate.faults import Probe, children_check
 from bluezone_devtools.simulate.rng import _stream
 
+# The random streams of the children-check probes (fixed: the check's id may change).
+SUM_PROBE_STREAM = "district_sum_exceeds_province"
 OVER_SHARE = Fraction(1, 10_000)  # the "5.01 %" probe: one hundredth of a point over
 Z_PROBE_MAX_MAD = 10_000  # larger: the exact z-score probe is not practical
 ZERO_MEAN_VOLUME_FACTOR = 5
@@ -74,7 +77,7 @@ class ExportProbes:
         return sorted(
             pairs,
             key=lambda p: _stream(
-                self.seed, "probe", *keys, p[0].series.province.districts[p[1]].code
+                self.seed, "probe", *keys, p[0].series.province.areas[p[1]].code
             ).random(),
         )
 
@@ -129,7 +132,7 @@ class ExportProbes:
     def _phone(self, n: int, side: str) -> None:
         check = "installs_with_phone_exceeds_installs"
         for state, d in self._districts(check, side, n):
-            district = state.series.province.districts[d]
+            district = state.series.province.areas[d]
             for t in self._days(state, check, side, n, district.code):
                 installs = int(state.series.installs[d, t])
                 if (
@@ -161,13 +164,16 @@ class ExportProbes:
         """A district saturating at a denominator (``at``) or one install above it."""
         target_kind = "smallest" if smallest else "population_total"
         for state, d in self._districts("coverage_over_100", target_kind, side, n):
-            district = state.series.province.districts[d]
+            district = state.series.province.areas[d]
             denominators = district.denominators
             kind, cap = min(denominators.items(), key=lambda item: item[1])
             if not smallest:
                 kind, cap = "population_total", district.population
             elif kind == "smartphone_owners" or sorted(denominators.values())[1] <= cap + 1:
-                continue  # the probe needs an integer denominator, alone at the bottom
+                # the probe needs a denominator of the seeds' (or, on the 2025 communes, their
+                # province's in proportion: unrounded, the last whole number under it is
+                # "at"), alone at the bottom
+                continue
             if not state.untouched(district.code):
                 continue
             t = self._saturation_day(state)
@@ -182,6 +188,15 @@ class ExportProbes:
             state.claim_all(district.code)
             # DESIGN §4 flags every denominator: the total population is above the adults.
             flagged = side == "over" or not smallest
+            if cap == int(cap):
+                bound = f"{kind} {int(cap)}"
+                what = f"saturates at {bound}" + (" + 1" if side == "over" else "")
+            else:
+                bound = f"{kind} {fmt(cap)}"
+                what = f"saturates at {target}, the whole number " + (
+                    "over " if side == "over" else "under "
+                )
+                what += bound
             for j in range(t, state.n_days):
                 if state.exported[j]:
                     self._probe(
@@ -191,11 +206,9 @@ class ExportProbes:
                         district.code,
                         j,
                         observed=str(target),
-                        limit=f"<= {kind} {int(cap)}",
+                        limit=f"<= {bound}",
                         flagged=flagged,
-                        what=f"saturates at {kind} {int(cap)}"
-                        + (" + 1" if side == "over" else "")
-                        + f" from {state.days[t].isoformat()}",
+                        what=f"{what} from {state.days[t].isoformat()}",
                     )
             return
 
@@ -212,7 +225,7 @@ class ExportProbes:
         missed is caught up over the next three days."""
         fall = 1 if side == "over" else 0
         for state, d in self._districts("decreasing_cumulative", side, n):
-            district = state.series.province.districts[d]
+            district = state.series.province.areas[d]
             row = state.series.installs[d]
             for t in self._days(state, "decreasing_cumulative", side, n, district.code):
                 if not (self._clean_day(state, t, 1) and state.free(district.code, t, (1, 4))):
@@ -285,7 +298,7 @@ class ExportProbes:
         flagged = side == "over" if flagged is None else flagged
         min_t = self.limits.outlier_min_history + 1
         for state, d in self._districts("outlier_increment", kind, side, n):
-            district = state.series.province.districts[d]
+            district = state.series.province.areas[d]
             for t in range(min_t, state.n_days):
                 span = self._history_length(t) + 1
                 end = state.n_days - 1 - t if until_end else 1
@@ -337,7 +350,7 @@ class ExportProbes:
 
     def _room(self, state: ExportState, d: int, new: np.ndarray) -> bool:
         """The probe's district stays under 90 % of its smallest denominator."""
-        smallest = min(state.series.province.districts[d].denominators.values())
+        smallest = min(state.series.province.areas[d].denominators.values())
         return int(new.max()) <= 0.9 * smallest and int(new.min()) >= 0
 
     def _natural_mean(self, state: ExportState, d: int, t: int, span: int) -> float:
@@ -437,11 +450,11 @@ class ExportProbes:
     def _district_sum(self, n: int, side: str) -> None:
         """A province total equal to its districts' sum (``at``) or one below it."""
         below = 1 if side == "over" else 0
-        for state in self._order("district_sum_exceeds_province", side, n):
+        for state in self._order(SUM_PROBE_STREAM, side, n):
             if state in self.reserved:
                 continue
             code = state.series.province.code
-            for t in self._days(state, "district_sum_exceeds_province", side, n, code):
+            for t in self._days(state, SUM_PROBE_STREAM, side, n, code):
                 if not (self._clean_day(state, t, 1, 1) and state.free(code, t, PROVINCE_WINDOW)):
                     continue
                 attributed = int(state.series.installs[:, t].sum())
@@ -450,16 +463,17 @@ class ExportProbes:
                     continue
                 state.series.total[t] = total
                 state.claim(code, t, PROVINCE_WINDOW)
+                level = state.series.province.area_level
                 self._probe(
                     state,
-                    "district_sum_exceeds_province",
+                    children_check(level),
                     side,
                     code,
                     t,
                     observed=str(attributed),
                     limit=f"<= {total}",
                     flagged=below > 0,
-                    what=f"province total {total}, districts {attributed}",
+                    what=f"province total {total}, {level}s {attributed}",
                 )
                 return
 
@@ -517,7 +531,7 @@ class ExportProbes:
         """Districts that can take ``adjust`` without a falling figure, busiest first."""
         series = state.series
         fits = []
-        for d, district in enumerate(series.province.districts):
+        for d, district in enumerate(series.province.areas):
             row = series.installs[d] + adjust
             if state.untouched(district.code) and not (np.diff(row) < 0).any():
                 fits.append((-int(np.diff(series.installs[d]).min(initial=0)), d))

@@ -5,6 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+# The check that a province's official total is not below the sum of its areas' figures
+# (DESIGN §5), at whichever level the unit set has below the province: the one home of its
+# id in the simulator. The catalogue (dbt_project.yml, dq_checks) names it
+# ``children_exceed_parent`` for every set; an id per level would go in
+# CHILDREN_CHECK_BY_LEVEL. (The fault-rate option of ``FaultRates`` and its random stream
+# keep the name ``district_sum_exceeds_province``, so a seed gives the same campaign.)
+CHILDREN_CHECK_BY_LEVEL: dict[str, str] = {}
+CHILDREN_CHECK = "children_exceed_parent"
+
+
+def children_check(area_level: str) -> str:
+    """The check id of areas adding up to more than their province, for ``area_level``."""
+    return CHILDREN_CHECK_BY_LEVEL.get(area_level, CHILDREN_CHECK)
+
+
+# Every kind of faults.csv of a 2020 campaign, in the manifest's order (``fault_kinds`` for
+# another area level).
 FAULT_KINDS = (
     "missing_report",
     "late_report",
@@ -13,7 +30,7 @@ FAULT_KINDS = (
     "malformed_file",
     "out_of_range_date",
     "decreasing_cumulative",
-    "district_sum_exceeds_province",
+    children_check("district"),
     "unattributed_share",
     "report_export_mismatch",
     "outlier_increment",
@@ -26,6 +43,17 @@ FAULT_KINDS = (
     "redelivery",
     "report_rejected",
 )
+
+
+def fault_kinds(area_level: str = "district") -> tuple[str, ...]:
+    """Every kind of faults.csv of a campaign whose areas are at ``area_level``."""
+    legacy, own = children_check("district"), children_check(area_level)
+    return tuple(own if kind == legacy else kind for kind in FAULT_KINDS)
+
+
+def kind_rank(kind: str) -> int:
+    """A kind's place in the manifest's order (the children check's, whatever its id)."""
+    return FAULT_KINDS.index(children_check("district") if kind == CHILDREN_CHECK else kind)
 
 
 ORIGINS = ("injected", "boundary", "natural")

@@ -7,6 +7,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bluezone_warehouse.units import unit_set
+
 
 def _option(default: float, help_text: str) -> Any:
     return field(default=default, metadata={"help": help_text})
@@ -69,12 +71,13 @@ class FaultRates:
     )
     decreasing_cumulative: float = _option(
         0.001,
-        "Share of exported district-days whose cumulative installs fall below the previous day's.",
+        "Share of exported district-days (2025 units: commune-days) whose cumulative installs "
+        "fall below the previous day's.",
     )
     district_sum_exceeds_province: float = _option(
         0.005,
-        "Share of exported province-days whose district figures add up to more than the "
-        "official provincial total.",
+        "Share of exported province-days whose district (2025 units: commune) figures add "
+        "up to more than the official provincial total (flagged children_exceed_parent).",
     )
     unattributed_share: float = _option(
         0.01,
@@ -155,6 +158,44 @@ class FaultRates:
 
 
 DEFAULT_FAULTS = FaultRates()
+
+
+@dataclass(frozen=True)
+class CampaignWindow:
+    """A unit set's default campaign: the days the simulator writes (``start`` .. ``end``),
+    the day the demo runs the DAGs for, and the campaign's window as the warehouse knows it
+    (BLUEZONE_CAMPAIGN_START / _END: report dates outside it are out of range)."""
+
+    start: date
+    end: date
+    demo_end: date
+    campaign_end: date
+
+
+# By unit set (DESIGN §9): the 2020 Bluezone campaign, and a present-day campaign on the units
+# in force since 1 July 2025.
+CAMPAIGNS = {
+    "2020": CampaignWindow(
+        start=date(2020, 8, 1),
+        end=date(2020, 8, 25),
+        demo_end=date(2020, 8, 25),
+        campaign_end=date(2020, 12, 31),
+    ),
+    "2025": CampaignWindow(
+        start=date(2026, 9, 1),
+        end=date(2026, 12, 31),
+        demo_end=date(2026, 9, 21),
+        campaign_end=date(2026, 12, 31),
+    ),
+}
+
+
+def campaign_window(units: str | None = None) -> CampaignWindow:
+    """The default campaign of the unit set ``units`` (the project's default set when None)."""
+    name = unit_set(units).name
+    if name not in CAMPAIGNS:
+        raise ValueError(f"the simulator has no default campaign for the {name} units")
+    return CAMPAIGNS[name]
 
 
 @dataclass

@@ -62,7 +62,7 @@ def commune_splits(
     by_district = seed_rows.groupby("district_code")["commune_code"].agg(list).to_dict()
     splits = {}
     for province in provinces:
-        for district in province.districts:
+        for district in province.areas:
             codes = tuple(sorted(by_district.get(district.code, ())))
             if not codes:
                 continue
@@ -80,20 +80,22 @@ def export_rows(
     day: date,
     communes: dict[str, CommuneSplit] | None = None,
 ) -> list[tuple[str, str, str, int, int | None]]:
-    """One day's export rows: every province row, then every district row, by code, then
-    (commune-level variant) every commune row; rows the export leaves out are not there."""
+    """One day's export rows: every province row, then every area row (level ``district`` in
+    2020, ``commune`` on the 2025 units), by code, then (the 2020 commune-level variant)
+    every commune row; rows the export leaves out are not there."""
     provinces, districts, commune_rows = [], [], []
     for s, mask in zip(series, masks, strict=True):
         phone = None if mask[0, t] else int(s.total_with_phone[t])
         if not s.absent[0, t]:
             row = (day.isoformat(), "province", s.province.code, int(s.total[t]), phone)
             provinces.append(row)
-        for d, district in enumerate(s.province.districts):
+        level = s.province.area_level
+        for d, district in enumerate(s.province.areas):
             if s.absent[d + 1, t]:
                 continue
             phone = None if mask[d + 1, t] else int(s.with_phone[d, t])
             installs = int(s.installs[d, t])
-            districts.append((day.isoformat(), "district", district.code, installs, phone))
+            districts.append((day.isoformat(), level, district.code, installs, phone))
             if communes and district.code in communes:
                 commune_rows.extend(communes[district.code].rows(day, installs, phone))
     return provinces + districts + commune_rows

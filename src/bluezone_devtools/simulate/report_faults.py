@@ -9,7 +9,6 @@ from bluezone_devtools.simulate.definitions import Limits
 from bluezone_devtools.simulate.options import FaultRates
 from bluezone_devtools.simulate.rng import _stream
 from bluezone_devtools.simulate.unit_days import UnitDay
-from bluezone_devtools.simulate.units import COMMITTEE
 
 REPORT_FAULT_ORDER = (
     "malformed_file",
@@ -28,7 +27,7 @@ def _is_report_candidate(kind: str, unit_day: UnitDay) -> bool:
     if unit_day.fault is not None:
         return False
     sent = unit_day.status != "missing"
-    committee = unit_day.unit.kind == COMMITTEE
+    committee = unit_day.unit.is_committee
     if kind in ("malformed_file", "report_rejected"):
         return unit_day.status == "on_time" and committee
     if kind in ("conflicting_resubmission", "benign_resubmission"):
@@ -131,7 +130,7 @@ def _probe_candidate(check: str, unit_day: UnitDay, limits: Limits) -> bool:
     """A unit-day that reports once, with nothing else injected, fit for the probe."""
     if unit_day.fault is not None or unit_day.probe is not None or unit_day.status == "missing":
         return False
-    committee = unit_day.unit.kind == COMMITTEE
+    committee = unit_day.unit.is_committee
     if check == "late_report":
         return committee and unit_day.status == "on_time"
     if check == "report_export_mismatch":

@@ -21,7 +21,7 @@ from bluezone_devtools.simulate.unit_days import (
     agency_name_variant,
     committee_name_variant,
 )
-from bluezone_devtools.simulate.units import AGENCY, COMMITTEE, Province, Unit
+from bluezone_devtools.simulate.units import Province, Unit
 from bluezone_warehouse.names import slug
 
 
@@ -98,7 +98,7 @@ class ReportBuilder:
         self.seed, self.rates = seed, rates
         self.files: list[ReportFile] = []
         self.probes: list[Probe] = []
-        self.districts = {d.code: d for d in province.districts}
+        self.areas = {d.code: d for d in province.areas}
         self.stamp = f"{day:%Y%m%d}_{province.code}"
 
     def rng(self, *keys: object) -> np.random.Generator:
@@ -111,8 +111,8 @@ class ReportBuilder:
         if unit_day.draws[7] >= self.rates.blank_unit_code or not unit.name_is_unique:
             return unit.code, unit.name
         rng = self.rng("name", unit.code)
-        if unit.kind == COMMITTEE:
-            return "", committee_name_variant(self.districts[unit.district_code], rng)
+        if unit.is_committee:
+            return "", committee_name_variant(self.areas[unit.area_code], rng)
         return "", agency_name_variant(unit, rng)
 
     def _note(self, unit_day: UnitDay, resubmitted: bool) -> str:
@@ -126,8 +126,8 @@ class ReportBuilder:
     def row(self, unit_day: UnitDay, sent: datetime, *, resubmitted: bool = False) -> ReportRow:
         code, name = self._identity(unit_day)
         rate = None
-        if unit_day.installs is not None and unit_day.unit.kind == COMMITTEE:
-            population = self.districts[unit_day.unit.district_code].population
+        if unit_day.installs is not None and unit_day.unit.is_committee:
+            population = self.areas[unit_day.unit.area_code].population
             rate = 100.0 * unit_day.installs / population
         return ReportRow(
             report_date=self.day,
@@ -160,10 +160,10 @@ class ReportBuilder:
         return report
 
     def committee_files(self, unit_day: UnitDay) -> None:
-        """A district committee's own file(s) for the day, with its fault if any."""
+        """An area's committee's own file(s) for the day, with its fault if any."""
         unit = unit_day.unit
-        district = self.districts[unit.district_code]
-        stem = f"{self.stamp}_{slug(district.name_full)}"
+        area = self.areas[unit.area_code]
+        stem = f"{self.stamp}_{slug(area.name_full)}"
         fault, sent = unit_day.fault, unit_day.submitted_at
         template, fmt = unit_day.profile.template, unit_day.fmt
         if fault == "malformed_file":
@@ -252,12 +252,12 @@ class ReportBuilder:
 
     @staticmethod
     def _figure(row: ReportRow) -> str:
-        if row.counts_for is not None and row.counts_for.kind == AGENCY:
+        if row.counts_for is not None and not row.counts_for.is_committee:
             return f"staff_installed {row.staff_installed}"
         return f"installs {row.installs}"
 
     def _change_figures(self, row: ReportRow, unit_day: UnitDay) -> None:
-        if unit_day.unit.kind == AGENCY:
+        if not unit_day.unit.is_committee:
             installed = row.staff_installed or 0
             row.staff_installed = max(
                 0, installed - max(1, int(installed * (0.02 + 0.08 * unit_day.param)))

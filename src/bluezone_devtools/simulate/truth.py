@@ -34,10 +34,10 @@ from bluezone_devtools.simulate.definitions import (
 from bluezone_devtools.simulate.definitions import (
     Submission as DesignSubmission,
 )
-from bluezone_devtools.simulate.faults import FAULT_KINDS, Fault, Probe
+from bluezone_devtools.simulate.faults import Fault, Probe, kind_rank
 from bluezone_devtools.simulate.render_reports import render_report
 from bluezone_devtools.simulate.report_files import CORRUPTION_TEXT, ReportFile, ReportRow
-from bluezone_devtools.simulate.units import COMMITTEE, Unit
+from bluezone_devtools.simulate.units import Unit
 
 TRUTH_REPORT_COLUMNS = (
     "report_date",
@@ -235,11 +235,11 @@ def truth_installs_rows(curves: Sequence[ProvinceCurves], days: Sequence[date]) 
                 int(c.total_with_phone[t]),
             )
         for c in curves:
-            for d, district in enumerate(c.province.districts):
+            for d, area in enumerate(c.province.areas):
                 yield (
                     day.isoformat(),
-                    "district",
-                    district.code,
+                    c.province.area_level,
+                    area.code,
                     int(c.installs[d, t]),
                     int(c.with_phone[d, t]),
                 )
@@ -252,7 +252,7 @@ def assign_fault_ids(faults: list[Fault]) -> list[Fault]:
         key=lambda f: (
             f.day,
             f.province_code,
-            FAULT_KINDS.index(f.kind),
+            kind_rank(f.kind),
             f.unit_code,
             f.file,
             f.detail,
@@ -385,7 +385,7 @@ class Oracle:
     ) -> list[Expected]:
         found = []
         for province, view in zip(self.campaign.provinces, views, strict=True):
-            district_index = {d.code: k for k, d in enumerate(province.districts)}
+            area_index = {d.code: k for k, d in enumerate(province.areas)}
             present = view.present
             for unit in province.units:
                 for t, day in enumerate(view.days):
@@ -400,9 +400,9 @@ class Oracle:
                         moment,
                         self.rejections.get((unit.code, day), []),
                     )
-                    committee = unit.kind == COMMITTEE
+                    committee = unit.is_committee
                     exported = None
-                    d = district_index.get(unit.district_code)
+                    d = area_index.get(unit.area_code)
                     if committee and present[d + 1, t]:
                         exported = int(view.installs[d, t])
                     found += report_expectations(state, exported, committee, self.limits)

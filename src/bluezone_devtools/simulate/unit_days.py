@@ -14,7 +14,7 @@ from bluezone_devtools.simulate.export_plan import ExportDay
 from bluezone_devtools.simulate.options import FaultRates
 from bluezone_devtools.simulate.rng import _pick, _stream
 from bluezone_devtools.simulate.templates import Template, _template
-from bluezone_devtools.simulate.units import AGENCY, COMMITTEE, District, Unit
+from bluezone_devtools.simulate.units import COMMITTEE, Area, Unit
 from bluezone_warehouse.names import ascii_fold
 
 N_DAY_DRAWS = 12
@@ -28,11 +28,16 @@ UNREGISTERED_SENDERS = (
     ("TTR", "Thanh tra tỉnh"),
     ("BQLKCN", "Ban Quản lý các khu công nghiệp"),
 )
+# How a committee may write its area's type, by the type as the seed has it: the 2020
+# districts' (Quận...) and the 2025 communes' (phường, xã, đặc khu).
 TYPE_PREFIXES = {
     "Quận": ("Quận ", "Q. ", "Q.", "quận "),
     "Huyện": ("Huyện ", "H. ", "H.", "huyện "),
     "Thị xã": ("Thị xã ", "TX. ", "TX.", "thị xã ", "Thị Xã "),
     "Thành phố": ("Thành phố ", "TP. ", "TP.", "thành phố ", "Thành Phố "),
+    "phường": ("Phường ", "P. ", "P.", "phường "),
+    "xã": ("Xã ", "xã ", "X. "),
+    "đặc khu": ("Đặc khu ", "đặc khu ", "Đặc Khu "),
 }
 NOTES = {
     "vi": ("Số liệu đến 14h", "Theo số liệu hệ thống Bluezone", "Đã tuyên truyền tại tổ dân phố"),
@@ -75,11 +80,11 @@ def unit_profile(
     unit: Unit, n_days: int, seed: int, population: int, agency_template: Template
 ) -> UnitProfile:
     rng = _stream(seed, "unit", unit.code)
-    template = _template(rng, COMMITTEE) if unit.kind == COMMITTEE else agency_template
+    template = _template(rng, COMMITTEE) if unit.is_committee else agency_template
     lateness = float(np.clip(rng.gamma(2.0, 0.5), 0.1, 4.0))
     absence = float(np.clip(rng.gamma(2.0, 0.5), 0.1, 4.0))
     staff = int(round(math.exp(rng.uniform(math.log(40), math.log(3000)))))
-    agency = unit.kind == AGENCY
+    agency = not unit.is_committee
     return UnitProfile(
         unit=unit,
         template=template,
@@ -93,10 +98,11 @@ def unit_profile(
     )
 
 
-def committee_name_variant(district: District, rng: np.random.Generator) -> str:
-    """How a committee may write its own name: ``UBND H. Hoà An``, ``TP.Bac Kan``..."""
-    base = district.base_name if rng.random() < 0.6 else district.alt_base_name
-    prefix = _pick(rng, TYPE_PREFIXES[district.kind], [1.0] * len(TYPE_PREFIXES[district.kind]))
+def committee_name_variant(area: Area, rng: np.random.Generator) -> str:
+    """How a committee may write its own name: ``UBND H. Hoà An``, ``TP.Bac Kan``,
+    ``P. Ba Đình``..."""
+    base = area.base_name if rng.random() < 0.6 else area.alt_base_name
+    prefix = _pick(rng, TYPE_PREFIXES[area.kind], [1.0] * len(TYPE_PREFIXES[area.kind]))
     name = ("UBND " if rng.random() < 0.5 else "") + prefix + base
     return ascii_fold(name) if rng.random() < 0.35 else name
 
@@ -164,7 +170,7 @@ def submission_time(deadline: datetime, status: str, draws: np.ndarray, seconds:
 
 def _day_format(profile: UnitProfile, draws: np.ndarray) -> str:
     usual = profile.template.fmt
-    if profile.unit.kind == AGENCY or draws[5] >= 0.1:
+    if not profile.unit.is_committee or draws[5] >= 0.1:
         return usual
     others = [fmt for fmt in ("csv", "xlsx", "json") if fmt != usual]
     return others[int(draws[6] * len(others))]
@@ -179,7 +185,7 @@ def plan_unit_days(
     absent: np.ndarray | None = None,
 ) -> list[UnitDay]:
     """A unit's status, submission time and figures on each day it is expected to report;
-    ``absent`` marks the days the export leaves out the unit's district."""
+    ``absent`` marks the days the export leaves out the unit's area."""
     unit, template = profile.unit, profile.template
     seconds = template.time_style != "dmy_hm"
     reported = 0

@@ -206,10 +206,12 @@ def missing_report_alerts(
     escalation_after_minutes: int = 120,
     reminder_before_minutes: int = 0,
     consolidations: Path | None = None,
+    units: str | None = None,
 ) -> list[Alert]:
     """The digests due at local time ``at``: for each province whose deadline, escalation
-    time or reminder time it is, the units with no report for the day as of ``at``."""
-    registry = load_registry()
+    time or reminder time it is, the units with no report for the day as of ``at``, from
+    the registry of the unit set ``units``."""
+    registry = load_registry(units=units)
     provinces = registry.provinces
     local = at.astimezone(LOCAL_TZ)
     day, clock = local.date(), local.strftime("%H:%M")
@@ -297,7 +299,12 @@ def missing_report_alerts(
 
 
 def data_quality_alerts(
-    con: duckdb.DuckDBPyConnection, *, run_id: str, day: date, language: str = "vi"
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: str,
+    day: date,
+    language: str = "vi",
+    units: str | None = None,
 ) -> list[Alert]:
     """One digest per province (and one for nation-wide problems) of the data-quality
     errors first found by this run's build, other than missing and late reports (those have
@@ -315,7 +322,7 @@ def data_quality_alerts(
         """,
         [run_id],
     ).fetchall()
-    provinces = load_registry().provinces
+    provinces = load_registry(units=units).provinces
     grouped: dict[str, list[tuple]] = defaultdict(list)
     for province_code, *rest in rows:
         grouped[province_code or "VN"].append(tuple(rest))
@@ -398,7 +405,7 @@ RECEIPT_TEXTS = {
 
 
 def receipt_alerts(
-    con: duckdb.DuckDBPyConnection, *, day: date, language: str = "vi"
+    con: duckdb.DuckDBPyConnection, *, day: date, language: str = "vi", units: str | None = None
 ) -> list[Alert]:
     """One receipt per report delivery received on ``day`` (local) that had rows of a
     registry unit rejected (DESIGN §6), to the unit's contact: each problem as the sender
@@ -435,11 +442,11 @@ def receipt_alerts(
         """,
         [LOCAL_TZ.key, day, LOCAL_TZ.key],
     ).fetchall()
-    units = load_registry().by_code
+    registered = load_registry(units=units).by_code
     words = RECEIPT_TEXTS.get(language, RECEIPT_TEXTS["vi"])
     alerts = []
     for file_id, code, source_file, received, problems, partly_accepted in rows:
-        unit = units.get(code)
+        unit = registered.get(code)
         if unit is None:
             continue
         file_name = f'"{source_file.rsplit("/", 1)[-1]}"'

@@ -38,6 +38,7 @@ from bluezone_warehouse.ingest.source import Content, InputRejected, Source, ite
 from bluezone_warehouse.ingest.sources import ReportSource, open_sources
 from bluezone_warehouse.ingest.units import UnitMatcher
 from bluezone_warehouse.landing import LandedFile, LandingZone, quarantine_file
+from bluezone_warehouse.registry import load_registry
 from bluezone_warehouse.tables import Table
 from bluezone_warehouse.warehouse import writer
 
@@ -461,7 +462,7 @@ def provinces_awaited(settings: Settings, moment: datetime) -> set[str] | None:
     if not settling:
         return set()
     zone = LandingZone(settings.landing_url)
-    reader = ReportSource(settings, UnitMatcher.from_registry())
+    reader = ReportSource(settings, UnitMatcher.from_registry(load_registry(units=settings.units)))
     awaited: set[str] = set()
     with tempfile.TemporaryDirectory(prefix="bluezone-settling-") as tmp:
         for landed in settling:

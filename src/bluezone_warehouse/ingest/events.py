@@ -9,6 +9,11 @@ one by one: a 20-million-row file must not produce millions of rejection rows; e
 rejection names the first bad rows (their position in the file, from 1) and their values,
 and counts them all. The file is read in the export checker's private connection, never in
 the warehouse's transaction.
+
+Events name 2020 districts (the contract's ``district_code``): on a campaign on the 2025
+units, which have no districts, the export checker refuses the whole file with a reason
+(``ExportChecker.check_events``), never attributing an event to a 2025 unit that happens to
+share a code.
 """
 
 from __future__ import annotations
@@ -92,7 +97,9 @@ classified as (
             when event not in ('install', 'uninstall') or event is null then 'event'
             when cast(timezone('{LOCAL_TZ_NAME}', event_time) as date) <> $day then 'day'
             when district_code is not null
-                and district_code not in (select code from known_districts) then 'district_code'
+                and district_code not in (
+                    select code from known_units where level = 'district'
+                ) then 'district_code'
         end as problem,
     from typed
 )
@@ -217,8 +224,8 @@ def check_events(
         raise _unreadable(err, local_path) from None
     groups = con.execute(
         "select problem, district_code, installs, uninstalls, installs_with_phone, "
-        "uninstalls_with_phone, events, (select province_code from known_districts "
-        "where code = district_code) from events_checked "
+        "uninstalls_with_phone, events, (select province_code from known_units "
+        "where level = 'district' and code = district_code) from events_checked "
         "order by problem nulls first, district_code nulls first"
     ).fetchall()
     first: dict[tuple[str, str | None], tuple[list[int], list[str | None]]] = {}

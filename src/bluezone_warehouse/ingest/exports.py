@@ -24,6 +24,7 @@ from bluezone_warehouse.ingest.events import CheckedEvents, check_events
 from bluezone_warehouse.ingest.messages import Words, quoted
 from bluezone_warehouse.ingest.source import InputRejected
 from bluezone_warehouse.ingest.values import COUNT_PATTERN, count_text_sql, parse_count
+from bluezone_warehouse.units import UnitSet
 
 EXPORT_NAME = re.compile(r"^installs_(\d{8})(?:_[^/]*)?\.(csv|csv\.gz|parquet)$", re.IGNORECASE)
 EXPORT_COLUMNS = ("snapshot_date", "level", "unit_code", "installs", "installs_with_phone")
@@ -76,7 +77,22 @@ def _as_text(column: str, column_type: str) -> str:
     return f"trim(cast({quoted} as varchar))"
 
 
-_CHECKED = f"""
+def one_of(items: list[str], conjunction: str) -> str:
+    """``a, b or c`` (with ``conjunction``)."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+def _checked_sql(digits: dict[str, int]) -> str:
+    """The SQL that types and checks every row of ``export_rows``: ``digits`` is each level
+    an export may carry with the digits of its codes (a shorter code is left-padded)."""
+    padded = "\n".join(
+        f"            when regexp_full_match(unit_code, '[0-9]+') and lower(level) = '{level}'\n"
+        f"                and length(unit_code) < {n} then lpad(unit_code, {n}, '0')"
+        for level, n in digits.items()
+    )
+    levels = ", ".join(f"'{level}'" for level in digits)
+    named = one_of(list(digits), "or")
+    return f"""
 create or replace temp table export_checked as
 with typed as (
     select
@@ -84,12 +100,7 @@ with typed as (
         try_cast(snapshot_date as date) as snapshot_date_typed,
         lower(level) as level_typed,
         case
-            when regexp_full_match(unit_code, '[0-9]+') and lower(level) = 'province'
-                and length(unit_code) < 2 then lpad(unit_code, 2, '0')
-            when regexp_full_match(unit_code, '[0-9]+') and lower(level) = 'district'
-                and length(unit_code) < 3 then lpad(unit_code, 3, '0')
-            when regexp_full_match(unit_code, '[0-9]+') and lower(level) = 'commune'
-                and length(unit_code) < 5 then lpad(unit_code, 5, '0')
+{padded}
             else unit_code
         end as unit_code_typed,
         regexp_full_match({count_text_sql("installs")}, '{COUNT_PATTERN}') as installs_ok,
@@ -102,14 +113,9 @@ flagged as (
     select
         *,
         -- An empty code is no known unit (not NULL, which no check would catch).
-        coalesce(
-            case level_typed
-                when 'province' then unit_code_typed in (select code from known_provinces)
-                when 'district' then unit_code_typed in (select code from known_districts)
-                when 'commune' then unit_code_typed in (select code from known_communes)
-                else false
-            end,
-            false
+        exists (
+            select 1 from known_units
+            where known_units.level = typed.level_typed and known_units.code = typed.unit_code_typed
         ) as is_known_unit,
     from typed
 ),
@@ -127,9 +133,9 @@ first_problem as (
                 then ['snapshot_date', 'out_of_range_date',
                       'snapshot_date ' || snapshot_date || ' differs from the day in the file name '
                       || strftime($day, '%Y-%m-%d'), 'export_other_day']
-            when level_typed is null or level_typed not in ('province', 'district', 'commune')
+            when level_typed is null or level_typed not in ({levels})
                 then ['level', 'malformed_file',
-                      'level must be province, district or commune, got '
+                      'level must be {named}, got '
                       || coalesce(level, 'nothing'),
                       case when coalesce(level, '') = '' then 'export_level_empty'
                           else 'export_level' end]
@@ -181,24 +187,26 @@ from checked
 class ExportChecker:
     """Reads and checks export files in its own in-memory DuckDB connection."""
 
-    def __init__(self, seeds_dir: Path) -> None:
+    def __init__(self, seeds_dir: Path, units: UnitSet) -> None:
+        self.units = units
+        self._checked = _checked_sql({level: units.digits(level) for level in units.export_levels})
+        self._level_words = _level_words(units)
         self.con = duckdb.connect()
         # A large export spills to disk rather than growing the process (DESIGN §8: ≤ 1 GB).
         self.con.execute(f"set memory_limit = '{CHECKER_MEMORY}'")
         self.con.execute("set preserve_insertion_order = true")
         self.con.execute("set threads = 1")  # row numbers follow the file's order
         self.con.execute("set enable_progress_bar = false")
-        # The codes an export may name, at each level, with their province.
-        for table, seed, code in (
-            ("known_provinces", "ref_provinces.csv", "province_code"),
-            ("known_districts", "ref_districts.csv", "district_code"),
-            ("known_communes", "ref_communes.csv", "commune_code"),
-        ):
-            self.con.execute(
-                f"create table {table} as select {code} as code, province_code "
-                "from read_csv(?, all_varchar = true, header = true)",
-                [str(seeds_dir / seed)],
-            )
+        # The codes an export may name, at each level of the unit set, with their province.
+        known = " union all ".join(
+            f"select '{level}' as level, {level}_code as code, province_code "
+            "from read_csv(?, all_varchar = true, header = true)"
+            for level in units.export_levels
+        )
+        self.con.execute(
+            f"create table known_units as {known}",
+            [str(seeds_dir / units.seed_file(seed)) for seed in units.export_levels.values()],
+        )
 
     def close(self) -> None:
         self.con.close()
@@ -206,7 +214,16 @@ class ExportChecker:
     def check_events(
         self, local_path: Path, day: date, *, file_name: str, language: str
     ) -> CheckedEvents:
-        """Check and aggregate an event export, with every thread (order does not matter)."""
+        """Check and aggregate an event export, with every thread (order does not matter).
+        Events name 2020 districts: on a unit set without districts (2025) the whole file is
+        refused with a reason, never attributed to a unit that happens to share a code."""
+        if "district" not in self.units.export_levels:
+            raise ExportRejected(
+                f"event-level exports name 2020 districts (district_code), and this campaign "
+                f"reports on the {self.units.name} units, which have none",
+                problem="events_unit_set",
+                details={"units": self.units.name, "levels": self._level_words["levels"]},
+            )
         self.con.execute("reset threads")
         try:
             return check_events(self.con, local_path, day, file_name=file_name, language=language)
@@ -289,17 +306,10 @@ class ExportChecker:
                     end,
                     check_id, reason,
                     case when is_known_unit then unit_code_typed end,
-                    case
-                        when is_known_unit and level_typed = 'province' then unit_code_typed
-                        when is_known_unit and level_typed = 'district' then (
-                            select province_code from known_districts
-                            where code = unit_code_typed
-                        )
-                        when is_known_unit then (
-                            select province_code from known_communes
-                            where code = unit_code_typed
-                        )
-                    end,
+                    case when is_known_unit then (
+                        select province_code from known_units
+                        where level = level_typed and code = unit_code_typed
+                    ) end,
                     coalesce(snapshot_date_typed, $day),
                     problem, level_typed, unit_code_typed
                 from export_checked
@@ -346,7 +356,7 @@ class ExportChecker:
     def check(self, local_path: Path, day: date, *, file_name: str, language: str) -> CheckedExport:
         """Good and rejected rows of one export file; raises ExportRejected for a bad file."""
         headers = self._stage(local_path)
-        self.con.execute(_CHECKED, {"day": day})
+        self.con.execute(self._checked, {"day": day})
         result = CheckedExport()
         good = self.con.execute(
             "select count(*) from export_checked where bad_column is null"
@@ -359,9 +369,32 @@ class ExportChecker:
             raise ExportRejected("the file has a header but no data rows", problem="no_data_rows")
         result.good, result.bad = good, bad
         parquet = local_path.name.lower().endswith(".parquet")
-        place = _Place(file_name, language, headers, "data_row" if parquet else "row")
+        place = _Place(
+            file_name, language, headers, "data_row" if parquet else "row", self._level_words
+        )
         result.rejected = self._rejected_rows(day, place)
         return result
+
+
+def _level_words(units: UnitSet) -> dict[str, Words]:
+    """The levels an export of ``units`` may carry and their codes' digits, as a sender's
+    message names them (``province, district or commune``; ``2 digits for a province, 3
+    for a district, 5 for a commune``)."""
+    levels = list(units.export_levels)
+    digits = [units.digits(level) for level in levels]
+    return {
+        "levels": Words(vi=one_of(levels, "hoặc"), en=one_of(levels, "or")),
+        "codes": Words(
+            vi=", ".join(
+                f"{n}{' chữ số' if i == 0 else ''} cho {_LEVELS[level].vi}"
+                for i, (level, n) in enumerate(zip(levels, digits, strict=True))
+            ),
+            en=", ".join(
+                f"{n}{' digits' if i == 0 else ''} for a {_LEVELS[level].en}"
+                for i, (level, n) in enumerate(zip(levels, digits, strict=True))
+            ),
+        ),
+    }
 
 
 # A level as a message names it.
@@ -380,6 +413,7 @@ class _Place:
     language: str
     headers: dict[str, str]  # export column -> header as written
     row_kind: str  # "row" (a CSV as a spreadsheet shows it) or "data_row" (Parquet)
+    levels: dict[str, Words]  # the unit set's export levels, as messages name them
 
     def render(self, problem: str, *, row: int, column: str, **details: object) -> str:
         return messages.render(
@@ -389,6 +423,7 @@ class _Place:
             row=row,
             row_kind=self.row_kind,
             header=self.headers.get(column, column),
+            **self.levels,
             **details,
         )
 

@@ -271,33 +271,25 @@ CATALOGUE: dict[str, Problem] = {
         'the date "{value}" is not the day in the file name ({day})',
     ),
     "export_level": _same(
-        Words(
-            vi="hãy ghi province, district hoặc commune", en="write province, district or commune"
-        ),
+        Words(vi="hãy ghi {levels}", en="write {levels}"),
         'cấp "{value}" không hợp lệ',
         'the level "{value}" is not one of the levels',
     ),
     "export_level_empty": _same(
-        Words(
-            vi="hãy ghi province, district hoặc commune", en="write province, district or commune"
-        ),
+        Words(vi="hãy ghi {levels}", en="write {levels}"),
         "ô cấp đơn vị để trống",
         "the level is empty",
     ),
     "export_unit_unknown": _same(
         Words(
-            vi="hãy ghi mã GSO đúng cấp: 2 chữ số cho tỉnh, 3 cho huyện, 5 cho xã",
-            en="write the GSO code of that level: 2 digits for a province, 3 for a district, "
-            "5 for a commune",
+            vi="hãy ghi mã GSO đúng cấp: {codes}", en="write the GSO code of that level: {codes}"
         ),
         'mã "{value}" không phải mã {level} nào đã biết',
         'the code "{value}" is not a known {level} code',
     ),
     "export_unit_empty": _same(
         Words(
-            vi="hãy ghi mã GSO đúng cấp: 2 chữ số cho tỉnh, 3 cho huyện, 5 cho xã",
-            en="write the GSO code of that level: 2 digits for a province, 3 for a district, "
-            "5 for a commune",
+            vi="hãy ghi mã GSO đúng cấp: {codes}", en="write the GSO code of that level: {codes}"
         ),
         "ô mã đơn vị để trống",
         "the unit code is empty",
@@ -587,6 +579,17 @@ CATALOGUE: dict[str, Problem] = {
         ),
         '"{value}" trong tên tệp không phải ngày có thật',
         '"{value}" in the file name is not a calendar day',
+    ),
+    "events_unit_set": _same(
+        Words(
+            vi="hãy gửi số liệu theo ngày dạng installs_YYYYMMDD.csv, mỗi dòng ghi cấp {levels}",
+            en="send the day's figures as installs_YYYYMMDD.csv instead, each row at level "
+            "{levels}",
+        ),
+        "tệp sự kiện ghi mã huyện năm 2020, nhưng chiến dịch này dùng đơn vị hành chính "
+        "{units}, không còn cấp huyện",
+        "an event-level export names 2020 districts, but this campaign reports on the {units} "
+        "units, which have no districts",
     ),
     "export_unreadable": _same(
         Words(

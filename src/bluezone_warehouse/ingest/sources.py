@@ -36,7 +36,9 @@ from bluezone_warehouse.ingest.reports import Rejection, check_report_rows
 from bluezone_warehouse.ingest.source import Content, InputRejected, Loaded, Source
 from bluezone_warehouse.ingest.units import UnitMatcher
 from bluezone_warehouse.landing import LandedFile
+from bluezone_warehouse.registry import load_registry
 from bluezone_warehouse.tables import Table
+from bluezone_warehouse.units import unit_set
 
 
 class ExportSource:
@@ -212,10 +214,11 @@ def explained(file_name: str, language: str) -> Iterator[None]:
 def open_sources(settings: Settings) -> list[Source]:
     """Every source, in the order they claim files (the first that claims a file reads it);
     the senders' messages are in ``settings.alert_language``."""
-    checker = ExportChecker(SEEDS_DIR)
+    units = unit_set(settings.units)
+    checker = ExportChecker(SEEDS_DIR, units)
     language = settings.alert_language
     return [
         EventSource(checker, language),
         ExportSource(checker, language),
-        ReportSource(settings, UnitMatcher.from_registry()),
+        ReportSource(settings, UnitMatcher.from_registry(load_registry(units=units.name))),
     ]

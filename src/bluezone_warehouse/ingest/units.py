@@ -2,7 +2,8 @@
 
 A row names its unit by registry code, or by name when the code is blank. Names come with or
 without diacritics and with the usual prefixes ("UBND", "TP."/"Thành phố", "TX."/"Thị xã",
-"H."/"Huyện", "Q."/"Quận"). A name is matched on its folded form; when several provinces have
+"H."/"Huyện", "Q."/"Quận", and for communes "P."/"Phường", "X."/"Xã", "Đặc khu", "TT."/"Thị
+trấn"). A name is matched on its folded form; when several provinces have
 a unit of that name, the province the file is about decides; a fuzzy match is accepted only
 when it is unique and close. Anything else is an ``unknown_unit`` with the best candidates.
 """
@@ -25,6 +26,15 @@ _TYPE_PREFIXES = (
     ("h", "huyen"),
     ("quan", "quan"),
     ("q", "quan"),
+    # the commune level (the 2025 units: phường, xã, đặc khu; 2020: thị trấn)
+    ("phuong", "phuong"),
+    ("p", "phuong"),
+    ("xa", "xa"),
+    ("x", "xa"),
+    ("dac khu", "dac khu"),
+    ("dk", "dac khu"),
+    ("thi tran", "thi tran"),
+    ("tt", "thi tran"),
 )
 _FUZZY_CUTOFF = 0.9
 
@@ -65,6 +75,11 @@ class UnitMatcher:
         self.units = units
         self.province_names = province_names or {}
         self.by_code = {unit.unit_code: unit for unit in units}
+        # a numeric code written without its leading zeros is padded to these lengths (3
+        # for a 2020 district, 5 for a 2025 commune)
+        self._code_lengths = sorted(
+            {len(unit.unit_code) for unit in units if unit.unit_code.isdigit()}
+        )
         self._by_base: dict[str, list[tuple[str | None, Unit]]] = {}
         for unit in units:
             kind, base = name_key(unit.unit_name)
@@ -72,7 +87,7 @@ class UnitMatcher:
 
     @classmethod
     def from_registry(cls, registry: UnitRegistry | None = None) -> UnitMatcher:
-        """A matcher over the registry in the seeds (or ``registry``)."""
+        """A matcher over ``registry`` (the default unit set's in the seeds when None)."""
         registry = registry or load_registry()
         names = {code: province.name for code, province in registry.provinces.items()}
         return cls(list(registry.units), names)
@@ -86,9 +101,11 @@ class UnitMatcher:
     def match(self, code: str | None, name: str | None, provinces: set[str]) -> UnitMatch:
         """Match a row's code (preferred) or name; ``provinces`` is the file's context."""
         if code:
-            unit = self.by_code.get(code.strip())
-            if unit is None and code.strip().isdigit() and len(code.strip()) < 3:
-                unit = self.by_code.get(code.strip().zfill(3))
+            written = code.strip()
+            unit = self.by_code.get(written)
+            if unit is None and written.isdigit():
+                padded = (written.zfill(n) for n in self._code_lengths if n > len(written))
+                unit = next((self.by_code[c] for c in padded if c in self.by_code), None)
             if unit is None:
                 return UnitMatch(
                     None,

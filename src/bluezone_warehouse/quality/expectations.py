@@ -34,9 +34,11 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from bluezone_warehouse import checks
-from bluezone_warehouse.config import EXPECTATIONS_DIR
+from bluezone_warehouse.config import EXPECTATIONS_DIR, SEEDS_DIR
 from bluezone_warehouse.names import safe_file_name
+from bluezone_warehouse.registry import AGENCY, read_seed
 from bluezone_warehouse.tables import GX_RESULTS
+from bluezone_warehouse.units import unit_set
 from bluezone_warehouse.warehouse import connect_reader
 
 if TYPE_CHECKING:
@@ -70,6 +72,33 @@ def catalogue_parameters() -> dict[str, list]:
     if ["missing_report", escalated] not in severities:
         severities.append(["missing_report", escalated])
     return {"check_ids": list(catalogue), "check_severities": severities}
+
+
+def unit_set_parameters(units: str | None = None) -> dict[str, Any]:
+    """The campaign's unit set as suite parameters, so that no suite names a level or a
+    count of units as a fixed fact: ``unit_levels`` (its levels, top down), ``area_level``,
+    ``committee_kinds`` (the registry's kinds), ``regions_count``, ``provinces_count`` and
+    ``areas_count`` (the units its seeds have at each level; no regions in 2025) and
+    ``units_count`` (those and the nation), and ``history_rows_min`` (1 when the marts of
+    the 2020 figures on the 2025 units must have rows, 0 on a campaign already on them)."""
+    declared = unit_set(units)
+    counts = {
+        f"{kind}_count": len(read_seed(SEEDS_DIR, declared.seed_file(seed))) if seed else 0
+        for kind, seed in (
+            ("regions", declared.regions_seed),
+            ("provinces", declared.provinces_seed),
+            ("areas", declared.areas_seed),
+        )
+    }
+    return {
+        "unit_levels": list(declared.levels),
+        "area_level": declared.area_level,
+        "committee_kinds": [declared.committee_kind, AGENCY],
+        **counts,
+        "units_count": 1 + sum(counts.values()),
+        # the marts that carry a 2020 campaign onto the 2025 units have rows only then
+        "history_rows_min": 0 if declared.carried_from else 1,
+    }
 
 
 def derived_relation(relation: str) -> str:
@@ -421,6 +450,7 @@ def validate_warehouse(
     run_date: date,
     docs_dir: Path,
     expectations_dir: Path = EXPECTATIONS_DIR,
+    units: str | None = None,
 ) -> ValidationSummary:
     """Validate the raw layer and the marts of ``warehouse_path`` with every suite.
 
@@ -433,6 +463,11 @@ def validate_warehouse(
     warehouse: store the results with :func:`store_results` through the writer.
     """
     definitions = load_suite_definitions(expectations_dir)
+    parameters = {
+        RUN_DATE_PARAMETER: run_date,
+        **catalogue_parameters(),
+        **unit_set_parameters(units),
+    }
     validated_at = datetime.now(UTC)
     results: list[ExpectationResult] = []
     gx = _import_gx()
@@ -482,7 +517,7 @@ def validate_warehouse(
                 continue
             finally:
                 con.close()
-            results.extend(_validate(gx, context, source, definition, frame, run_date, gx_run_id))
+            results.extend(_validate(gx, context, source, definition, frame, parameters, gx_run_id))
             del frame
         docs_dir.mkdir(parents=True, exist_ok=True)
         _clear_docs(docs_dir)
@@ -508,7 +543,7 @@ def _validate(
     source,
     definition: SuiteDefinition,
     frame: pd.DataFrame,
-    run_date: date,
+    parameters: dict[str, Any],
     gx_run_id,
 ) -> list[ExpectationResult]:
     """Run one suite on its frame (results also kept in the GX project for Data Docs)."""
@@ -528,7 +563,7 @@ def _validate(
     key_columns = [c for c in definition.key_columns if c in frame.columns]
     outcome = validation.run(
         batch_parameters={"dataframe": frame},
-        expectation_parameters={RUN_DATE_PARAMETER: run_date, **catalogue_parameters()},
+        expectation_parameters=parameters,
         result_format={
             "result_format": "SUMMARY",
             "partial_unexpected_count": MAX_ROWS_SHOWN,

@@ -4,8 +4,11 @@ open and understand at a glance, built from the published snapshot (read-only).
 Charts (plotly, its JavaScript inlined once): a map of the provinces coloured by coverage
 (the Hoàng Sa and Trường Sa archipelagos labelled, as every Vietnamese official map does),
 national coverage against the target line, provinces ranked with the target and the gap,
-the below-10 % watch list, each province's districts, reporting compliance as a units x days
-heatmap, and open data-quality issues by check and severity.
+the below-10 % watch list, each province's districts (communes, for a campaign on the 2025
+units), reporting compliance as a units x days heatmap, and open data-quality issues by
+check and severity. The map draws the provinces of the snapshot's unit set: the 63 of 2020,
+or the 34 of 2025 (dissolved from the 2020 boundaries, ``boundaries.py``); a 2020 campaign
+is also shown on the 2025 provinces.
 
 Beside it, one light page per province (``provinces.py``: its units today, its trend
 against its target, its rank, its data-quality flags), linked from the national page's
@@ -28,6 +31,7 @@ from bluezone_warehouse.consolidation import STATUS_LABELS, vi_int
 from bluezone_warehouse.names import ascii_fold, percent
 from bluezone_warehouse.report.boundaries import polygons, provinces_2020, provinces_2025
 from bluezone_warehouse.report.provinces import ProvincePages, write_province_pages
+from bluezone_warehouse.units import UnitSet, unit_set_with_levels
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,11 @@ ARCHIPELAGOS = (
 )
 ISLAND_RADIUS = 1.5
 NO_DATA_COLOUR = "#e6e6e6"
+# How the report names the units below a province: in a table's heading, in its title.
+AREA_LABELS = {
+    "district": ("Huyện", "Các huyện của từng tỉnh"),
+    "commune": ("Xã, phường", "Các xã, phường, đặc khu của từng tỉnh"),
+}
 
 
 @dataclass(frozen=True)
@@ -307,7 +316,16 @@ def _on_units_2025(con: duckdb.DuckDBPyConnection, day: date) -> Section:
     return Section("Trên bản đồ hành chính 2025", intro + figure + table, "units-2025")
 
 
-def _sections(con: duckdb.DuckDBPyConnection, day: date, pages: ProvincePages) -> list[Section]:
+def snapshot_unit_set(con: duckdb.DuckDBPyConnection) -> UnitSet:
+    """The unit set the snapshot's marts were built on (its levels in dim_admin_units)."""
+    rows = con.execute("select distinct level from marts.dim_admin_units").fetchall()
+    levels = [row[0] for row in rows]
+    return unit_set_with_levels(levels)
+
+
+def _sections(
+    con: duckdb.DuckDBPyConnection, day: date, pages: ProvincePages, units: UnitSet
+) -> list[Section]:
     import plotly.graph_objects as go
 
     hrefs = {code: pages.href(code) for code in pages.pages}
@@ -327,7 +345,18 @@ def _sections(con: duckdb.DuckDBPyConnection, day: date, pages: ProvincePages) -
         """,
         [day],
     ).fetchall()
-    sections.append(Section("Bản đồ độ phủ theo tỉnh", _map_html(provinces, day)))
+    features = provinces_2025() if units.boundaries == "2025" else provinces_2020()
+    sections.append(
+        Section(
+            "Bản đồ độ phủ theo tỉnh",
+            _map_html(
+                provinces,
+                day,
+                features=features,
+                title=f"Tỷ lệ cài đặt / dân số ({len(features)} tỉnh, thành phố)",
+            ),
+        )
+    )
 
     national = con.execute(
         "select snapshot_date, coverage_smartphone_owners, coverage_population "
@@ -388,26 +417,28 @@ def _sections(con: duckdb.DuckDBPyConnection, day: date, pages: ProvincePages) -
         )
     )
 
-    districts = con.execute(
+    areas = con.execute(
         """
         select u.province_code, c.unit_code, u.name, c.installs, c.coverage_population
         from marts.fct_coverage_daily c
-        join marts.dim_admin_units u on u.unit_code = c.unit_code and u.level = 'district'
-        where c.level = 'district' and c.snapshot_date = ?
+        join marts.dim_admin_units u on u.unit_code = c.unit_code and u.level = ?
+        where c.level = ? and c.snapshot_date = ?
         order by u.province_code, c.coverage_population desc
         """,
-        [day],
+        [units.area_level, units.area_level, day],
     ).fetchall()
+    heading, title = AREA_LABELS[units.area_level]
     blocks = []
     for code, name, *_ in sorted(provinces, key=lambda p: ascii_fold(p[1])):  # Đ with D
-        rows = [[d[1], d[2], vi_int(d[3]), _pct(d[4])] for d in districts if d[0] == code]
+        rows = [[a[1], a[2], vi_int(a[3]), _pct(a[4])] for a in areas if a[0] == code]
         blocks.append(
             f"<details><summary>{_link(hrefs.get(code), name)} ({len(rows)})</summary>"
-            + _table(["Mã", "Huyện", "Lượt cài", "% dân số"], rows)
+            + _table(["Mã", heading, "Lượt cài", "% dân số"], rows)
             + "</details>"
         )
-    sections.append(Section("Các huyện của từng tỉnh", "".join(blocks)))
-    sections.append(_on_units_2025(con, day))
+    sections.append(Section(title, "".join(blocks)))
+    if units.carried_from is None:  # a campaign on the 2020 units, shown on today's map
+        sections.append(_on_units_2025(con, day))
 
     compliance = con.execute(
         "select unit_code, report_date, status from marts.fct_reporting_compliance "
@@ -489,7 +520,7 @@ def build_report(
             [day],
         ).fetchone()
         pages = write_province_pages(con, day, out_file, consolidations=consolidations)
-        sections = _sections(con, day, pages)
+        sections = _sections(con, day, pages, snapshot_unit_set(con))
     finally:
         con.close()
     if warnings:

@@ -1,7 +1,8 @@
 """A province's own page, beside the national report: what a provincial official needs
 for their province on the report's day.
 
-- its reporting units today — districts and agencies — with their status as
+- its reporting units today — the committees of its districts (2020) or communes (2025)
+  and its agencies — with their status as
   ``marts.fct_reporting_compliance`` has it (đúng hạn / muộn / chưa báo cáo / bị từ chối),
   the figures they sent, the time they sent them and why a report was rejected; the
   reporting and on-time rates of ``marts.agg_reporting_rates``;
@@ -16,7 +17,7 @@ each, readable offline and on a phone (wide tables scroll inside their box). The
 ``<national page's folder>/provinces/<YYYY-MM-DD>/<province_code>.html``, so the links
 between them and the national page are relative and hold for ``report_YYYYMMDD.html`` and
 for its copy ``report.html`` alike. Every figure is read for all provinces in one query per
-mart; rendering 63 pages takes milliseconds.
+mart; rendering every province's page takes milliseconds.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ FLAG_DAYS = 7
 
 UNIT_KIND_LABELS = {
     "district_committee": "UBND cấp huyện",
+    "commune_committee": "UBND cấp xã",
     "provincial_agency": "Sở, ban, ngành",
 }
 """Headings of the units tables, one table per kind; another kind is shown as it is named."""
@@ -54,8 +56,8 @@ CHECK_LABELS = {
     "malformed_file": "Tệp không đọc được",
     "out_of_range_date": "Ngày báo cáo không hợp lệ",
     "decreasing_cumulative": "Số cộng dồn bị giảm",
-    "district_sum_exceeds_province": "Tổng các huyện vượt số của tỉnh",
-    "unattributed_share": "Nhiều lượt cài chưa phân về huyện",
+    "children_exceed_parent": "Tổng các đơn vị cấp dưới vượt số của tỉnh",
+    "unattributed_share": "Nhiều lượt cài chưa phân về đơn vị cấp dưới",
     "report_export_mismatch": "Số báo cáo lệch số liệu của Bộ",
     "outlier_increment": "Mức tăng bất thường",
     "coverage_over_100": "Số cài vượt dân số (trên 100 %)",
@@ -86,12 +88,13 @@ TARGET_COLOURS = ("#c0392b", "#8e44ad", "#d35400")
 @dataclass(frozen=True)
 class UnitToday:
     """One reporting unit on the report's day: a row of ``fct_reporting_compliance``, with
-    the ministry's figure for its district from the day's export."""
+    the ministry's figure for its area (a district in 2020, a commune in 2025) from the
+    day's export."""
 
     code: str
     name: str
     kind: str | None
-    district_code: str | None
+    area_code: str | None  # the unit whose figures a committee reports; None for agencies
     deadline_local: str | None
     status: str
     sent_at_local: datetime | None
@@ -248,15 +251,15 @@ def load_provinces(con: duckdb.DuckDBPyConnection, day: date) -> dict[str, Provi
         return provinces[code]
 
     wanted = [
-        "unit_code", "unit_name", "unit_kind", "province_code", "district_code",
+        "unit_code", "unit_name", "unit_kind", "province_code", "district_code", "area_code",
         "deadline_local", "status", "submitted_at_local", "minutes_late",
         "installs_reported", "staff_total", "staff_installed", "rejection_reason",
     ]  # fmt: skip
-    districts = {
+    areas = {  # the units below the provinces (districts in 2020, communes in 2025)
         code: (installs, coverage)
         for code, installs, coverage in con.execute(
             "select unit_code, installs, coverage_population from marts.fct_coverage_daily "
-            "where level = 'district' and snapshot_date = ?",
+            "where level not in ('nation', 'region', 'province') and snapshot_date = ?",
             [day],
         ).fetchall()
     }
@@ -269,13 +272,15 @@ def load_provinces(con: duckdb.DuckDBPyConnection, day: date) -> dict[str, Provi
         record = dict(zip(wanted, row, strict=True))
         if record["province_code"] not in names:
             continue
-        export = districts.get(record["district_code"], (None, None))
+        # a snapshot from before area_code names a committee's district only
+        area = record["area_code"] or record["district_code"]
+        export = areas.get(area, (None, None))
         province(record["province_code"]).units.append(
             UnitToday(
                 code=record["unit_code"],
                 name=record["unit_name"],
                 kind=record["unit_kind"],
-                district_code=record["district_code"],
+                area_code=area,
                 deadline_local=record["deadline_local"],
                 status=record["status"],
                 sent_at_local=record["submitted_at_local"],
@@ -423,13 +428,13 @@ def _staff(unit: UnitToday) -> str:
 
 
 UNIT_HEADERS = ["Mã", "Đơn vị", "Tình trạng", "Gửi lúc", "Lượt cài (báo cáo)"]
-DISTRICT_HEADERS = ["Số liệu của Bộ", "% dân số (Bộ)"]
+AREA_HEADERS = ["Số liệu của Bộ", "% dân số (Bộ)"]
 AGENCY_HEADERS = ["CBCCVC đã cài / tổng"]
 
 
-def _unit_row(unit: UnitToday, day: date, *, district: bool, agency: bool) -> str:
-    """A unit's row: what every unit has, then the ministry's figure for its district
-    (``district``) or its staff (``agency``), then why it is late or rejected."""
+def _unit_row(unit: UnitToday, day: date, *, area: bool, agency: bool) -> str:
+    """A unit's row: what every unit has, then the ministry's figure for its area
+    (``area``) or its staff (``agency``), then why it is late or rejected."""
     cells = [
         f'<td class="code">{_e(unit.code)}</td>',
         f'<td class="name">{_e(unit.name)}</td>',
@@ -438,7 +443,7 @@ def _unit_row(unit: UnitToday, day: date, *, district: bool, agency: bool) -> st
         f'<td class="num">{_e(_time_sent(unit.sent_at_local, day))}</td>',
         f'<td class="num">{_e(vi_int(unit.installs_reported))}</td>',
     ]
-    if district:
+    if area:
         has_export = unit.export_installs is not None
         cells.append(f'<td class="num">{_e(vi_int(unit.export_installs))}</td>')
         cells.append(f'<td class="num">{_e(_pct(unit.export_coverage) if has_export else "")}</td>')
@@ -452,7 +457,7 @@ def _unit_row(unit: UnitToday, day: date, *, district: bool, agency: bool) -> st
 
 
 def _units_tables(item: Province, day: date) -> str:
-    """One table per kind of unit (districts, then agencies, then any other kind)."""
+    """One table per kind of unit (committees, then agencies, then any other kind)."""
     order = list(UNIT_KIND_LABELS)
     kinds = sorted(
         {unit.kind or "" for unit in item.units},
@@ -461,11 +466,11 @@ def _units_tables(item: Province, day: date) -> str:
     tables = []
     for kind in kinds:
         units = [unit for unit in item.units if (unit.kind or "") == kind]
-        district = any(unit.district_code for unit in units)
+        area = any(unit.area_code for unit in units)
         agency = any(unit.staff_total is not None for unit in units) or kind == "provincial_agency"
         headers = (
             UNIT_HEADERS
-            + (DISTRICT_HEADERS if district else [])
+            + (AREA_HEADERS if area else [])
             + (AGENCY_HEADERS if agency else [])
             + ["Ghi chú"]
         )
@@ -474,7 +479,7 @@ def _units_tables(item: Province, day: date) -> str:
             f"({len(units)})</h3>"
             + _table(
                 headers,
-                [_unit_row(unit, day, district=district, agency=agency) for unit in units],
+                [_unit_row(unit, day, area=area, agency=agency) for unit in units],
                 "units",
             )
         )
