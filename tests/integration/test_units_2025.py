@@ -12,8 +12,9 @@ and no district; the communes' People's Committees report to their province.
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import subprocess
-import sys
 from collections import Counter, defaultdict
 from datetime import date
 from fractions import Fraction
@@ -23,7 +24,8 @@ import duckdb
 import pytest
 
 from bluezone_devtools.simulate import FaultRates, simulate_campaign
-from bluezone_warehouse.config import SEEDS_DIR, airflow_environment
+from bluezone_warehouse.cli import airflow_dags_test
+from bluezone_warehouse.config import SEEDS_DIR
 from bluezone_warehouse.schedule import logical_date_for
 from tests.conftest import environment_for
 from tests.truth import add_sums, exported_figures, read_csv
@@ -42,14 +44,10 @@ FAULTS = dataclasses.replace(
 pytestmark = pytest.mark.airflow
 
 
-def dags_test(env: dict[str, str], dag_id: str, logical: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("airflow")), "dags", "test", dag_id, logical],
-        env=airflow_environment({**airflow_environment(), **env}),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
+def dags_test(env: dict[str, str], dag_id: str, logical: str) -> subprocess.CompletedProcess[str]:
+    """One real ``airflow dags test`` run with ``env``; alerts are sent (to the outbox)."""
+    return airflow_dags_test(
+        dag_id, logical, quiet=True, conf={"send": True}, env={**os.environ, **env}
     )
 
 
@@ -333,3 +331,34 @@ def test_the_2025_provinces_carry_their_2020_denominators_exactly() -> None:
     for code, row in provinces_2025().items():
         members = [x["province_code_2020"] for x in xwalk if x["province_code_2025"] == code]
         assert int(row["population_total"]) == sum(int(old[m]["population_total"]) for m in members)
+
+
+def test_the_deadline_digest_names_the_units_missing_at_the_deadline(campaign: dict) -> None:
+    """At 16:00 Lai Châu's digest names exactly the units the truth says had nothing
+    accepted by their 16:00 deadline: commune committees and agencies alike."""
+    outbox = Path(campaign["env"]["BLUEZONE_OUTBOX_DIR"])
+    alerts = [
+        json.loads(line)
+        for line in (outbox / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    digests = [a for a in alerts if a["kind"] == "deadline" and a["day"] == END.isoformat()]
+    # every province whose deadline is 16:00 (the others simulated nothing: all missing);
+    # An Giang's digest was due at 15:00
+    at_four = {
+        row["province_code"]
+        for row in read_csv(SEEDS_DIR / "province_reporting_2025.csv")
+        if row["deadline_local"] == "16:00"
+    }
+    assert sorted(a["scope_code"] for a in digests) == sorted(at_four)
+    assert "91" not in at_four and len(at_four) == 33
+    digests = [a for a in digests if a["scope_code"] in PROVINCES]
+    named = {(u["unit_code"], u["status"]) for u in digests[0]["payload"]["missing"]}
+    truth = {
+        (row["unit_code"], row["status_at_deadline"])
+        for row in read_csv(campaign["truth"] / "truth_reports.csv")
+        if row["province_code"] == "12"
+        and row["report_date"] == END.isoformat()
+        and row["status_at_deadline"] != "on_time"
+    }
+    assert named == truth and named
+    assert {code for code, _ in named if "-" not in code} <= set(communes_2025())
