@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from bluezone_warehouse.units import unit_set
+
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
 # MIC, August 2020: "76.8 million smartphone users", the denominator of the national goal.
@@ -39,10 +41,11 @@ AGENCIES = [
 # Reporting deadlines from the provincial letters; every other province defaults to 16:00.
 DEADLINES = {"89": "15:00", "30": "16:00"}
 DEFAULT_DEADLINE = "16:00"
-REPORTS_FROM = "2020-08-01"
-# The campaign on the units in force since 1 July 2025 (DESIGN §9) is a present-day one: its
-# units report from its first day.
-REPORTS_FROM_2025 = "2026-09-01"
+# Every registry unit reports from its campaign's first day, as its unit set declares it
+# (dbt_project.yml, vars.unit_sets: 2020-08-01, and 2026-09-01 for the present-day campaign on
+# the units in force since 1 July 2025, DESIGN §9).
+REPORTS_FROM = unit_set("2020").campaign_start.isoformat()
+REPORTS_FROM_2025 = unit_set("2025").campaign_start.isoformat()
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

@@ -5,7 +5,7 @@ The demo works in its own folder (``data/demo`` in the project) and starts it af
 never touches a landing zone or warehouse configured through BLUEZONE_* variables. It runs a
 campaign on a unit set (DESIGN §9; ``bluezone demo --units 2025``: a present-day campaign on
 the 34 provinces and their communes), whose default dates are the simulator's
-(``simulate.options.CAMPAIGNS``); its counts come from the seeds.
+(``simulate.options.campaign_window``); its counts come from the seeds.
 """
 
 from __future__ import annotations

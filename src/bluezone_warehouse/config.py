@@ -67,14 +67,18 @@ class Settings:
     work_dir: Path
     # OpenLineage events of every Airflow task and dbt model run, one JSON file each.
     lineage_dir: Path
+    # The administrative unit set the campaign reports on (DESIGN §9): "2020" or "2025",
+    # declared in dbt_project.yml (vars.unit_sets; bluezone_warehouse.units), and the
+    # campaign's days (report dates outside are out_of_range_date), by default the set's.
+    units: str
+    campaign_start: date
+    campaign_end: date
     max_file_bytes: int = 200 * 1024 * 1024
     max_export_bytes: int = 8 * 1024**3
     max_xlsx_uncompressed_bytes: int = 100 * 1024 * 1024
     ingest_batch_files: int = 500
     # A file is read only once it has not changed for this long (DESIGN §3.3).
     settle_seconds: int = 60
-    campaign_start: date = date(2020, 8, 1)
-    campaign_end: date = date(2020, 12, 31)
     alert_channels: tuple[str, ...] = ("outbox",)
     alert_language: str = "vi"
     escalation_after_minutes: int = 120
@@ -84,9 +88,6 @@ class Settings:
     # When a snapshot's Excel workbooks are written: "after" the swap by a process of their
     # own (default), "inline" before publish returns, or "none".
     workbooks: str = "after"
-    # The administrative unit set the campaign reports on (DESIGN §9): "2020" or "2025",
-    # declared in dbt_project.yml (bluezone_warehouse.units).
-    units: str = "2020"
 
     @property
     def landing_is_local(self) -> bool:
@@ -107,6 +108,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     data = _path(env, "BLUEZONE_DATA_DIR", PROJECT_DIR / "data")
     landing = _url(env, "BLUEZONE_LANDING_URL", data / "landing")
     warehouse = _path(env, "BLUEZONE_WAREHOUSE_PATH", data / "warehouse" / "bluezone.duckdb")
+    units = _unit_set(env)
     return Settings(
         landing_url=landing,
         warehouse_path=warehouse,
@@ -122,8 +124,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         ),
         ingest_batch_files=int(env.get("BLUEZONE_INGEST_BATCH_FILES", 500)),
         settle_seconds=int(env.get("BLUEZONE_SETTLE_SECONDS", 60)),
-        campaign_start=date.fromisoformat(env.get("BLUEZONE_CAMPAIGN_START", "2020-08-01")),
-        campaign_end=date.fromisoformat(env.get("BLUEZONE_CAMPAIGN_END", "2020-12-31")),
+        campaign_start=date.fromisoformat(
+            env.get("BLUEZONE_CAMPAIGN_START") or _campaign(units)["start"]
+        ),
+        campaign_end=date.fromisoformat(
+            env.get("BLUEZONE_CAMPAIGN_END") or _campaign(units)["end"]
+        ),
         alert_channels=tuple(
             c.strip() for c in env.get("BLUEZONE_ALERT_CHANNELS", "outbox").split(",") if c.strip()
         ),
@@ -133,8 +139,13 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         task_retries=int(env.get("BLUEZONE_TASK_RETRIES", 1)),
         task_retry_delay_seconds=int(env.get("BLUEZONE_TASK_RETRY_DELAY_SECONDS", 120)),
         workbooks=_choice(env, "BLUEZONE_WORKBOOKS", ("after", "inline", "none")),
-        units=_unit_set(env),
+        units=units,
     )
+
+
+def _campaign(units: str) -> dict[str, str]:
+    """The campaign window the unit set ``units`` declares (``start``, ``end``)."""
+    return dbt_vars()["unit_sets"][units]["campaign"]
 
 
 def _unit_set(env: dict[str, str]) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -26,6 +27,9 @@ class UnitSet:
     name: str
     description: str
     levels: tuple[str, ...]
+    # the campaign's first and last days (the settings' defaults)
+    campaign_start: date
+    campaign_end: date
     code_digits: dict[str, int]
     # the levels an install export may carry, each with the seed of its codes
     export_levels: dict[str, str]
@@ -68,6 +72,8 @@ def unit_sets(project_dir: Path = DBT_PROJECT_DIR) -> dict[str, UnitSet]:
             name=str(name),
             description=entry["description"],
             levels=tuple(entry["levels"]),
+            campaign_start=date.fromisoformat(entry["campaign"]["start"]),
+            campaign_end=date.fromisoformat(entry["campaign"]["end"]),
             code_digits=dict(entry["code_digits"]),
             export_levels=dict(entry["export_levels"]),
             regions_seed=entry.get("regions"),

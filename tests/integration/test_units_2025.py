@@ -54,12 +54,8 @@ def dags_test(env: dict[str, str], dag_id: str, logical: str) -> subprocess.Comp
 @pytest.fixture(scope="module")
 def campaign(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("units2025")
-    env = {
-        **environment_for(root),
-        "BLUEZONE_UNITS": "2025",
-        "BLUEZONE_CAMPAIGN_START": "2026-09-01",
-        "BLUEZONE_CAMPAIGN_END": "2026-12-31",
-    }
+    # the unit set alone: its campaign's days are the settings' defaults
+    env = {**environment_for(root), "BLUEZONE_UNITS": "2025"}
     result = simulate_campaign(
         Path(env["BLUEZONE_LANDING_URL"]),
         start=START,

@@ -75,6 +75,21 @@ def test_the_setting_picks_a_declared_set_or_says_which_exist() -> None:
     assert set(unit_sets()) == {"2020", "2025"}
 
 
+def test_the_campaign_window_is_the_sets_unless_set() -> None:
+    """A campaign on the 2025 units needs no other setting for its report dates to count."""
+    on_2025 = load_settings({"BLUEZONE_UNITS": "2025"})
+    assert (on_2025.campaign_start, on_2025.campaign_end) == (date(2026, 9, 1), date(2026, 12, 31))
+    on_2020 = load_settings({})
+    assert (on_2020.campaign_start, on_2020.campaign_end) == (date(2020, 8, 1), date(2020, 12, 31))
+    moved = load_settings({"BLUEZONE_UNITS": "2025", "BLUEZONE_CAMPAIGN_END": "2027-01-31"})
+    assert (moved.campaign_start, moved.campaign_end) == (date(2026, 9, 1), date(2027, 1, 31))
+    for name in ("2020", "2025"):
+        registry = _rows(unit_set(name).seed_file(unit_set(name).registry_seed))
+        assert {row["reports_from"] for row in registry} == {
+            unit_set(name).campaign_start.isoformat()
+        }
+
+
 def _export(tmp_path: Path, lines: list[str]) -> Path:
     path = tmp_path / "installs_20260903.csv"
     path.write_text(

@@ -35,7 +35,7 @@ phường faster and higher, provinces heterogeneous, weekend dips), calibrated 
 Bluezone campaign (about 20 million installs by 20/8/2020). A campaign reports on a unit set
 (DESIGN §9): the 2020 units (63 provinces, their districts; the default) or the 2025 units
 (34 provinces, their communes; by default a present-day campaign from 2026-09-01,
-``options.CAMPAIGNS``); the ground truth has the same files and columns on both, with the
+``options.campaign_window``); the ground truth has the same files and columns on both, with the
 commune wherever the 2020 truth has the district, and the check of areas adding up to more
 than their province named by ``faults.children_check``. Faults are injected from the simulator's
 own figures, never checked against any implementation of the checks: each says by
@@ -71,7 +71,6 @@ from bluezone_devtools.simulate.definitions import Expected, ExportView, Limits
 from bluezone_devtools.simulate.export_series import ExportSeries
 from bluezone_devtools.simulate.faults import FAULT_KINDS, Fault, Probe
 from bluezone_devtools.simulate.options import (
-    CAMPAIGNS,
     DEFAULT_FAULTS,
     FaultRates,
     SimulationResult,
@@ -83,7 +82,6 @@ from bluezone_devtools.simulate.truth import Oracle
 from bluezone_devtools.simulate.units import load_provinces
 
 __all__ = [
-    "CAMPAIGNS",
     "DEFAULT_FAULTS",
     "EXPORT_COLUMNS",
     "FAULT_KINDS",

@@ -380,7 +380,7 @@ def simulate_campaign(
     Args:
         out: the landing root; ``installs/``, ``reports/`` and ``_simulation/`` go under it.
         start: the first snapshot and report day (None: the unit set's default campaign's,
-            ``options.CAMPAIGNS``: 2020-08-01 on the 2020 units, 2026-09-01 on the 2025 ones).
+            ``options.campaign_window``: 2020-08-01 on the 2020 units, 2026-09-01 on the 2025 ones).
         end: the last snapshot and report day, inclusive (None: the default campaign's,
             2020-08-25 or 2026-12-31).
         provinces: 2-digit GSO codes of the provinces to simulate, codes of the unit set's;

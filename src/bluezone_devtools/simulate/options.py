@@ -173,29 +173,24 @@ class CampaignWindow:
 
 
 # By unit set (DESIGN §9): the 2020 Bluezone campaign, and a present-day campaign on the units
-# in force since 1 July 2025.
-CAMPAIGNS = {
-    "2020": CampaignWindow(
-        start=date(2020, 8, 1),
-        end=date(2020, 8, 25),
-        demo_end=date(2020, 8, 25),
-        campaign_end=date(2020, 12, 31),
-    ),
-    "2025": CampaignWindow(
-        start=date(2026, 9, 1),
-        end=date(2026, 12, 31),
-        demo_end=date(2026, 9, 21),
-        campaign_end=date(2026, 12, 31),
-    ),
+# in force since 1 July 2025. The campaign's first and last days are the unit set's
+# (dbt_project.yml, vars.unit_sets); these are the days simulated by default and the demo's.
+SIMULATED = {
+    "2020": {"end": date(2020, 8, 25), "demo_end": date(2020, 8, 25)},
+    "2025": {"end": date(2026, 12, 31), "demo_end": date(2026, 9, 21)},
 }
 
 
 def campaign_window(units: str | None = None) -> CampaignWindow:
     """The default campaign of the unit set ``units`` (the project's default set when None)."""
-    name = unit_set(units).name
-    if name not in CAMPAIGNS:
-        raise ValueError(f"the simulator has no default campaign for the {name} units")
-    return CAMPAIGNS[name]
+    declared = unit_set(units)
+    if declared.name not in SIMULATED:
+        raise ValueError(f"the simulator has no default campaign for the {declared.name} units")
+    return CampaignWindow(
+        start=declared.campaign_start,
+        campaign_end=declared.campaign_end,
+        **SIMULATED[declared.name],
+    )
 
 
 @dataclass
