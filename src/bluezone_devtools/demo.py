@@ -10,7 +10,6 @@ the 34 provinces and their communes), whose default dates are the simulator's
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 import shutil
@@ -26,7 +25,8 @@ from bluezone_warehouse.config import (
     environment_under,
     load_settings,
 )
-from bluezone_warehouse.units import UnitSet, unit_set
+from bluezone_warehouse.registry import load_registry, read_seed
+from bluezone_warehouse.units import unit_set
 
 DEMO_DIR = PROJECT_DIR / "data" / "demo"
 
@@ -47,17 +47,10 @@ def demo_environment(units: str | None = None) -> dict[str, str]:
     }
 
 
-def _seed_rows(declared: UnitSet, seed: str) -> list[dict[str, str]]:
-    with (SEEDS_DIR / declared.seed_file(seed)).open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 def campaign_line(units: str | None, start: date, end: date, seed: int) -> str:
     """What the demo simulates, counted from the unit set's seeds."""
-    from bluezone_warehouse.registry import load_registry
-
     declared = unit_set(units)
-    provinces = len(_seed_rows(declared, declared.provinces_seed))
+    provinces = len(read_seed(SEEDS_DIR, declared.seed_file(declared.provinces_seed)))
     registered = load_registry(SEEDS_DIR, declared.name).units
     committees = sum(unit.is_committee for unit in registered)
     return (
@@ -73,7 +66,7 @@ def example_province(units: str | None) -> str | None:
     declared = unit_set(units)
     scopes = [
         row["scope_code"]
-        for row in _seed_rows(declared, declared.targets_seed)
+        for row in read_seed(SEEDS_DIR, declared.seed_file(declared.targets_seed))
         if row["scope_level"] == "province"
     ]
     return scopes[0] if scopes else None

@@ -20,6 +20,7 @@ from functools import cache, cached_property
 from pathlib import Path
 
 from bluezone_warehouse.config import LOCAL_TZ, SEEDS_DIR
+from bluezone_warehouse.units import unit_set
 
 AGENCY = "provincial_agency"
 
@@ -115,8 +116,6 @@ def _unit(row: dict[str, str]) -> Unit:
 def load_registry(seeds_dir: Path = SEEDS_DIR, units: str | None = None) -> UnitRegistry:
     """The registry and the provinces' recipients of the unit set ``units`` (the project's
     default set when None) from the seeds."""
-    from bluezone_warehouse.units import unit_set
-
     declared = unit_set(units)
     names = {
         row["province_code"]: row["province_name"]

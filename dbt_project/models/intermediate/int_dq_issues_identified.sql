@@ -34,14 +34,9 @@ unioned as (
 identified as (
     select
         md5(concat_ws(
-            -- an issue keeps the id it was first published with: the check named
-            -- district_sum_exceeds_province until the unit sets (DESIGN §9) is hashed by
-            -- that name, so a renamed check raises no alert twice
-            '|',
-            case check_id
-                when 'children_exceed_parent' then 'district_sum_exceeds_province'
-                else check_id
-            end,
+            -- an issue keeps the id it was first published with, whatever its check is
+            -- called now (the catalogue's `formerly`)
+            '|', {{ dq_issue_key('check_id') }},
             coalesce(unit_code, ''), coalesce(cast(day as varchar), ''),
             coalesce(source_file, ''), coalesce(cast(source_row_number as varchar), ''),
             coalesce(column_name, ''), coalesce(observed, '')

@@ -21,7 +21,7 @@ import duckdb
 
 from bluezone_warehouse.ingest import messages
 from bluezone_warehouse.ingest.events import CheckedEvents, check_events
-from bluezone_warehouse.ingest.messages import Words, quoted
+from bluezone_warehouse.ingest.messages import Words, one_of, quoted
 from bluezone_warehouse.ingest.source import InputRejected
 from bluezone_warehouse.ingest.values import COUNT_PATTERN, count_text_sql, parse_count
 from bluezone_warehouse.units import UnitSet
@@ -75,11 +75,6 @@ def _as_text(column: str, column_type: str) -> str:
             f"else cast({quoted} as varchar) end"
         )
     return f"trim(cast({quoted} as varchar))"
-
-
-def one_of(items: list[str], conjunction: str) -> str:
-    """``a, b or c`` (with ``conjunction``)."""
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
 
 
 def _checked_sql(digits: dict[str, int]) -> str:

@@ -680,6 +680,11 @@ def quoted(values: Iterable[object]) -> str:
     return ", ".join(f'"{value}"' for value in values)
 
 
+def one_of(items: list[str], conjunction: str) -> str:
+    """Choices as a message lists them: ``a, b or c`` (with ``conjunction``)."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
 def place(
     language: str,
     *,
