@@ -26,8 +26,12 @@ $(TOOLS)/bin/uv:
 		$(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION); \
 	fi
 
+# Bytecode compiled once at install: a process then loads Great Expectations, dbt and
+# Airflow from .pyc instead of compiling their sources at every start (several seconds
+# each where PYTHONDONTWRITEBYTECODE is set; bench/imports.py).
 $(VENV)/.synced: uv.lock pyproject.toml | $(TOOLS)/bin/uv
-	$(TOOLS)/bin/uv sync --frozen --python $(PYTHON)
+	$(TOOLS)/bin/uv sync --frozen --compile-bytecode --python $(PYTHON)
+	$(BIN)/python -m compileall -q src dags
 	@touch $@
 
 .PHONY: venv

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from time import perf_counter, sleep
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -28,7 +29,10 @@ from bluezone_warehouse.config import (
     Settings,
 )
 from bluezone_warehouse.names import safe_file_name
-from bluezone_warehouse.transform import project_files
+from bluezone_warehouse.transform import files_digest
+
+if TYPE_CHECKING:
+    from bluezone_warehouse.quality.validator import Validator
 
 log = logging.getLogger(__name__)
 
@@ -52,21 +56,25 @@ def build(settings: Settings, run_date: date, run_id: str) -> dict[str, int]:
             lineage.emit_dbt_lineage(settings, target)
 
 
-def check(settings: Settings, run_date: date, run_id: str) -> dict[str, object]:
+def check(
+    settings: Settings, run_date: date, run_id: str, validator: Validator | None = None
+) -> dict[str, object]:
     """Great Expectations on raw and marts; results stored as rows in ``ops.gx_results``.
 
     Runs after the run's snapshot is published. A failed structural expectation on a mart
     withdraws that snapshot (BI goes back to the one it replaced) and raises, naming each
     failure; so does a validation that cannot run at all, since the snapshot is then not
     validated. Data expectations and the raw layer are recorded and logged, and the run
-    goes on (DESIGN §5).
+    goes on (DESIGN §5). ``validator``: a process started earlier that has imported Great
+    Expectations meanwhile validates instead of this one.
     """
     from bluezone_warehouse.quality.expectations import store_results, validate_warehouse
     from bluezone_warehouse.warehouse import withdraw, writer
 
+    validate = validator.validate if validator is not None else validate_warehouse
     try:
-        summary = validate_warehouse(
-            settings.warehouse_path,
+        summary = validate(
+            warehouse_path=settings.warehouse_path,
             run_id=run_id,
             run_date=run_date,
             docs_dir=settings.run_artifacts_dir / safe_file_name(run_id) / "gx_docs",
@@ -145,12 +153,8 @@ def publish(settings: Settings, run_date: date, run_id: str) -> str:
 def code_fingerprint() -> str:
     """What the outputs depend on besides the data: the dbt project, the seeds, the
     expectation suites and this package's code."""
-    digest = hashlib.sha256()
     roots = (DBT_PROJECT_DIR, SEEDS_DIR, EXPECTATIONS_DIR, Path(__file__).parent)
-    for root, path in project_files(*roots):
-        digest.update(f"{root.name}/{path.relative_to(root)}\0".encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return files_digest(*roots).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -258,9 +262,13 @@ def run_daily(
         return DailyRun(
             run_date, ingested, {}, {}, todo.snapshot, todo.report, seconds, todo.unchanged_since
         )
-    built = timed("build", build, settings, run_date, run_id)
-    snapshot = timed("publish", publish, settings, run_date, run_id)
-    checked = timed("check", check, settings, run_date, run_id)
+    from bluezone_warehouse.quality.validator import Validator
+
+    # Great Expectations is imported by a process of its own while dbt builds.
+    with Validator() as validator:
+        built = timed("build", build, settings, run_date, run_id)
+        snapshot = timed("publish", publish, settings, run_date, run_id)
+        checked = timed("check", check, settings, run_date, run_id, validator)
     page = timed("report", report, settings, run_date, run_id, snapshot)
     record_run(settings, run_date, run_id, todo.inputs, snapshot, page)
     return DailyRun(run_date, ingested, built, checked, snapshot, page, seconds)

@@ -247,6 +247,12 @@ BUILDS = Table(
         col("rebuild_from", "date", null=False),
         col("full_refresh", "boolean", null=False),
         col("finished_at", "timestamptz", null=False),
+        col(
+            "reference_inputs",
+            "varchar",
+            doc="fingerprint of the seeds and the project the build built the reference "
+            "nodes (seeds, models of seeds alone) from; null when it left them as they were",
+        ),
     ),
 )
 

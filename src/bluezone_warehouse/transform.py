@@ -10,12 +10,13 @@ warehouse, so "what did the last build do" is a query.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import logging
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
@@ -117,9 +118,15 @@ def built_through(settings: Settings) -> date:
 
 
 def record_build(
-    settings: Settings, run_id: str, run_date: date, start: date, full_refresh: bool
+    settings: Settings,
+    run_id: str,
+    run_date: date,
+    start: date,
+    full_refresh: bool,
+    reference_inputs: str | None = None,
 ) -> None:
-    """After a successful build: every landed file so far is reflected in the marts."""
+    """After a successful build: every landed file so far is reflected in the marts, and
+    the reference nodes, if it built them, are those of ``reference_inputs``."""
     with writer(settings.warehouse_path) as con:
         con.execute("begin")
         con.execute(
@@ -128,9 +135,9 @@ def record_build(
             [run_id],
         )
         con.execute(
-            "insert into ops.builds (run_id, run_date, rebuild_from, full_refresh, finished_at) "
-            "values (?, ?, ?, ?, now())",
-            [run_id, run_date, start, full_refresh],
+            "insert into ops.builds (run_id, run_date, rebuild_from, full_refresh, finished_at, "
+            "reference_inputs) values (?, ?, ?, ?, now(), ?)",
+            [run_id, run_date, start, full_refresh, reference_inputs],
         )
         con.execute("commit")
 
@@ -217,14 +224,30 @@ class _InProcessDbt:
             lines: list[str] = []
             if not reuse:
                 return self._run(args, None, lines, settings, artifacts_dir)
-            # Taken before parsing: a file changed while dbt parses is parsed again next time.
-            key = _project_key(settings)
-            if key != self._key or self._manifest is None:
-                parsed = self._run(["parse"], None, lines, settings, artifacts_dir)
-                if parsed.returncode != 0:
-                    return parsed
-                self._key = key
+            parsed = self._parse(settings, artifacts_dir, lines)
+            if parsed is not None:
+                return parsed
             return self._run(args, self._manifest, lines, settings, artifacts_dir)
+
+    def parsed(self, settings: Settings, artifacts_dir: Path, env: dict[str, str]):
+        """The project's parse (dbt's ``Manifest``, not to be changed), parsing first if the
+        project changed; None if dbt cannot parse it (the command run next says why)."""
+        with self._lock, _environment(env):
+            if self._parse(settings, artifacts_dir, []) is not None:
+                return None
+            return self._manifest
+
+    def _parse(self, settings: Settings, artifacts_dir: Path, lines: list[str]):
+        """Parse the project unless the kept parse is of the same files; the failed parse's
+        outcome, or None when the kept parse is current."""
+        # Taken before parsing: a file changed while dbt parses is parsed again next time.
+        key = _project_key(settings)
+        if key != self._key or self._manifest is None:
+            parsed = self._run(["parse"], None, lines, settings, artifacts_dir)
+            if parsed.returncode != 0:
+                return parsed
+            self._key = key
+        return None
 
     def _run(
         self,
@@ -308,6 +331,15 @@ def _working_copy(manifest):
     return type(manifest)(**values)
 
 
+def files_digest(*roots: Path) -> hashlib._Hash:
+    """sha256 of the names and contents of the project's files under ``roots``."""
+    digest = hashlib.sha256()
+    for root, path in project_files(*roots):
+        digest.update(f"{root.name}/{path.relative_to(root)}\0".encode())
+        digest.update(path.read_bytes())
+    return digest
+
+
 def project_files(*roots: Path) -> Iterator[tuple[Path, Path]]:
     """Every file under ``roots`` that is part of the project, as (root, path), in a stable
     order; dbt's outputs under them (``NOT_PROJECT_FILES``) left out."""
@@ -335,17 +367,160 @@ def build(
     *,
     full_refresh: bool = False,
 ) -> BuildResult:
-    """``dbt build`` the whole project for ``run_date``; raise if any node failed."""
+    """``dbt build`` the project for ``run_date``; raise if any node failed.
+
+    Every node, unless the reference nodes (``reference_nodes``) stand as the last build
+    that built them left them, from the same seeds and project: then only the data models
+    and the tests that touch them."""
     with writer(settings.warehouse_path) as con:  # creates the raw layer if missing
         con.execute(RESULTS_DDL)
         start = rebuild_start(con, run_date)
     args = ["build", "--fail-fast"] if not full_refresh else ["build", "--full-refresh"]
     # Unit tests check the SQL, not the data: `make test` runs them, a production run not.
     args += ["--exclude", "test_type:unit"]
+    reference = References.of(settings, run_id)
+    if reference.standing and not full_refresh:
+        args += ["--select", *reference.data_model_names()]
     result = _build(settings, run_date, run_id, args, start, as_of=logical_date_for(run_date))
-    record_build(settings, run_id, run_date, start, full_refresh)
-    log.info("dbt build for %s (rebuilt from %s): %s", run_date, start, result.counts)
+    built_reference = full_refresh or not reference.standing
+    record_build(
+        settings,
+        run_id,
+        run_date,
+        start,
+        full_refresh,
+        reference.inputs if built_reference else None,
+    )
+    log.info(
+        "dbt build for %s (rebuilt from %s; %s): %s",
+        run_date,
+        start,
+        "reference nodes built"
+        if built_reference
+        else "reference nodes unchanged, left as they are",
+        result.counts,
+    )
     return result
+
+
+# --- reference nodes: what the seeds and the project alone decide ---------------------------
+
+# The macro through which SQL reads the run's values (the day, the window, the moment).
+RUN_VALUES_MACRO = "macro.bluezone.run_var"
+
+
+def data_models(manifest) -> set[str]:
+    """The models whose rows can differ between two runs of the same project and seeds:
+    those reading a source (the landed data), the run's values (the macro ``run_var``,
+    directly, through other macros or a hook) or another such model. Every other model and
+    every seed is a *reference node*: built from the seeds and the project alone."""
+    run_values = {RUN_VALUES_MACRO}
+    grown = True
+    while grown:  # the macros that reach run_var at any depth
+        before = len(run_values)
+        run_values |= {
+            uid
+            for uid, macro in manifest.macros.items()
+            if run_values.intersection(macro.depends_on.macros)
+        }
+        grown = len(run_values) > before
+    models = {uid: node for uid, node in manifest.nodes.items() if node.resource_type == "model"}
+    data: set[str] = set()
+    grown = True
+    while grown:
+        before = len(data)
+        data |= {
+            uid
+            for uid, node in models.items()
+            if run_values.intersection(node.depends_on.macros)
+            or any(
+                parent.startswith("source.") or parent in data for parent in node.depends_on.nodes
+            )
+        }
+        grown = len(data) > before
+    return data
+
+
+def reference_nodes(manifest) -> dict[str, object]:
+    """The seeds and the models built from the seeds and the project alone, by unique id."""
+    data = data_models(manifest)
+    return {
+        uid: node
+        for uid, node in manifest.nodes.items()
+        if node.resource_type == "seed" or (node.resource_type == "model" and uid not in data)
+    }
+
+
+def reference_inputs(settings: Settings) -> str:
+    """Fingerprint of what the reference nodes are built from: every file of the dbt project
+    and the seeds (content), the unit set, and dbt's and the adapter's versions."""
+    from importlib.metadata import version
+
+    digest = files_digest(DBT_PROJECT_DIR, SEEDS_DIR)
+    digest.update(f"\0{settings.units}\0{version('dbt-core')}\0{version('dbt-duckdb')}".encode())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class References:
+    """Whether a build may leave the reference nodes as they are: the last build that built
+    them did so from the same inputs (``ops.builds.reference_inputs``), and each one's
+    relation is still in the warehouse."""
+
+    inputs: str
+    standing: bool
+    manifest: object | None
+
+    @classmethod
+    def of(cls, settings: Settings, run_id: str) -> References:
+        """For the build of ``run_id``, whose artifacts (an earlier attempt's removed) start
+        with the project's parse."""
+        inputs = reference_inputs(settings)
+        artifacts_dir = dbt_artifacts_dir(settings, run_id)
+        if artifacts_dir.exists():
+            shutil.rmtree(artifacts_dir)
+        manifest = _dbt.parsed(settings, artifacts_dir, dbt_env(settings, artifacts_dir))
+        if manifest is None:  # dbt cannot parse the project: the build says why
+            return cls(inputs, False, None)
+        with writer(settings.warehouse_path) as con:
+            con.execute(RESULTS_DDL)
+            last = con.execute(
+                "select reference_inputs from ops.builds where reference_inputs is not null "
+                "order by finished_at desc limit 1"
+            ).fetchone()
+            present = {
+                (schema.lower(), name.lower())
+                for schema, name in con.execute(
+                    "select table_schema, table_name from information_schema.tables "
+                    "where table_catalog = current_database()"
+                ).fetchall()
+            }
+        wanted = {
+            (node.schema.lower(), (node.alias or node.name).lower())
+            for node in reference_nodes(manifest).values()
+            if node.config.materialized != "ephemeral"
+        }
+        standing = last is not None and last[0] == inputs and wanted <= present
+        return cls(inputs, standing, manifest)
+
+    def data_model_names(self, upstream_of: Collection[str] | None = None) -> list[str]:
+        """The data models' names; with ``upstream_of``, only those models (by name) and the
+        data models they read, at any depth."""
+        nodes = self.manifest.nodes
+        data = data_models(self.manifest)
+        if upstream_of is not None:
+            wanted = {uid for uid in data if nodes[uid].name in upstream_of}
+            frontier = set(wanted)
+            while frontier:
+                frontier = {
+                    parent
+                    for uid in frontier
+                    for parent in nodes[uid].depends_on.nodes
+                    if parent in data and parent not in wanted
+                }
+                wanted |= frontier
+            data = wanted
+        return sorted(nodes[uid].name for uid in data)
 
 
 # Today's refresh (DESIGN §6): the deliveries, the compliance, the rates and the
@@ -376,9 +551,12 @@ def refresh_today(settings: Settings, at: datetime, run_id: str) -> BuildResult:
     The daily build's bookkeeping is left alone: the files read here still count as new
     for the next daily run, which rebuilds every day they touch."""
     day = at.astimezone(LOCAL_TZ).date()
-    with writer(settings.warehouse_path) as con:
-        con.execute(RESULTS_DDL)
-        selection = today_selection(con, settings.units)
+    reference = References.of(settings, run_id)
+    if reference.standing:  # nothing of the seeds' to reload: the day's data models only
+        selection = reference.data_model_names(upstream_of=TODAY_MARTS)
+    else:
+        with writer(settings.warehouse_path) as con:
+            selection = today_selection(con, settings.units)
     args = [
         "build",
         "--fail-fast",
@@ -411,8 +589,6 @@ def _build(
     as_of: datetime,
 ) -> BuildResult:
     artifacts_dir = dbt_artifacts_dir(settings, run_id)
-    if artifacts_dir.exists():
-        shutil.rmtree(artifacts_dir)
     outcome = run_dbt(
         settings,
         args,

@@ -428,7 +428,8 @@ def _to_result(definition: SuiteDefinition, validation: Any) -> ExpectationResul
     )
 
 
-def _import_gx() -> Any:
+def import_gx() -> Any:
+    """Great Expectations, imported with its logger at WARNING (its INFO lines are noise)."""
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
 
@@ -470,7 +471,7 @@ def validate_warehouse(
     }
     validated_at = datetime.now(UTC)
     results: list[ExpectationResult] = []
-    gx = _import_gx()
+    gx = import_gx()
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

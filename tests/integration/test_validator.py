@@ -1,0 +1,92 @@
+"""Great Expectations in a process started before it is needed (DESIGN §8): the validator
+process gives exactly the summary the run's own process would, its failures arrive as the
+same exceptions with its traceback, and closing it unused leaves no process behind."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from bluezone_warehouse.config import Settings
+from bluezone_warehouse.pipeline import run_daily
+from bluezone_warehouse.quality.expectations import SuiteDefinitionError, validate_warehouse
+from bluezone_warehouse.quality.validator import Validator
+from tests.conftest import land, query
+
+DAY = date(2020, 8, 2)
+HEADER = "snapshot_date,level,unit_code,installs,installs_with_phone\n"
+ARRIVED = datetime(2020, 8, 2, 9, 0, tzinfo=UTC)
+
+
+def test_the_validator_process_gives_the_summary_of_this_process(
+    settings: Settings, tmp_path: Path
+) -> None:
+    land(
+        settings,
+        "installs/installs_20200801.csv",
+        HEADER + "2020-08-01,province,89,900,\n",
+        ARRIVED,
+    )
+    # more installs with a phone than installs: a raw-layer expectation fails
+    land(
+        settings,
+        "installs/installs_20200802.csv",
+        HEADER + "2020-08-02,province,89,1000,1200\n",
+        ARRIVED,
+    )
+    run = run_daily(settings, DAY, run_id="daily")
+    # the daily run validated in the validator process and stored what it found
+    stored = query(
+        settings,
+        "select count(*), count(*) filter (where not success) from ops.gx_results "
+        "where run_id = 'daily'",
+    )[0]
+    assert stored[0] == run.checked["expectations"] > 0 and stored[1] >= 1
+
+    request = {
+        "warehouse_path": settings.warehouse_path,
+        "run_id": "daily",
+        "run_date": DAY,
+        "units": settings.units,
+    }
+    here = validate_warehouse(**request, docs_dir=tmp_path / "here")
+    with Validator() as validator:
+        there = validator.validate(**request, docs_dir=tmp_path / "there")
+    assert there.results == here.results
+    assert [r for r in there.failed_raw if r.column == "installs, installs_with_phone"]
+    assert replace(there, data_docs_index=None, validated_at=None) == replace(
+        here, data_docs_index=None, validated_at=None
+    )
+    assert there.data_docs_index == tmp_path / "there" / "index.html"
+    assert there.data_docs_index.exists()
+
+
+def test_a_failure_in_the_validator_arrives_as_its_own_exception(
+    settings: Settings, tmp_path: Path
+) -> None:
+    suites = tmp_path / "suites"
+    suites.mkdir()
+    (suites / "broken.json").write_text("{ not json")
+    with Validator() as validator, pytest.raises(SuiteDefinitionError) as raised:
+        validator.validate(
+            warehouse_path=settings.warehouse_path,
+            run_id="r",
+            run_date=DAY,
+            docs_dir=tmp_path / "docs",
+            expectations_dir=suites,
+        )
+    assert f"{suites / 'broken.json'}: not valid JSON" in str(raised.value)
+    assert any(
+        "in the validator process" in note and "load_suite_definitions" in note
+        for note in raised.value.__notes__
+    )
+
+
+def test_a_validator_closed_unused_leaves_no_process() -> None:
+    validator = Validator()
+    process = validator._process
+    validator.close()
+    assert process.poll() is not None
