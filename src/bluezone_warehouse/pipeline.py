@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -32,7 +33,7 @@ from bluezone_warehouse.names import safe_file_name
 from bluezone_warehouse.transform import files_digest
 
 if TYPE_CHECKING:
-    from bluezone_warehouse.quality.validator import Validator
+    from bluezone_warehouse.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def build(settings: Settings, run_date: date, run_id: str) -> dict[str, int]:
 
 
 def check(
-    settings: Settings, run_date: date, run_id: str, validator: Validator | None = None
+    settings: Settings, run_date: date, run_id: str, validator: Worker | None = None
 ) -> dict[str, object]:
     """Great Expectations on raw and marts; results stored as rows in ``ops.gx_results``.
 
@@ -65,13 +66,13 @@ def check(
     withdraws that snapshot (BI goes back to the one it replaced) and raises, naming each
     failure; so does a validation that cannot run at all, since the snapshot is then not
     validated. Data expectations and the raw layer are recorded and logged, and the run
-    goes on (DESIGN §5). ``validator``: a process started earlier that has imported Great
-    Expectations meanwhile validates instead of this one.
+    goes on (DESIGN §5). ``validator``: a worker process for ``VALIDATE``, started earlier
+    and importing Great Expectations meanwhile, validates instead of this one.
     """
     from bluezone_warehouse.quality.expectations import store_results, validate_warehouse
     from bluezone_warehouse.warehouse import withdraw, writer
 
-    validate = validator.validate if validator is not None else validate_warehouse
+    validate = validator.call if validator is not None else validate_warehouse
     try:
         summary = validate(
             warehouse_path=settings.warehouse_path,
@@ -241,6 +242,12 @@ class DailyRun:
     unchanged_since: str | None = None  # nothing was new: the run whose outputs stand
 
 
+# What a daily run in one process has done by worker processes (``worker.Worker``).
+INGEST = "bluezone_warehouse.pipeline:ingest"
+VALIDATE = "bluezone_warehouse.quality.expectations:validate_warehouse"
+IMPORT_GX = "bluezone_warehouse.quality.expectations:import_gx"
+
+
 def run_daily(
     settings: Settings, run_date: date, run_id: str | None = None, *, rebuild: bool = False
 ) -> DailyRun:
@@ -255,17 +262,23 @@ def run_daily(
         seconds[step] = round(perf_counter() - started, 2)
         return result
 
-    ingested = timed("ingest", ingest, settings, run_id)
+    from bluezone_warehouse import transform
+    from bluezone_warehouse.worker import Worker
+
+    # Ingestion in a process of its own while this one imports dbt and parses the project.
+    with Worker(INGEST) as ingestion:
+        threading.Thread(
+            target=transform.prepare, args=(settings,), name="dbt-parse", daemon=True
+        ).start()
+        ingested = timed("ingest", lambda: ingestion.call(settings=settings, run_id=run_id))
     todo = timed("changes", lambda: changes(settings, run_date, rebuild=rebuild))
     log.info(todo.message(run_date))
     if todo.unchanged_since is not None:
         return DailyRun(
             run_date, ingested, {}, {}, todo.snapshot, todo.report, seconds, todo.unchanged_since
         )
-    from bluezone_warehouse.quality.validator import Validator
-
-    # Great Expectations is imported by a process of its own while dbt builds.
-    with Validator() as validator:
+    # Great Expectations is imported by the process that will validate while dbt builds.
+    with Worker(VALIDATE, warm_up=IMPORT_GX) as validator:
         built = timed("build", build, settings, run_date, run_id)
         snapshot = timed("publish", publish, settings, run_date, run_id)
         checked = timed("check", check, settings, run_date, run_id, validator)

@@ -441,6 +441,17 @@ def data_models(manifest) -> set[str]:
     return data
 
 
+def prepare(settings: Settings) -> None:
+    """Import dbt and parse the project now, kept for this process's next dbt command (in a
+    thread while ingestion runs elsewhere: the build then starts with both done). Never
+    raises: a project dbt cannot parse fails the build, which says why."""
+    artifacts_dir = settings.work_dir / "dbt_state" / "prepared"
+    try:
+        _dbt.parsed(settings, artifacts_dir, dbt_env(settings, artifacts_dir))
+    except Exception:
+        log.warning("dbt could not parse the project ahead of the build", exc_info=True)
+
+
 def reference_nodes(manifest) -> dict[str, object]:
     """The seeds and the models built from the seeds and the project alone, by unique id."""
     data = data_models(manifest)

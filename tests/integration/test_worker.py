@@ -1,9 +1,11 @@
-"""Great Expectations in a process started before it is needed (DESIGN §8): the validator
-process gives exactly the summary the run's own process would, its failures arrive as the
-same exceptions with its traceback, and closing it unused leaves no process behind."""
+"""Calls made in a process started before they are needed (DESIGN §8): a daily run's
+ingestion and validation in worker processes give exactly what the run's own process would,
+a failure arrives as the same exception with the worker's traceback, and a worker closed
+unused leaves no process behind."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -11,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from bluezone_warehouse.config import Settings
-from bluezone_warehouse.pipeline import run_daily
+from bluezone_warehouse.pipeline import IMPORT_GX, VALIDATE, run_daily
 from bluezone_warehouse.quality.expectations import SuiteDefinitionError, validate_warehouse
-from bluezone_warehouse.quality.validator import Validator
+from bluezone_warehouse.worker import Worker
 from tests.conftest import land, query
 
 DAY = date(2020, 8, 2)
@@ -21,7 +23,7 @@ HEADER = "snapshot_date,level,unit_code,installs,installs_with_phone\n"
 ARRIVED = datetime(2020, 8, 2, 9, 0, tzinfo=UTC)
 
 
-def test_the_validator_process_gives_the_summary_of_this_process(
+def test_the_worker_processes_give_what_this_process_would(
     settings: Settings, tmp_path: Path
 ) -> None:
     land(
@@ -38,7 +40,13 @@ def test_the_validator_process_gives_the_summary_of_this_process(
         ARRIVED,
     )
     run = run_daily(settings, DAY, run_id="daily")
-    # the daily run validated in the validator process and stored what it found
+    # the daily run ingested in a worker process: both files, their rows
+    assert run.ingested["statuses"] == {"loaded": 2} and run.ingested["rows_loaded"] == 2
+    assert query(settings, "select unit_code, installs from raw.install_exports order by all") == [
+        ("89", 900),
+        ("89", 1000),
+    ]
+    # it validated in a worker process and stored what it found
     stored = query(
         settings,
         "select count(*), count(*) filter (where not success) from ops.gx_results "
@@ -53,8 +61,8 @@ def test_the_validator_process_gives_the_summary_of_this_process(
         "units": settings.units,
     }
     here = validate_warehouse(**request, docs_dir=tmp_path / "here")
-    with Validator() as validator:
-        there = validator.validate(**request, docs_dir=tmp_path / "there")
+    with Worker(VALIDATE, warm_up=IMPORT_GX) as validator:
+        there = validator.call(**request, docs_dir=tmp_path / "there")
     assert there.results == here.results
     assert [r for r in there.failed_raw if r.column == "installs, installs_with_phone"]
     assert replace(there, data_docs_index=None, validated_at=None) == replace(
@@ -64,14 +72,14 @@ def test_the_validator_process_gives_the_summary_of_this_process(
     assert there.data_docs_index.exists()
 
 
-def test_a_failure_in_the_validator_arrives_as_its_own_exception(
+def test_a_failure_in_a_worker_arrives_as_its_own_exception(
     settings: Settings, tmp_path: Path
 ) -> None:
     suites = tmp_path / "suites"
     suites.mkdir()
     (suites / "broken.json").write_text("{ not json")
-    with Validator() as validator, pytest.raises(SuiteDefinitionError) as raised:
-        validator.validate(
+    with Worker(VALIDATE) as validator, pytest.raises(SuiteDefinitionError) as raised:
+        validator.call(
             warehouse_path=settings.warehouse_path,
             run_id="r",
             run_date=DAY,
@@ -80,13 +88,13 @@ def test_a_failure_in_the_validator_arrives_as_its_own_exception(
         )
     assert f"{suites / 'broken.json'}: not valid JSON" in str(raised.value)
     assert any(
-        "in the validator process" in note and "load_suite_definitions" in note
+        "in the worker process" in note and "load_suite_definitions" in note
         for note in raised.value.__notes__
     )
 
 
-def test_a_validator_closed_unused_leaves_no_process() -> None:
-    validator = Validator()
-    process = validator._process
-    validator.close()
-    assert process.poll() is not None
+def test_a_worker_closed_unused_leaves_no_process() -> None:
+    worker = Worker(VALIDATE, warm_up=IMPORT_GX)
+    worker.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(worker.pid, 0)
