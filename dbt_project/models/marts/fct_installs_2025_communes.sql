@@ -45,20 +45,26 @@ linked as (
         on communes_2020.commune_code = crosswalk.commune_code_2020
 ),
 
+-- Shares are summed in the order of the 2020 codes: a sum of fractions in whatever order
+-- the engine's threads meet them can differ in its last digit from one run to the next.
 summed as (
     select
         snapshot_date,
         commune_code_2025 as commune_code,
-        sum(installs * population_share) as installs,
+        sum(installs * population_share order by commune_code_2020) as installs,
         coalesce(sum(installs) filter (where kind != 'part'), 0) as installs_whole,
-        coalesce(sum(installs * population_share) filter (where kind = 'part'), 0.0)
-            as installs_shared,
+        coalesce(
+            sum(installs * population_share order by commune_code_2020)
+            filter (where kind = 'part'),
+            0.0
+        ) as installs_shared,
         case
             when count(installs_with_phone) = count(*)
-                then sum(installs_with_phone * population_share)
+                then sum(installs_with_phone * population_share order by commune_code_2020)
         end as installs_with_phone,
         case
-            when count(new_installs) = count(*) then sum(new_installs * population_share)
+            when count(new_installs) = count(*)
+                then sum(new_installs * population_share order by commune_code_2020)
         end as new_installs,
         count(*) as communes_2020_included,
         bool_or(kind = 'part') as is_estimated,
