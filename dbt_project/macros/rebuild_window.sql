@@ -23,6 +23,17 @@
     {%- endif %}
 {% endmacro %}
 
+{#- A condition for the rows an incremental mart reads: only the days its window needs,
+    and `days_before` more for a look-back over earlier days (a lag); true on a full build.
+    What reads whole history to rebuild two weeks grows with every day of the campaign. -#}
+{% macro in_rebuild_window(column, days_before=0) %}
+    {%- if is_incremental() -%}
+        {{ column }} >= cast('{{ run_var("rebuild_from") }}' as date) - {{ days_before }}
+    {%- else -%}
+        true
+    {%- endif -%}
+{% endmacro %}
+
 {% macro rebuild_day_column() %}
     {#- sqlfluff's stand-in `config` has no `get`: it lints with a placeholder column. -#}
     {%- if config.get is not defined -%}

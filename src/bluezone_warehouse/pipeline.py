@@ -277,8 +277,9 @@ def run_daily(
         return DailyRun(
             run_date, ingested, {}, {}, todo.snapshot, todo.report, seconds, todo.unchanged_since
         )
-    # Great Expectations is imported by the process that will validate while dbt builds.
-    with Worker(VALIDATE, warm_up=IMPORT_GX) as validator:
+    # Great Expectations is imported by the process that will validate while dbt builds,
+    # at a lower priority than the build.
+    with Worker(VALIDATE, warm_up=IMPORT_GX, nice=10) as validator:
         built = timed("build", build, settings, run_date, run_id)
         snapshot = timed("publish", publish, settings, run_date, run_id)
         checked = timed("check", check, settings, run_date, run_id, validator)

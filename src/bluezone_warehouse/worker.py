@@ -42,15 +42,17 @@ def _resolve(name: str) -> Callable[..., Any]:
 
 class Worker:
     """``target`` (``"module:function"``) called once in a process started now, which runs
-    ``warm_up`` (another ``"module:function"``, no arguments) while it waits."""
+    ``warm_up`` (another ``"module:function"``, no arguments) while it waits; ``nice``: its
+    scheduling priority below this process's (a warm-up that must not slow the work that
+    runs meanwhile)."""
 
-    def __init__(self, target: str, *, warm_up: str | None = None) -> None:
+    def __init__(self, target: str, *, warm_up: str | None = None, nice: int = 0) -> None:
         self.target = target
         self._answer_dir = Path(tempfile.mkdtemp(prefix="bluezone-worker-"))
         root = logging.getLogger()
         level = logging.getLevelName(root.level) if root.handlers else ""
         self._process = subprocess.Popen(
-            [sys.executable, "-m", __name__, target, warm_up or "", level],
+            [sys.executable, "-m", __name__, target, warm_up or "", level, str(nice)],
             stdin=subprocess.PIPE,
             close_fds=True,
         )
@@ -107,7 +109,8 @@ def _portable(failed: BaseException) -> BaseException:
     return failed
 
 
-def _serve(target: str, warm_up: str, level: str) -> None:
+def _serve(target: str, warm_up: str, level: str, nice: str) -> None:
+    os.nice(int(nice))
     if level:
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     function = _resolve(target)
@@ -128,4 +131,4 @@ def _serve(target: str, warm_up: str, level: str) -> None:
 
 
 if __name__ == "__main__":
-    _serve(*sys.argv[1:4])
+    _serve(*sys.argv[1:5])

@@ -9,6 +9,8 @@ with
 
 exports as (
     select * from {{ ref('int_install_exports_deduplicated') }}
+    -- the window's days, and the day before it for the first day's new installs
+    where {{ in_rebuild_window('snapshot_date', days_before=1) }}
 ),
 
 reference_communes as (

@@ -11,7 +11,9 @@ communes_2020 as (
     select * from {{ ref('fct_commune_installs_daily') }}
     -- a campaign on the 2025 units has no 2020 communes to carry: this mart stays empty and
     -- its own communes are in fct_coverage_daily and fct_commune_installs_daily
-    where {{ 'false' if unit_set().get('carried_from') else 'true' }}
+    where
+        {{ 'false' if unit_set().get('carried_from') else 'true' }}
+        and {{ in_rebuild_window('snapshot_date') }}
 ),
 
 crosswalk as (
