@@ -210,6 +210,7 @@ class _InProcessDbt:
     def __init__(self) -> None:
         self._key: tuple | None = None
         self._manifest = None  # dbt's Manifest, of which every command gets its own copy
+        self.parse_log = ""  # what dbt's console showed while it parsed the kept parse
         self._lock = threading.Lock()
 
     def invoke(
@@ -224,7 +225,7 @@ class _InProcessDbt:
             lines: list[str] = []
             if not reuse:
                 return self._run(args, None, lines, settings, artifacts_dir)
-            parsed = self._parse(settings, artifacts_dir, lines)
+            parsed = self._parse(settings, artifacts_dir)
             if parsed is not None:
                 return parsed
             return self._run(args, self._manifest, lines, settings, artifacts_dir)
@@ -233,17 +234,20 @@ class _InProcessDbt:
         """The project's parse (dbt's ``Manifest``, not to be changed), parsing first if the
         project changed; None if dbt cannot parse it (the command run next says why)."""
         with self._lock, _environment(env):
-            if self._parse(settings, artifacts_dir, []) is not None:
+            if self._parse(settings, artifacts_dir) is not None:
                 return None
             return self._manifest
 
-    def _parse(self, settings: Settings, artifacts_dir: Path, lines: list[str]):
+    def _parse(self, settings: Settings, artifacts_dir: Path) -> DbtOutcome | None:
         """Parse the project unless the kept parse is of the same files; the failed parse's
-        outcome, or None when the kept parse is current."""
+        outcome, or None when the kept parse is current (its console lines in
+        ``parse_log``)."""
         # Taken before parsing: a file changed while dbt parses is parsed again next time.
         key = _project_key(settings)
         if key != self._key or self._manifest is None:
+            lines: list[str] = []
             parsed = self._run(["parse"], None, lines, settings, artifacts_dir)
+            self.parse_log = parsed.output if parsed.returncode == 0 else ""
             if parsed.returncode != 0:
                 return parsed
             self._key = key
@@ -609,7 +613,10 @@ def _build(
         run_id=run_id,
         as_of=as_of,
     )
-    (artifacts_dir / "dbt_build.log").write_text(outcome.output)
+    # the log starts with the parse the build used (in this process, perhaps ahead of it)
+    (artifacts_dir / "dbt_build.log").write_text(
+        "\n".join(part for part in (_dbt.parse_log, outcome.output) if part)
+    )
     results_path = artifacts_dir / "target" / "run_results.json"
     if not results_path.exists():
         raise DbtBuildFailed(
