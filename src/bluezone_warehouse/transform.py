@@ -210,7 +210,7 @@ class _InProcessDbt:
     def __init__(self) -> None:
         self._key: tuple | None = None
         self._manifest = None  # dbt's Manifest, of which every command gets its own copy
-        self.parse_log = ""  # what dbt's console showed while it parsed the kept parse
+        self._parse_lines: list[str] = []  # dbt's console while it made the kept parse
         self._lock = threading.Lock()
 
     def invoke(
@@ -228,6 +228,8 @@ class _InProcessDbt:
             parsed = self._parse(settings, artifacts_dir)
             if parsed is not None:
                 return parsed
+            # the output starts with the parse made for it (here or ahead of it), if any
+            lines.extend(self._take_parse_log())
             return self._run(args, self._manifest, lines, settings, artifacts_dir)
 
     def parsed(self, settings: Settings, artifacts_dir: Path, env: dict[str, str]):
@@ -238,16 +240,22 @@ class _InProcessDbt:
                 return None
             return self._manifest
 
+    def _take_parse_log(self) -> list[str]:
+        """What dbt's console showed while it made the kept parse, once: for the first
+        command that uses that parse (a later one reuses it without parsing)."""
+        lines, self._parse_lines = self._parse_lines, []
+        return lines
+
     def _parse(self, settings: Settings, artifacts_dir: Path) -> DbtOutcome | None:
         """Parse the project unless the kept parse is of the same files; the failed parse's
-        outcome, or None when the kept parse is current (its console lines in
-        ``parse_log``)."""
+        outcome, or None when the kept parse is current (its console lines kept for the
+        next command, if it was made now)."""
         # Taken before parsing: a file changed while dbt parses is parsed again next time.
         key = _project_key(settings)
         if key != self._key or self._manifest is None:
             lines: list[str] = []
             parsed = self._run(["parse"], None, lines, settings, artifacts_dir)
-            self.parse_log = parsed.output if parsed.returncode == 0 else ""
+            self._parse_lines = lines if parsed.returncode == 0 else []
             if parsed.returncode != 0:
                 return parsed
             self._key = key
@@ -613,10 +621,7 @@ def _build(
         run_id=run_id,
         as_of=as_of,
     )
-    # the log starts with the parse the build used (in this process, perhaps ahead of it)
-    (artifacts_dir / "dbt_build.log").write_text(
-        "\n".join(part for part in (_dbt.parse_log, outcome.output) if part)
-    )
+    (artifacts_dir / "dbt_build.log").write_text(outcome.output)
     results_path = artifacts_dir / "target" / "run_results.json"
     if not results_path.exists():
         raise DbtBuildFailed(
