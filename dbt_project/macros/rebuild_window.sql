@@ -11,7 +11,7 @@
     {%- if is_incremental() %}
         delete from {{ this }}
         where
-            {{ rebuild_day_column() }} >= cast('{{ run_var("rebuild_from") }}' as date)
+            {{ in_rebuild_window(rebuild_day_column()) }}
             or {{ rebuild_day_column() }} > cast('{{ run_var("run_date") }}' as date)
     {%- endif %}
 {% endmacro %}
@@ -19,7 +19,7 @@
 {#- The final filter of an incremental mart: only the days in the window. -#}
 {% macro rebuild_window() %}
     {%- if is_incremental() %}
-        where {{ rebuild_day_column() }} >= cast('{{ run_var("rebuild_from") }}' as date)
+        where {{ in_rebuild_window(rebuild_day_column()) }}
     {%- endif %}
 {% endmacro %}
 

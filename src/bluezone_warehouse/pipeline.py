@@ -18,7 +18,6 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from time import perf_counter, sleep
-from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -30,10 +29,8 @@ from bluezone_warehouse.config import (
     Settings,
 )
 from bluezone_warehouse.names import safe_file_name
-from bluezone_warehouse.transform import files_digest
-
-if TYPE_CHECKING:
-    from bluezone_warehouse.worker import Worker
+from bluezone_warehouse.transform import files_digest, prepare
+from bluezone_warehouse.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -262,14 +259,9 @@ def run_daily(
         seconds[step] = round(perf_counter() - started, 2)
         return result
 
-    from bluezone_warehouse import transform
-    from bluezone_warehouse.worker import Worker
-
     # Ingestion in a process of its own while this one imports dbt and parses the project.
     with Worker(INGEST) as ingestion:
-        threading.Thread(
-            target=transform.prepare, args=(settings,), name="dbt-parse", daemon=True
-        ).start()
+        threading.Thread(target=prepare, args=(settings,), name="dbt-parse", daemon=True).start()
         ingested = timed("ingest", lambda: ingestion.call(settings=settings, run_id=run_id))
     todo = timed("changes", lambda: changes(settings, run_date, rebuild=rebuild))
     log.info(todo.message(run_date))

@@ -381,7 +381,7 @@ def build(
 ) -> BuildResult:
     """``dbt build`` the project for ``run_date``; raise if any node failed.
 
-    Every node, unless the reference nodes (``reference_nodes``) stand as the last build
+    Every node, unless the reference nodes (``References``) stand as the last build
     that built them left them, from the same seeds and project: then only the data models
     and the tests that touch them."""
     with writer(settings.warehouse_path) as con:  # creates the raw layer if missing
@@ -464,16 +464,6 @@ def prepare(settings: Settings) -> None:
         log.warning("dbt could not parse the project ahead of the build", exc_info=True)
 
 
-def reference_nodes(manifest) -> dict[str, object]:
-    """The seeds and the models built from the seeds and the project alone, by unique id."""
-    data = data_models(manifest)
-    return {
-        uid: node
-        for uid, node in manifest.nodes.items()
-        if node.resource_type == "seed" or (node.resource_type == "model" and uid not in data)
-    }
-
-
 def reference_inputs(settings: Settings) -> str:
     """Fingerprint of what the reference nodes are built from: every file of the dbt project
     and the seeds (content), the unit set, and dbt's and the adapter's versions."""
@@ -493,6 +483,7 @@ class References:
     inputs: str
     standing: bool
     manifest: object | None
+    data: frozenset[str] = frozenset()  # the data models (``data_models``), by unique id
 
     @classmethod
     def of(cls, settings: Settings, run_id: str) -> References:
@@ -518,19 +509,21 @@ class References:
                     "where table_catalog = current_database()"
                 ).fetchall()
             }
-        wanted = {
+        data = frozenset(data_models(manifest))
+        wanted = {  # the reference nodes' relations: the seeds and the other models
             (node.schema.lower(), (node.alias or node.name).lower())
-            for node in reference_nodes(manifest).values()
-            if node.config.materialized != "ephemeral"
+            for uid, node in manifest.nodes.items()
+            if (node.resource_type == "seed" or node.resource_type == "model" and uid not in data)
+            and node.config.materialized != "ephemeral"
         }
         standing = last is not None and last[0] == inputs and wanted <= present
-        return cls(inputs, standing, manifest)
+        return cls(inputs, standing, manifest, data)
 
     def data_model_names(self, upstream_of: Collection[str] | None = None) -> list[str]:
         """The data models' names; with ``upstream_of``, only those models (by name) and the
         data models they read, at any depth."""
         nodes = self.manifest.nodes
-        data = data_models(self.manifest)
+        data = self.data
         if upstream_of is not None:
             wanted = {uid for uid in data if nodes[uid].name in upstream_of}
             frontier = set(wanted)
