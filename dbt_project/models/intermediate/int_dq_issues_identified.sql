@@ -1,6 +1,10 @@
+{{ config(materialized='table') }}
+
 -- Every data-quality flag of the three flag models with a stable issue_id: a hash of what
 -- identifies the problem (check, unit, day, file, row, column, observed value), so the same
--- problem found again on a rerun has the same id.
+-- problem found again on a rerun has the same id. A table: the data-quality mart and the
+-- first-seen log both read it, so the flags of the whole campaign are worked out once a
+-- build, not once for each.
 with
 
 report_flags as (

@@ -119,11 +119,13 @@ class _Ingestor:
         self.loaded_at = loaded_at
         self.zone = LandingZone(settings.landing_url)
         self.sources = sources
+        # arrival as microseconds since the epoch: the manifest holds every file of the
+        # campaign, and turning each arrival into a zoned datetime cost more than the rest
         rows = con.execute(
-            "select path, size_bytes, arrived_at, checksum, file_id, status "
+            "select path, size_bytes, epoch_us(arrived_at), checksum, file_id, status "
             "from raw.landing_files order by arrived_at, path"
         ).fetchall()
-        self.seen = {(path, size, arrived.astimezone(UTC)) for path, size, arrived, *_ in rows}
+        self.seen = {(path, size, arrived_us) for path, size, arrived_us, *_ in rows}
         self.seen_ids = {file_id for _, _, _, _, file_id, _ in rows}
         # Only accepted content deduplicates: the same bytes as a rejected file are rejected
         # again (with their own flag), never waved through as a duplicate.
@@ -141,7 +143,7 @@ class _Ingestor:
             (landed for folder in folders for landed in self.zone.list(folder)),
             key=lambda landed: (landed.arrived_at, landed.path),
         )
-        unseen = [f for f in listed if (f.path, f.size_bytes, f.arrived_at) not in self.seen]
+        unseen = [f for f in listed if _seen_key(f.path, f.size_bytes, f.arrived_at) not in self.seen]
         ready, unsettled = ready_files(self.zone, unseen, self.settings.settle_seconds)
         if unsettled:
             log.info(
@@ -199,7 +201,7 @@ class _Ingestor:
             )
             raise
         for entry in batch.recorded:
-            self.seen.add((entry["path"], entry["size_bytes"], entry["arrived_at"]))
+            self.seen.add(_seen_key(entry["path"], entry["size_bytes"], entry["arrived_at"]))
             summary.statuses[entry["status"]] += 1
             summary.rows_loaded += entry["rows_loaded"]
             summary.rows_rejected += entry["rows_rejected"]
@@ -408,6 +410,15 @@ class _Ingestor:
                 )
             finally:
                 self.con.unregister("incoming_rows")
+
+
+def _seen_key(path: str, size_bytes: int, arrived_at: datetime) -> tuple[str, int, int]:
+    """A listed file as the manifest knows it: path, size and arrival (microseconds since
+    the epoch, as ``epoch_us`` gives it)."""
+    return path, size_bytes, (arrived_at - _EPOCH) // timedelta(microseconds=1)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _now() -> datetime:
