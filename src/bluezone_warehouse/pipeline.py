@@ -64,20 +64,16 @@ def check(
     failure; so does a validation that cannot run at all, since the snapshot is then not
     validated. Data expectations and the raw layer are recorded and logged, and the run
     goes on (DESIGN §5). ``validator``: a worker process for ``VALIDATE``, started earlier
-    and importing Great Expectations meanwhile, validates instead of this one.
+    and importing Great Expectations meanwhile, validates instead of this one; it may
+    have begun already (``Worker.start`` with ``validation_arguments``), while the snapshot
+    was published from the same warehouse, both reading it.
     """
     from bluezone_warehouse.quality.expectations import store_results, validate_warehouse
     from bluezone_warehouse.warehouse import withdraw, writer
 
     validate = validator.call if validator is not None else validate_warehouse
     try:
-        summary = validate(
-            warehouse_path=settings.warehouse_path,
-            run_id=run_id,
-            run_date=run_date,
-            docs_dir=settings.run_artifacts_dir / safe_file_name(run_id) / "gx_docs",
-            units=settings.units,
-        )
+        summary = validate(**validation_arguments(settings, run_date, run_id))
         with writer(settings.warehouse_path) as con:
             store_results(con, summary)
         for failure in summary.failed_raw:
@@ -100,6 +96,17 @@ def check(
         "failed_raw": len(summary.failed_raw),
         "data_warnings": len(summary.data_warnings),
         "data_docs": str(summary.data_docs_index),
+    }
+
+
+def validation_arguments(settings: Settings, run_date: date, run_id: str) -> dict[str, object]:
+    """What the run's validation (``validate_warehouse``) is asked."""
+    return {
+        "warehouse_path": settings.warehouse_path,
+        "run_id": run_id,
+        "run_date": run_date,
+        "docs_dir": settings.run_artifacts_dir / safe_file_name(run_id) / "gx_docs",
+        "units": settings.units,
     }
 
 
@@ -270,9 +277,11 @@ def run_daily(
             run_date, ingested, {}, {}, todo.snapshot, todo.report, seconds, todo.unchanged_since
         )
     # Great Expectations is imported by the process that will validate while dbt builds,
-    # at a lower priority than the build.
+    # at a lower priority than the build; it validates the built warehouse while this
+    # process publishes it (both only read it), and check() waits for its answer.
     with Worker(VALIDATE, warm_up=IMPORT_GX, nice=10) as validator:
         built = timed("build", build, settings, run_date, run_id)
+        validator.start(**validation_arguments(settings, run_date, run_id))
         snapshot = timed("publish", publish, settings, run_date, run_id)
         checked = timed("check", check, settings, run_date, run_id, validator)
     page = timed("report", report, settings, run_date, run_id, snapshot)

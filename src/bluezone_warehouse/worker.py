@@ -1,11 +1,12 @@
 """One call made in a process of its own, started before the call is needed.
 
 A daily run in one process overlaps what would otherwise wait in line (DESIGN §8):
-Great Expectations is imported by the process that will validate while dbt builds
-(``pipeline.run_daily``), and ingestion runs in a process of its own while this one imports
-dbt and parses the project. A :class:`Worker` runs its *warm-up* (an import) at once, then
-waits for its one call, makes it exactly as this process would (it is the same function),
-and hands back the result or the exception.
+Great Expectations is imported by the process that will validate while dbt builds, and
+validates while this one publishes the snapshot (``pipeline.run_daily``); ingestion runs in
+a process of its own while this one imports dbt and parses the project. A :class:`Worker`
+runs its *warm-up* (an import) at once, then waits for its one call, makes it exactly as
+this process would (it is the same function), and hands back the result or the exception;
+the call can be started (``start``) before its answer is needed (``call``).
 
 Started with ``subprocess`` (not ``multiprocessing``), so a daemonic process such as a Celery
 worker can start one too. The call goes in on the child's stdin; the answer comes back as
@@ -49,6 +50,8 @@ class Worker:
     def __init__(self, target: str, *, warm_up: str | None = None, nice: int = 0) -> None:
         self.target = target
         self._answer_dir = Path(tempfile.mkdtemp(prefix="bluezone-worker-"))
+        self._answer = self._answer_dir / "answer.pickle"
+        self._arguments: dict[str, Any] | None = None  # of the call, once started
         root = logging.getLogger()
         level = logging.getLevelName(root.level) if root.handlers else ""
         self._process = subprocess.Popen(
@@ -61,15 +64,30 @@ class Worker:
     def pid(self) -> int:
         return self._process.pid
 
-    def call(self, **arguments: Any) -> Any:
-        """``target(**arguments)`` in the worker process: its result, or its exception
-        raised here (with the worker's traceback as a note)."""
-        answer = self._answer_dir / "answer.pickle"
+    def start(self, **arguments: Any) -> None:
+        """Begin ``target(**arguments)`` in the worker process and return at once; ``call``
+        with the same arguments then waits for its answer."""
+        if self._arguments is not None:
+            raise RuntimeError(f"the worker for {self.target} was started already")
+        self._arguments = arguments
         try:
-            pickle.dump({"answer": str(answer), "arguments": arguments}, self._process.stdin)
+            pickle.dump({"answer": str(self._answer), "arguments": arguments}, self._process.stdin)
             self._process.stdin.close()
         except BrokenPipeError:
-            pass  # it has ended already: said below
+            pass  # it has ended already: ``call`` says so
+
+    def call(self, **arguments: Any) -> Any:
+        """``target(**arguments)`` in the worker process: its result, or its exception
+        raised here (with the worker's traceback as a note). If ``start`` began the call
+        already, its answer (the arguments must be the same)."""
+        if self._arguments is None:
+            self.start(**arguments)
+        elif arguments != self._arguments:
+            raise RuntimeError(
+                f"the worker for {self.target} was started with other arguments: "
+                f"{sorted(self._arguments)} against {sorted(arguments)}"
+            )
+        answer = self._answer
         code = self._process.wait()
         if not answer.exists():
             raise WorkerFailed(

@@ -6,6 +6,7 @@ unused leaves no process behind."""
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -98,3 +99,21 @@ def test_a_worker_closed_unused_leaves_no_process() -> None:
     worker.close()
     with pytest.raises(ProcessLookupError):
         os.kill(worker.pid, 0)
+
+
+def test_a_started_call_runs_before_its_answer_is_asked_for(tmp_path: Path) -> None:
+    source, copy = tmp_path / "source.txt", tmp_path / "copy.txt"
+    source.write_text("the snapshot is published meanwhile")
+    with Worker("shutil:copyfile") as worker:
+        worker.start(src=source, dst=copy)
+        waited = 0
+        while not copy.exists() and waited < 600:  # the worker copies while this one waits
+            time.sleep(0.1)
+            waited += 1
+        assert copy.read_text() == "the snapshot is published meanwhile"
+        with pytest.raises(RuntimeError, match="started with other arguments"):
+            worker.call(src=source, dst=tmp_path / "elsewhere.txt")
+        assert worker.call(src=source, dst=copy) == copy
+        with pytest.raises(RuntimeError, match="started already"):
+            worker.start(src=source, dst=copy)
+    assert not (tmp_path / "elsewhere.txt").exists()

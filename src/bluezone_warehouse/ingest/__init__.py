@@ -143,7 +143,9 @@ class _Ingestor:
             (landed for folder in folders for landed in self.zone.list(folder)),
             key=lambda landed: (landed.arrived_at, landed.path),
         )
-        unseen = [f for f in listed if _seen_key(f.path, f.size_bytes, f.arrived_at) not in self.seen]
+        unseen = [
+            f for f in listed if _seen_key(f.path, f.size_bytes, f.arrived_at) not in self.seen
+        ]
         ready, unsettled = ready_files(self.zone, unseen, self.settings.settle_seconds)
         if unsettled:
             log.info(
