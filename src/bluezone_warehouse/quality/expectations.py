@@ -25,7 +25,6 @@ import json
 import logging
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -460,7 +459,7 @@ def validate_warehouse(
     warehouse read-only just long enough to read each relation, validates each
     with its suite (``run_date`` passed as the suite parameter of that name), and builds
     GX Data Docs as static HTML in ``docs_dir`` (its earlier Data Docs are replaced). GX's
-    own project lives in a temporary folder removed on return. Writes nothing to the
+    own project lives in memory (an ephemeral context). Writes nothing to the
     warehouse: store the results with :func:`store_results` through the writer.
     """
     definitions = load_suite_definitions(expectations_dir)
@@ -485,48 +484,50 @@ def validate_warehouse(
         con.close()
     if window_start is not None:
         log.info("validating rows from %s on (the run's rebuild window)", window_start)
-    with tempfile.TemporaryDirectory(prefix="bluezone-gx-") as project:
-        context = gx.get_context(mode="file", project_root_dir=project)
-        context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        context.variables.data_docs_sites = {
-            DOCS_SITE: {
-                "class_name": "SiteBuilder",
-                "show_how_to_buttons": False,
-                "store_backend": {
-                    "class_name": "TupleFilesystemStoreBackend",
-                    "base_directory": str(docs_dir),
-                },
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            }
+    # GX's own project in memory: a file project writes its whole configuration again for
+    # each asset added (about a second of a national day's 19 suites); the Data Docs site
+    # is still written to docs_dir.
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context.variables.data_docs_sites = {
+        DOCS_SITE: {
+            "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs_dir),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         }
-        context.variables.save()
-        source = context.data_sources.add_pandas("bluezone_warehouse")
-        gx_run_id = RunIdentifier(run_name=safe_file_name(run_id), run_time=validated_at)
-        # One relation in memory at a time: read, validate, let go.
-        for definition in definitions:
-            if definition.relation not in existing:
-                results.append(
-                    _unreadable(definition, f"{definition.relation} is not in {warehouse_path}")
-                )
-                continue
-            # The warehouse is open read-only just long enough to read each relation.
-            con = connect_reader(warehouse_path)
-            try:
-                frame = _read_frame(con, definition, window_start)
-            except duckdb.Error as error:
-                results.append(_unreadable(definition, f"reading {definition.relation}: {error}"))
-                continue
-            finally:
-                con.close()
-            results.extend(_validate(gx, context, source, definition, frame, parameters, gx_run_id))
-            del frame
-        docs_dir.mkdir(parents=True, exist_ok=True)
-        _clear_docs(docs_dir)
+    }
+    context.variables.save()
+    source = context.data_sources.add_pandas("bluezone_warehouse")
+    gx_run_id = RunIdentifier(run_name=safe_file_name(run_id), run_time=validated_at)
+    # One relation in memory at a time: read, validate, let go.
+    for definition in definitions:
+        if definition.relation not in existing:
+            results.append(
+                _unreadable(definition, f"{definition.relation} is not in {warehouse_path}")
+            )
+            continue
+        # The warehouse is open read-only just long enough to read each relation.
+        con = connect_reader(warehouse_path)
         try:
-            context.build_data_docs(site_names=[DOCS_SITE])
-            docs_index = docs_dir / "index.html"
-        except Exception as error:  # Data Docs are a convenience: never lose the results
-            log.warning("building Great Expectations Data Docs in %s failed: %s", docs_dir, error)
+            frame = _read_frame(con, definition, window_start)
+        except duckdb.Error as error:
+            results.append(_unreadable(definition, f"reading {definition.relation}: {error}"))
+            continue
+        finally:
+            con.close()
+        results.extend(_validate(gx, context, source, definition, frame, parameters, gx_run_id))
+        del frame
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    _clear_docs(docs_dir)
+    try:
+        context.build_data_docs(site_names=[DOCS_SITE])
+        docs_index = docs_dir / "index.html"
+    except Exception as error:  # Data Docs are a convenience: never lose the results
+        log.warning("building Great Expectations Data Docs in %s failed: %s", docs_dir, error)
     summary = ValidationSummary(run_id, results, docs_index, run_date, validated_at)
     log.info(
         "validated %d suites, %d expectations: %d failed on marts, %d on raw",
