@@ -86,20 +86,23 @@ def rebuild_start(con: duckdb.DuckDBPyConnection, run_date: date) -> date:
 
     The earliest day touched by any landed file not yet reflected in a successful build, or
     the day after the last day built (a backfill leaves marts that end on its day), or the
-    run's day, whichever is earliest, minus the look-back.
+    run's day, whichever is earliest, minus the look-back. A duplicate delivery touches the
+    days of the content it repeats (its rows are that content's, ``content_file_id``): a
+    report sent again weeks later is a delivery of its old day.
     """
     unbuilt = con.execute(
         """
         with unbuilt as (
-            select file_id, snapshot_date from raw.landing_files
+            select snapshot_date, coalesce(content_file_id, file_id) as content_id
+            from raw.landing_files
             where file_id not in (select file_id from ops.files_built)
         )
         select least(
             (select min(snapshot_date) from unbuilt),
             (select min(report_date) from raw.unit_reports
-                where file_id in (select file_id from unbuilt)),
+                where file_id in (select content_id from unbuilt)),
             (select min(day) from raw.rejected_rows
-                where file_id in (select file_id from unbuilt)),
+                where file_id in (select content_id from unbuilt)),
             (select max(run_date) + 1 from ops.builds
                 where finished_at = (select max(finished_at) from ops.builds))
         )

@@ -4,6 +4,7 @@ with --full-refresh and every mart compared row for row."""
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -71,3 +72,37 @@ def test_a_late_file_for_an_old_day_is_rebuilt(tmp_path: Path) -> None:
         (date(2020, 8, 2), 120, False),
         (date(2020, 8, 3), 150, False),
     ]
+
+
+def test_a_report_sent_again_weeks_later_rebuilds_its_old_day(tmp_path: Path) -> None:
+    """The same bytes as a report for the campaign's first day, landed again under another
+    name on day 20: a delivery of that first day (duplicate content), far outside the
+    look-back of day 20's run, and the marts still equal a full refresh."""
+    simulated = tmp_path / "simulated"
+    simulate_campaign(simulated, start=START, end=START, provinces=["89"], seed=5)
+    settings = load_settings(environment_for(tmp_path / "warehouse"))
+    landing = Path(settings.landing_url)
+    assert deliver_until(simulated, landing, datetime(2020, 8, 2, 2, 0, tzinfo=LOCAL_TZ)) > 0
+    day_19, day_20 = START + timedelta(days=18), START + timedelta(days=19)
+    ingest_landing(settings, run_id="first")
+    transform.build(settings, day_19, "day-19")
+    sent = sorted((landing / "reports").rglob("*.csv"))[0]
+    again = landing / "reports" / "sent-again.csv"
+    again.write_bytes(sent.read_bytes())
+    arrived = datetime(2020, 8, 20, 9, 0, tzinfo=LOCAL_TZ).timestamp()
+    os.utime(again, (arrived, arrived))
+    assert ingest_landing(settings, run_id="again").statuses == {"duplicate": 1}
+    transform.build(settings, day_20, "day-20")
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    (start,) = con.execute("select rebuild_from from ops.builds where run_id = 'day-20'").fetchone()
+    resent = con.execute(
+        "select unit_code, deliveries_count from marts.fct_reporting_compliance "
+        "where report_date = ? and deliveries_count > 1",
+        [START],
+    ).fetchall()
+    con.close()
+    incremental = table_rows(settings.warehouse_path)
+    transform.build(settings, day_20, "full-refresh", full_refresh=True)
+    assert table_rows(settings.warehouse_path) == incremental
+    assert len(resent) >= 1  # the day's compliance counts the delivery sent again
+    assert start == START - timedelta(days=transform.LOOKBACK_DAYS)
