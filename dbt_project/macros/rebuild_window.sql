@@ -13,14 +13,25 @@
         where
             {{ in_rebuild_window(rebuild_day_column()) }}
             or {{ rebuild_day_column() }} > cast('{{ run_var("run_date") }}' as date)
+            {{ or_rows_without_day() }}
     {%- endif %}
 {% endmacro %}
 
 {#- The final filter of an incremental mart: only the days in the window. -#}
 {% macro rebuild_window() %}
     {%- if is_incremental() %}
-        where {{ in_rebuild_window(rebuild_day_column()) }}
+        where {{ in_rebuild_window(rebuild_day_column()) }} {{ or_rows_without_day() }}
     {%- endif %}
+{% endmacro %}
+
+{#- `or <day column> is null` when a mart's rows without a day are rebuilt by every run, as if
+    in every window: set by its config `meta: {rows_without_day: rebuilt}` (rows no window
+    can place, such as a delivery from which no day could be read); else nothing. -#}
+{% macro or_rows_without_day() %}
+    {%- if config.get is defined
+        and (config.get('meta') or {}).get('rows_without_day') == 'rebuilt' -%}
+        or {{ rebuild_day_column() }} is null
+    {%- endif -%}
 {% endmacro %}
 
 {#- A condition for the rows an incremental mart reads: only the days its window needs,

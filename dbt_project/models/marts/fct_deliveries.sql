@@ -1,7 +1,15 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        unique_key=['file_id', 'unit_code', 'report_date'],
+        event_time='report_date',
+        meta={'rows_without_day': 'rebuilt'},
+    )
+}}
 
 -- Every delivery of a unit report (DESIGN §3.3, §4.1): one row per file arrival and unit and
--- report day it concerns, with when it was received and sent and what became of it.
+-- report day it concerns, with when it was received and sent and what became of it. The
+-- days of the rebuild window, and the deliveries about no day (no unit or no date could be
+-- read from them), are rebuilt by every run.
 with
 
 deliveries as (
@@ -35,3 +43,4 @@ final as (
 )
 
 select * from final
+{{ rebuild_window() }}
