@@ -87,13 +87,12 @@ class Worker:
                 f"the worker for {self.target} was started with other arguments: "
                 f"{sorted(self._arguments)} against {sorted(arguments)}"
             )
-        answer = self._answer
         code = self._process.wait()
-        if not answer.exists():
+        if not self._answer.exists():
             raise WorkerFailed(
                 f"the process for {self.target} ended (exit {code}) without a result"
             )
-        succeeded, value = pickle.loads(answer.read_bytes())
+        succeeded, value = pickle.loads(self._answer.read_bytes())
         if succeeded:
             return value
         raise value
