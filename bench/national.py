@@ -32,7 +32,7 @@ LIMIT_MIB = 1024
 TARGET_SNAPSHOT_SECONDS = 10.0
 TARGET_RUN_SECONDS = 25.0
 TARGET_GROWTH = 1.1
-STEPS = ("ingest", "changes", "build", "publish", "check", "report")
+STEPS = ("ingest", "changes", "build", "publish", "lineage", "check", "report")
 
 
 def main() -> None:

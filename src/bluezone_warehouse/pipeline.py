@@ -41,17 +41,28 @@ def ingest(settings: Settings, run_id: str) -> dict[str, object]:
     return ingest_landing(settings, run_id=run_id).as_dict()
 
 
-def build(settings: Settings, run_date: date, run_id: str) -> dict[str, int]:
+def build(
+    settings: Settings, run_date: date, run_id: str, *, lineage: bool = True
+) -> dict[str, int]:
     """dbt build for the run's day; its OpenLineage events (one run per model and seed,
-    failed ones too) are emitted after it, successful or not."""
-    from bluezone_warehouse import lineage, transform
+    failed ones too) are emitted after it, successful or not. ``lineage=False`` leaves
+    them to the caller (``build_lineage``), once the snapshot is out."""
+    from bluezone_warehouse import transform
 
     try:
         return transform.build(settings, run_date, run_id).counts
     finally:
-        target = transform.dbt_artifacts_dir(settings, run_id) / "target"
-        if (target / "run_results.json").exists():
-            lineage.emit_dbt_lineage(settings, target)
+        if lineage:
+            build_lineage(settings, run_id)
+
+
+def build_lineage(settings: Settings, run_id: str) -> None:
+    """The OpenLineage events of the run's dbt build, if dbt got as far as running it."""
+    from bluezone_warehouse import lineage, transform
+
+    target = transform.dbt_artifacts_dir(settings, run_id) / "target"
+    if (target / "run_results.json").exists():
+        lineage.emit_dbt_lineage(settings, target)
 
 
 def check(
@@ -279,10 +290,14 @@ def run_daily(
     # Great Expectations is imported by the process that will validate while dbt builds,
     # at a lower priority than the build; it validates the built warehouse while this
     # process publishes it (both only read it), and check() waits for its answer.
+    # The build's lineage is emitted once the snapshot is out (or the build has failed).
     with Worker(VALIDATE, warm_up=IMPORT_GX, nice=10) as validator:
-        built = timed("build", build, settings, run_date, run_id)
-        validator.start(**validation_arguments(settings, run_date, run_id))
-        snapshot = timed("publish", publish, settings, run_date, run_id)
+        try:
+            built = timed("build", lambda: build(settings, run_date, run_id, lineage=False))
+            validator.start(**validation_arguments(settings, run_date, run_id))
+            snapshot = timed("publish", publish, settings, run_date, run_id)
+        finally:
+            timed("lineage", build_lineage, settings, run_id)
         checked = timed("check", check, settings, run_date, run_id, validator)
     page = timed("report", report, settings, run_date, run_id, snapshot)
     record_run(settings, run_date, run_id, todo.inputs, snapshot, page)

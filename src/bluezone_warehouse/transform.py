@@ -386,7 +386,7 @@ def build(
 
     Every node, unless the reference nodes (``References``) stand as the last build
     that built them left them, from the same seeds and project: then only the data models
-    and the tests that touch them."""
+    but the views reading no run values, and the tests of every data model."""
     with writer(settings.warehouse_path) as con:  # creates the raw layer if missing
         con.execute(RESULTS_DDL)
         start = rebuild_start(con, run_date)
@@ -395,7 +395,7 @@ def build(
     args += ["--exclude", "test_type:unit"]
     reference = References.of(settings, run_id)
     if reference.standing and not full_refresh:
-        args += ["--select", *reference.data_model_names()]
+        args += ["--select", *reference.selection()]
     result = _build(settings, run_date, run_id, args, start, as_of=logical_date_for(run_date))
     built_reference = full_refresh or not reference.standing
     record_build(
@@ -424,14 +424,12 @@ def build(
 RUN_VALUES_MACRO = "macro.bluezone.run_var"
 
 
-def data_models(manifest) -> set[str]:
-    """The models whose rows can differ between two runs of the same project and seeds:
-    those reading a source (the landed data), the run's values (the macro ``run_var``,
-    directly, through other macros or a hook) or another such model. Every other model and
-    every seed is a *reference node*: built from the seeds and the project alone."""
+def run_value_macros(manifest) -> set[str]:
+    """The macros that read the run's values: ``run_var`` and those reaching it at any
+    depth."""
     run_values = {RUN_VALUES_MACRO}
     grown = True
-    while grown:  # the macros that reach run_var at any depth
+    while grown:
         before = len(run_values)
         run_values |= {
             uid
@@ -439,6 +437,15 @@ def data_models(manifest) -> set[str]:
             if run_values.intersection(macro.depends_on.macros)
         }
         grown = len(run_values) > before
+    return run_values
+
+
+def data_models(manifest) -> set[str]:
+    """The models whose rows can differ between two runs of the same project and seeds:
+    those reading a source (the landed data), the run's values (the macro ``run_var``,
+    directly, through other macros or a hook) or another such model. Every other model and
+    every seed is a *reference node*: built from the seeds and the project alone."""
+    run_values = run_value_macros(manifest)
     models = {uid: node for uid, node in manifest.nodes.items() if node.resource_type == "model"}
     data: set[str] = set()
     grown = True
@@ -454,6 +461,20 @@ def data_models(manifest) -> set[str]:
         }
         grown = len(data) > before
     return data
+
+
+def fixed_views(manifest, data: Collection[str]) -> set[str]:
+    """The data models built as views that read none of the run's values themselves: a
+    view holds its query, not rows, so its definition comes from the project alone; the
+    rows it shows follow what it reads. Built with the reference nodes, left as they are
+    while those stand; their tests still run on every build that reads them."""
+    run_values = run_value_macros(manifest)
+    return {
+        uid
+        for uid in data
+        if manifest.nodes[uid].config.materialized == "view"
+        and not run_values.intersection(manifest.nodes[uid].depends_on.macros)
+    }
 
 
 def prepare(settings: Settings) -> None:
@@ -479,14 +500,16 @@ def reference_inputs(settings: Settings) -> str:
 
 @dataclass(frozen=True)
 class References:
-    """Whether a build may leave the reference nodes as they are: the last build that built
-    them did so from the same inputs (``ops.builds.reference_inputs``), and each one's
-    relation is still in the warehouse."""
+    """Whether a build may leave the reference nodes, and the data views that read no run
+    values (``fixed_views``), as they are: the last build that built them did so from the
+    same inputs (``ops.builds.reference_inputs``), and each one's relation is still in the
+    warehouse."""
 
     inputs: str
     standing: bool
     manifest: object | None
     data: frozenset[str] = frozenset()  # the data models (``data_models``), by unique id
+    fixed: frozenset[str] = frozenset()  # of those, the views left standing (``fixed_views``)
 
     @classmethod
     def of(cls, settings: Settings, run_id: str) -> References:
@@ -513,18 +536,25 @@ class References:
                 ).fetchall()
             }
         data = frozenset(data_models(manifest))
-        wanted = {  # the reference nodes' relations: the seeds and the other models
+        fixed = frozenset(fixed_views(manifest, data))
+        wanted = {  # the relations left standing: the seeds, the other models, fixed views
             (node.schema.lower(), (node.alias or node.name).lower())
             for uid, node in manifest.nodes.items()
-            if (node.resource_type == "seed" or node.resource_type == "model" and uid not in data)
+            if (
+                node.resource_type == "seed"
+                or node.resource_type == "model" and (uid not in data or uid in fixed)
+            )
             and node.config.materialized != "ephemeral"
         }
         standing = last is not None and last[0] == inputs and wanted <= present
-        return cls(inputs, standing, manifest, data)
+        return cls(inputs, standing, manifest, data, fixed)
 
-    def data_model_names(self, upstream_of: Collection[str] | None = None) -> list[str]:
-        """The data models' names; with ``upstream_of``, only those models (by name) and the
-        data models they read, at any depth."""
+    def selection(self, upstream_of: Collection[str] | None = None) -> list[str]:
+        """What a build on standing reference nodes selects, by name: the data models but
+        the fixed views, and the tests of every data model, those views' included (dbt
+        would leave out the tests of a model not selected). With ``upstream_of``, only those
+        models (by name) and the data models they read, at any depth, and the tests that
+        read nothing else (dbt's cautious selection)."""
         nodes = self.manifest.nodes
         data = self.data
         if upstream_of is not None:
@@ -538,8 +568,16 @@ class References:
                     if parent in data and parent not in wanted
                 }
                 wanted |= frontier
-            data = wanted
-        return sorted(nodes[uid].name for uid in data)
+            data = frozenset(wanted)
+        every_parent = upstream_of is not None
+        tests = {
+            uid
+            for uid, node in nodes.items()
+            if node.resource_type == "test"
+            and node.depends_on.nodes
+            and (all if every_parent else any)(parent in data for parent in node.depends_on.nodes)
+        }
+        return sorted(nodes[uid].name for uid in (data - self.fixed) | tests)
 
 
 # Today's refresh (DESIGN §6): the deliveries, the compliance, the rates and the
@@ -572,7 +610,7 @@ def refresh_today(settings: Settings, at: datetime, run_id: str) -> BuildResult:
     day = at.astimezone(LOCAL_TZ).date()
     reference = References.of(settings, run_id)
     if reference.standing:  # nothing of the seeds' to reload: the day's data models only
-        selection = reference.data_model_names(upstream_of=TODAY_MARTS)
+        selection = reference.selection(upstream_of=TODAY_MARTS)
     else:
         with writer(settings.warehouse_path) as con:
             selection = today_selection(con, settings.units)

@@ -70,14 +70,28 @@ def test_reference_nodes_stand_while_their_inputs_do(tmp_path: Path) -> None:
     kinds = {n["resource_type"] for n in second.values()}
     assert "seed" not in kinds and {"model", "test"} <= kinds
     assert not any(n["name"].startswith("stg_seeds__") for n in second.values())
-    # every model that reads landed data ran, and those reading the run's day: the units
-    # expected to report on the new day are there
+    # the views over the landed data hold a query, not rows: they stand too, and every
+    # test of them runs on the new rows; the tables reading them are rebuilt
     reads_sources = {
         uid
         for uid, n in first.items()
         if any(p.startswith("source.") for p in n["depends_on"].get("nodes", []))
     }
-    assert reads_sources and reads_sources <= set(second)
+    assert reads_sources and {first[uid]["config"]["materialized"] for uid in reads_sources} == {
+        "view"
+    }
+    assert not reads_sources & set(second)
+    their_tests = {
+        uid
+        for uid, n in first.items()
+        if n["resource_type"] == "test" and reads_sources & set(n["depends_on"]["nodes"])
+    }
+    assert their_tests and their_tests <= set(second)
+    assert {"model.bluezone.fct_deliveries", "model.bluezone.fct_reporting_compliance"} <= set(
+        second
+    )
+    # a view reading the run's day is built again: the units expected on the new day
+    assert first["model.bluezone.int_reports_expected"]["config"]["materialized"] == "view"
     assert "model.bluezone.int_reports_expected" in second
     expected = query(
         settings,
@@ -108,11 +122,28 @@ def test_reference_nodes_stand_while_their_inputs_do(tmp_path: Path) -> None:
     assert "seed.bluezone.ref_regions" in fourth
     assert query(settings, "select count(*) from seeds.ref_regions")[0][0] > 0
 
+    # a view over landed data gone: everything again, the view too
+    con = duckdb.connect(str(settings.warehouse_path))
+    con.execute("drop view staging.stg_raw__unit_reports")
+    con.close()
+    fifth = build(settings, NEXT, "fifth")
+    assert {"model.bluezone.stg_raw__unit_reports", "seed.bluezone.ref_regions"} <= set(fifth)
+    assert table_rows(settings.warehouse_path) == left_as_they_were
+
     # today's refresh on standing reference nodes reloads no seed either
     transform.refresh_today(settings, datetime(2020, 8, 3, 10, 0, tzinfo=UTC), "refresh")
     refreshed = ran(settings, "refresh")
     assert "model.bluezone.fct_province_consolidation" in refreshed
     assert not {n["resource_type"] for n in refreshed.values()} & {"seed"}
+    # nor the views over landed data; the tests of the landed files' view still run
+    assert "model.bluezone.stg_raw__landing_files" not in refreshed
+    landing_tests = {
+        uid
+        for uid, n in first.items()
+        if n["resource_type"] == "test"
+        and n["depends_on"]["nodes"] == ["model.bluezone.stg_raw__landing_files"]
+    }
+    assert len(landing_tests) == 2 and landing_tests <= set(refreshed)
 
 
 def test_the_reference_fingerprint_follows_the_seeds_and_the_unit_set(
