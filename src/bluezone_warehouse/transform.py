@@ -542,7 +542,8 @@ class References:
             for uid, node in manifest.nodes.items()
             if (
                 node.resource_type == "seed"
-                or node.resource_type == "model" and (uid not in data or uid in fixed)
+                or node.resource_type == "model"
+                and (uid not in data or uid in fixed)
             )
             and node.config.materialized != "ephemeral"
         }
