@@ -8,12 +8,15 @@ benchmark run, never compared with numbers from another machine or day.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import statistics
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -48,13 +51,21 @@ class Measurement:
         return max(self.peak_mib, self.children_peak_mib)
 
 
-def measure(module: str, function: str, **kwargs: object) -> Measurement:
-    """Run ``module.function(**kwargs)`` in a fresh interpreter; time it and its peak RSS."""
+def measure(
+    module: str, function: str, *, tree: Path | None = None, **kwargs: object
+) -> Measurement:
+    """Run ``module.function(**kwargs)`` in a fresh interpreter; time it and its peak RSS.
+    With ``tree`` (another checkout of the project), its ``bench`` and ``src`` run instead
+    of this one's, with this environment's packages."""
+    bench, env = BENCH_DIR, None
+    if tree is not None:
+        bench = tree / "bench"
+        env = {**os.environ, "PYTHONPATH": str(tree / "src")}
     code = _RUNNER.format(
-        bench=str(BENCH_DIR), module=module, function=function, args=json.dumps(kwargs)
+        bench=str(bench), module=module, function=function, args=json.dumps(kwargs)
     )
     completed = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
     )
     if completed.returncode != 0:
         raise RuntimeError(f"{module}.{function} failed:\n{completed.stderr[-4000:]}")
@@ -65,13 +76,47 @@ def measure(module: str, function: str, **kwargs: object) -> Measurement:
     )
 
 
+def simulate_national(out: Path, start: date, end: date) -> int:
+    """A national campaign with the commune-level export, from ``start`` to ``end``,
+    simulated into ``out`` in a fresh process; says how many files and how long."""
+    made = measure(
+        "steps", "simulate", out=str(out), start=str(start), end=str(end), commune_level=True
+    )
+    days = (end - start).days + 1
+    print(f"simulated {made.result:,} files for {days} days in {made.seconds:.0f} s")
+    return made.result
+
+
+def settle(root: Path) -> float:
+    """Wait until no Excel workbook writer works under ``root``; the seconds waited. A run
+    publishes its snapshot and leaves the workbooks to a process of its own
+    (``warehouse.publish``), which outlives the run: left alone, it would run beside the
+    next run measured."""
+    prefixes = {str(root), str(Path(root).resolve())}
+    started = time.perf_counter()
+    while any(
+        "bluezone_warehouse.workbooks" in args and any(a.startswith(tuple(prefixes)) for a in args)
+        for args in _command_lines()
+    ):
+        time.sleep(0.2)
+    return time.perf_counter() - started
+
+
+def _command_lines() -> Iterator[list[str]]:
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                raw = (proc / "cmdline").read_bytes()
+            except OSError:  # ended meanwhile
+                continue
+            yield raw.decode(errors="replace").split("\0")
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
 def machine_line() -> str:
-    import os
-
     cores = os.cpu_count()
     memory = ""
     try:

@@ -56,7 +56,7 @@ from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from common import machine_line, measure, median, write_section
+from common import machine_line, measure, median, simulate_national, write_section
 
 TARGET_REFRESH_SECONDS = 5.0
 TARGET_DELIVERY_SECONDS = 60.0
@@ -531,15 +531,7 @@ def main() -> None:
     began = clock.perf_counter()
     try:
         source = root / "simulated"
-        made = measure(
-            "steps",
-            "simulate",
-            out=str(source),
-            start=str(start),
-            end=str(day),
-            commune_level=True,
-        )
-        print(f"simulated {made.result:,} files for {args.days} days in {made.seconds:.0f} s")
+        files = simulate_national(source, start, day)
         history = measure(
             "freshness",
             "catch_up",
@@ -586,7 +578,7 @@ def main() -> None:
             )
             airflow_runs.append(run)
         elapsed = clock.perf_counter() - began
-        body = report(args, day, made.result, history, one, waits, airflow_runs, elapsed)
+        body = report(args, day, files, history, one, waits, airflow_runs, elapsed)
         write_section("freshness", body)
         print(body)
     finally:

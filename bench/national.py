@@ -21,7 +21,7 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
-from common import machine_line, measure, write_section
+from common import machine_line, measure, settle, simulate_national, write_section
 from incremental import cutoff
 
 from bluezone_devtools.simulate import deliver_until
@@ -47,15 +47,7 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="bench-national-"))
     try:
         simulated = root / "simulated"
-        made = measure(
-            "steps",
-            "simulate",
-            out=str(simulated),
-            start=str(start),
-            end=str(last),
-            commune_level=True,
-        )
-        print(f"simulated {made.result:,} files for {args.days} days in {made.seconds:.0f}s")
+        files = simulate_national(simulated, start, last)
         landing = root / "run" / "landing"
         rows, done = [], 0
         for n in timed:
@@ -73,7 +65,7 @@ def main() -> None:
             )
             rows.append(("daily", n, run))
             done = n
-        body = report(args.days, made.result, rows)
+        body = report(args.days, files, rows)
         write_section("national", body)
         print(body)
     finally:
@@ -84,9 +76,11 @@ def main() -> None:
 
 
 def daily(root: Path, landing: Path, day: date):
-    return measure(
+    run = measure(
         "steps", "direct_daily", root=str(root / "run"), landing=str(landing), day=str(day)
     )
+    print(f"  {day}: the workbooks followed the run for {settle(root / 'run'):.1f} s more")
+    return run
 
 
 def report(days: int, files: int, rows: list) -> str:

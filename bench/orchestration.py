@@ -17,7 +17,7 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
-from common import machine_line, measure, median, write_section
+from common import machine_line, measure, median, settle, write_section
 
 
 def main() -> None:
@@ -43,6 +43,7 @@ def main() -> None:
                 runs.append(
                     measure("steps", step, root=str(workdir), landing=str(landing), day=str(end))
                 )
+                settle(workdir)  # the run's workbooks, before the next run is measured
                 shutil.rmtree(workdir)
                 print(f"  {name:7} run {attempt + 1}: {runs[-1].seconds:6.1f}s")
         ratio = median([a.seconds / d.seconds for a, d in zip(airflow, direct, strict=True)])

@@ -22,7 +22,7 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
-from common import machine_line, measure, write_section
+from common import machine_line, measure, simulate_national, write_section
 from incremental import cutoff
 
 from bluezone_devtools.simulate import deliver_until
@@ -64,14 +64,7 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="bench-rerun-"))
     try:
         simulated = root / "simulated"
-        measure(
-            "steps",
-            "simulate",
-            out=str(simulated),
-            start=str(start),
-            end=str(last),
-            commune_level=True,
-        )
+        simulate_national(simulated, start, last)
         landing = root / "landing"
         delivered = deliver_until(simulated, landing, cutoff(last))
         cases = [
