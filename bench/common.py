@@ -87,15 +87,25 @@ def simulate_national(out: Path, start: date, end: date) -> int:
     return made.result
 
 
+def daily_run(root: Path, landing: Path, day: date, tree: Path | None = None) -> Measurement:
+    """Every step of ``bluezone_daily`` for ``day`` in a fresh process (``steps.direct_daily``,
+    of ``tree`` if given), measured; then, untimed, its workbooks (``settle``)."""
+    run = measure(
+        "steps", "direct_daily", tree=tree, root=str(root), landing=str(landing), day=str(day)
+    )
+    print(f"  {day}: the workbooks followed the run for {settle(root):.1f} s more")
+    return run
+
+
 def settle(root: Path) -> float:
     """Wait until no Excel workbook writer works under ``root``; the seconds waited. A run
     publishes its snapshot and leaves the workbooks to a process of its own
     (``warehouse.publish``), which outlives the run: left alone, it would run beside the
     next run measured."""
-    prefixes = {str(root), str(Path(root).resolve())}
+    prefixes = (str(root), str(root.resolve()))
     started = time.perf_counter()
     while any(
-        "bluezone_warehouse.workbooks" in args and any(a.startswith(tuple(prefixes)) for a in args)
+        "bluezone_warehouse.workbooks" in args and any(a.startswith(prefixes) for a in args)
         for args in _command_lines()
     ):
         time.sleep(0.2)

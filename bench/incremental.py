@@ -18,7 +18,7 @@ import tempfile
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from common import machine_line, measure, settle, write_section
+from common import daily_run, machine_line, measure, write_section
 
 from bluezone_devtools.simulate import deliver_until
 from bluezone_warehouse.config import LOCAL_TZ
@@ -43,27 +43,15 @@ def main() -> None:
 
         first = root / "day1"
         deliver_until(simulated, first / "landing", cutoff(start))
-        day1 = measure(
-            "steps", "direct_daily", root=str(first), landing=str(first / "landing"), day=str(start)
-        )
-        settle(first)  # the run's workbooks, before the next run is measured
+        day1 = daily_run(first, first / "landing", start)
         print(f"day 1: {day1.seconds:.1f}s, peak {day1.largest_process_mib:.0f} MiB")
 
         later = root / "dayN"
         deliver_until(simulated, later / "landing", cutoff(last - timedelta(days=1)))
-        history = measure(
-            "steps",
-            "direct_daily",
-            root=str(later),
-            landing=str(later / "landing"),
-            day=str(last - timedelta(days=1)),
-        )
-        settle(later)
+        history = daily_run(later, later / "landing", last - timedelta(days=1))
         print(f"history up to day {args.days - 1} built in {history.seconds:.0f}s")
         arrived = deliver_until(simulated, later / "landing", cutoff(last))
-        dayn = measure(
-            "steps", "direct_daily", root=str(later), landing=str(later / "landing"), day=str(last)
-        )
+        dayn = daily_run(later, later / "landing", last)
         print(
             f"day {args.days}: {dayn.seconds:.1f}s ({arrived} new files), "
             f"peak {dayn.largest_process_mib:.0f} MiB"

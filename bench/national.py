@@ -21,7 +21,7 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
-from common import machine_line, measure, settle, simulate_national, write_section
+from common import daily_run, machine_line, simulate_national, write_section
 from incremental import cutoff
 
 from bluezone_devtools.simulate import deliver_until
@@ -76,11 +76,12 @@ def main() -> None:
 
 
 def daily(root: Path, landing: Path, day: date):
-    run = measure(
-        "steps", "direct_daily", root=str(root / "run"), landing=str(landing), day=str(day)
-    )
-    print(f"  {day}: the workbooks followed the run for {settle(root / 'run'):.1f} s more")
-    return run
+    return daily_run(root / "run", landing, day)
+
+
+def snapshot_seconds(steps: dict[str, float]) -> float:
+    """From the start of the run until its snapshot is published: the steps up to publish."""
+    return sum(steps.get(s, 0.0) for s in STEPS[: STEPS.index("publish") + 1])
 
 
 def report(days: int, files: int, rows: list) -> str:
@@ -99,7 +100,7 @@ def report(days: int, files: int, rows: list) -> str:
     ]
     for kind, n, m in rows:
         steps = m.result["steps"]
-        published = sum(steps.get(s, 0.0) for s in STEPS[: STEPS.index("publish") + 1])
+        published = snapshot_seconds(steps)
         lines.append(
             f"| {kind} | {n} | {m.result['ingested']:,} | {m.seconds:.1f} | "
             f"{m.seconds / TARGET_RUN_SECONDS:.2f} | "

@@ -23,23 +23,15 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
-from common import (
-    BENCH_DIR,
-    machine_line,
-    measure,
-    median,
-    settle,
-    simulate_national,
-    write_section,
-)
+from common import BENCH_DIR, daily_run, machine_line, median, simulate_national, write_section
 from incremental import cutoff
 from national import STEPS as NATIONAL_STEPS
+from national import snapshot_seconds
 
 from bluezone_devtools.simulate import deliver_until
 
 REPO = BENCH_DIR.parent
 START = date(2020, 8, 1)
-SNAPSHOT_STEPS = NATIONAL_STEPS[: NATIONAL_STEPS.index("publish") + 1]
 
 
 def main() -> None:
@@ -52,9 +44,8 @@ def main() -> None:
     if args.day < 2 or args.rounds < 1:
         parser.error("--day must be 2 or more, --rounds 1 or more")
     base_commit = git("rev-parse", "--verify", f"{args.base}^{{commit}}")
-    this = (
-        f"{git('rev-parse', '--short', 'HEAD')}{'+changes' if git('status', '--porcelain') else ''}"
-    )
+    changed = "+changes" if git("status", "--porcelain") else ""
+    this = git("rev-parse", "--short", "HEAD") + changed
     day = START + timedelta(days=args.day - 1)
     root = Path(tempfile.mkdtemp(prefix="bench-versus-"))
     trees = {f"base {base_commit[:7]}": root / "base", f"this {this}": REPO}
@@ -66,7 +57,7 @@ def main() -> None:
         states = {}
         for name, tree in trees.items():
             states[name] = root / f"state-{len(states)}"
-            caught = daily(tree, states[name], landing, day - timedelta(days=1))
+            caught = daily_run(states[name], landing, day - timedelta(days=1), tree)
             print(f"{name}: caught up to day {args.day - 1} in {caught.seconds:.0f}s")
         arrived = deliver_until(simulated, landing, cutoff(day))
         runs: dict[str, list] = {name: [] for name in trees}
@@ -76,7 +67,7 @@ def main() -> None:
                 run_dir = root / "run"
                 shutil.rmtree(run_dir, ignore_errors=True)
                 shutil.copytree(states[name], run_dir, symlinks=True)
-                run = daily(trees[name], run_dir, landing, day)
+                run = daily_run(run_dir, landing, day, trees[name])
                 runs[name].append(run)
                 print(f"round {n + 1}, {name}: {run.seconds:.1f}s, steps {run.result['steps']}")
         body = report(args.day, arrived, runs)
@@ -96,14 +87,6 @@ def git(*args: str) -> str:
     ).stdout.strip()
 
 
-def daily(tree: Path, root: Path, landing: Path, day: date):
-    run = measure(
-        "steps", "direct_daily", tree=tree, root=str(root), landing=str(landing), day=str(day)
-    )
-    print(f"  {day}: the workbooks followed the run for {settle(root):.1f} s more")
-    return run
-
-
 def report(day: int, arrived: int, runs: dict[str, list]) -> str:
     steps = [
         s for s in NATIONAL_STEPS if any(s in m.result["steps"] for r in runs.values() for m in r)
@@ -111,9 +94,7 @@ def report(day: int, arrived: int, runs: dict[str, list]) -> str:
     medians = {}
     for name, measured in runs.items():
         row = {"seconds": median([m.seconds for m in measured])}
-        row["snapshot"] = median(
-            [sum(m.result["steps"].get(s, 0.0) for s in SNAPSHOT_STEPS) for m in measured]
-        )
+        row["snapshot"] = median([snapshot_seconds(m.result["steps"]) for m in measured])
         for s in steps:
             values = [m.result["steps"][s] for m in measured if s in m.result["steps"]]
             if values:
@@ -121,7 +102,7 @@ def report(day: int, arrived: int, runs: dict[str, list]) -> str:
         row["peak"] = median([m.largest_process_mib for m in measured])
         medians[name] = row
     columns = ["seconds", "snapshot", *steps, "peak"]
-    (base, base_row), (this, this_row) = medians.items()
+    (base, base_row), (_, this_row) = medians.items()
     lines = [
         "## Before and after on one machine (`bench/versus.py`)",
         "",
