@@ -1,8 +1,8 @@
 """The warehouse's own tables (``raw.*`` and ``ops.*``): one spec per table.
 
-Each ``Table`` generates its DuckDB DDL and its Arrow schema, so the raw layer written by
-ingestion, the operational logs written by the build, the checks and the alerts, and the
-batches handed to DuckDB cannot disagree about a column. dbt reads ``raw.*`` as sources
+Each ``Table`` generates its DuckDB DDL and the insert of a batch of rows, so the raw layer
+written by ingestion, the operational logs written by the build, the checks and the alerts,
+and the batches handed to DuckDB cannot disagree about a column. dbt reads ``raw.*`` as sources
 (``dbt_project/models/staging/_staging__sources.yml``); the marts are dbt's.
 
 Adding a column: add it here (and, for a raw table, to the source and its staging model).
@@ -10,22 +10,16 @@ Adding a column: add it here (and, for a raw table, to the source and its stagin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import pyarrow as pa
+    import duckdb
 
-# SQL type -> Arrow type name (timestamps are UTC instants, microseconds).
-_ARROW_TYPES = {
-    "varchar": "string",
-    "bigint": "int64",
-    "integer": "int32",
-    "double": "float64",
-    "boolean": "bool_",
-    "date": "date32",
-    "timestamptz": "timestamp",
-}
+# The SQL types a column can have (timestamps are UTC instants, microseconds).
+TYPES = ("varchar", "bigint", "integer", "double", "boolean", "date", "timestamptz")
 
 
 @dataclass(frozen=True)
@@ -42,7 +36,7 @@ class Column:
 
 
 def col(name: str, type_: str, *, null: bool = True, key: bool = False, doc: str = "") -> Column:
-    if type_ not in _ARROW_TYPES:
+    if type_ not in TYPES:
         raise ValueError(f"column {name}: unknown type {type_!r}")
     return Column(name, type_, nullable=null and not key, primary_key=key, doc=doc)
 
@@ -75,17 +69,26 @@ class Table:
             f"create table if not exists {self.qualified} (\n{body}\n);\n" + added
         )
 
-    def arrow_schema(self) -> pa.Schema:
-        import pyarrow as pa
-
-        def arrow_type(type_: str) -> pa.DataType:
-            if type_ == "timestamptz":
-                return pa.timestamp("us", tz="UTC")
-            return getattr(pa, _ARROW_TYPES[type_])()
-
-        return pa.schema(
-            [pa.field(c.name, arrow_type(c.type), nullable=c.nullable) for c in self.columns]
+    def insert(self, con: duckdb.DuckDBPyConnection, rows: Sequence[dict]) -> None:
+        """Insert ``rows`` (by column name; a column a row lacks is null). Each column goes
+        to DuckDB as one list of Python values, cast to the column's type in the insert
+        (no Arrow table: building one imports pandas, half a second of every ingestion).
+        A timestamp without a zone is a UTC instant."""
+        values = []
+        for column in self.columns:
+            cells = [row.get(column.name) for row in rows]
+            if column.type == "timestamptz":
+                cells = [_utc(cell) for cell in cells]
+            values.append(cells)
+        unnested = ", ".join(
+            f"unnest(${n}::{column.type}[]) as {column.name}"
+            for n, column in enumerate(self.columns, start=1)
         )
+        con.execute(f"insert into {self.qualified} by name select {unnested}", values)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 # The lineage every loaded row carries (DESIGN §2): the delivery, its file and checksum,

@@ -57,11 +57,8 @@ else:
             # the batch's first rows are inserted, the transaction is open: die now
             self.con.execute("insert into raw.landing_files by name select * from "
                              "raw.landing_files limit 0")
-            schema = ingest.tables.INSTALL_EXPORTS.arrow_schema()
-            rows = batch.rows[ingest.tables.INSTALL_EXPORTS]
-            self.con.register("partial", __import__("pyarrow").Table.from_pylist(
-                [{k: r.get(k) for k in schema.names} for r in rows], schema=schema))
-            self.con.execute("insert into raw.install_exports by name select * from partial")
+            exports = ingest.tables.INSTALL_EXPORTS
+            exports.insert(self.con, batch.rows[exports])
             os.kill(os.getpid(), signal.SIGKILL)
         return original(self, batch)
     ingest._Ingestor._flush = patched

@@ -28,7 +28,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from bluezone_warehouse import tables
 from bluezone_warehouse.config import Settings
@@ -398,20 +397,9 @@ class _Ingestor:
         """Write every pending row (the manifest too) and empty the batch's lists."""
         for table in _WRITE_ORDER:
             rows = batch.rows[table]
-            if not rows:
-                continue
-            batch.rows[table] = []
-            schema = table.arrow_schema()
-            arrow_rows = pa.Table.from_pylist(
-                [{name: row.get(name) for name in schema.names} for row in rows], schema=schema
-            )
-            self.con.register("incoming_rows", arrow_rows)
-            try:
-                self.con.execute(
-                    f"insert into {table.qualified} by name select * from incoming_rows"
-                )
-            finally:
-                self.con.unregister("incoming_rows")
+            if rows:
+                batch.rows[table] = []
+                table.insert(self.con, rows)
 
 
 def _seen_key(path: str, size_bytes: int, arrived_at: datetime) -> tuple[str, int, int]:
