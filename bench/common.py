@@ -7,9 +7,11 @@ benchmark run, never compared with numbers from another machine or day.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -87,39 +89,50 @@ def simulate_national(out: Path, start: date, end: date) -> int:
     return made.result
 
 
-def daily_run(root: Path, landing: Path, day: date, tree: Path | None = None) -> Measurement:
+def daily_run(
+    root: Path, landing: Path, day: date, tree: Path | None = None, *, discard: bool = False
+) -> Measurement:
     """Every step of ``bluezone_daily`` for ``day`` in a fresh process (``steps.direct_daily``,
-    of ``tree`` if given), measured; then, untimed, its workbooks (``settle``)."""
+    of ``tree`` if given), measured; then, untimed, its workbooks: waited for (``settle``),
+    or stopped when the run's folder is to be ``discard``-ed (nothing reads them)."""
     run = measure(
         "steps", "direct_daily", tree=tree, root=str(root), landing=str(landing), day=str(day)
     )
-    print(f"  {day}: the workbooks followed the run for {settle(root):.1f} s more")
+    waited = settle(root, stop=discard)
+    print(
+        f"  {day}: the workbooks {'were stopped' if discard else 'followed the run for'}"
+        f" {waited:.1f} s {'after' if discard else 'more'}"
+    )
     return run
 
 
-def settle(root: Path) -> float:
-    """Wait until no Excel workbook writer works under ``root``; the seconds waited. A run
-    publishes its snapshot and leaves the workbooks to a process of its own
-    (``warehouse.publish``), which outlives the run: left alone, it would run beside the
-    next run measured."""
+def settle(root: Path, *, stop: bool = False) -> float:
+    """Wait until no Excel workbook writer works under ``root`` (``stop``: stop them first);
+    the seconds waited. A run publishes its snapshot and leaves the workbooks to a process
+    of its own (``warehouse.publish``), which outlives the run: left alone, it would run
+    beside the next run measured."""
     prefixes = (str(root), str(root.resolve()))
     started = time.perf_counter()
-    while any(
-        "bluezone_warehouse.workbooks" in args and any(a.startswith(prefixes) for a in args)
-        for args in _command_lines()
-    ):
+    while writers := [
+        pid
+        for pid, args in _command_lines()
+        if "bluezone_warehouse.workbooks" in args and any(a.startswith(prefixes) for a in args)
+    ]:
+        for pid in writers if stop else ():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
         time.sleep(0.2)
     return time.perf_counter() - started
 
 
-def _command_lines() -> Iterator[list[str]]:
+def _command_lines() -> Iterator[tuple[int, list[str]]]:
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
                 raw = (proc / "cmdline").read_bytes()
             except OSError:  # ended meanwhile
                 continue
-            yield raw.decode(errors="replace").split("\0")
+            yield int(proc.name), raw.decode(errors="replace").split("\0")
 
 
 def median(values: list[float]) -> float:

@@ -43,7 +43,7 @@ def main() -> None:
                 runs.append(
                     measure("steps", step, root=str(workdir), landing=str(landing), day=str(end))
                 )
-                settle(workdir)  # the run's workbooks, before the next run is measured
+                settle(workdir, stop=True)  # its workbooks: not beside the next run measured
                 shutil.rmtree(workdir)
                 print(f"  {name:7} run {attempt + 1}: {runs[-1].seconds:6.1f}s")
         ratio = median([a.seconds / d.seconds for a, d in zip(airflow, direct, strict=True)])

@@ -6,11 +6,12 @@ BASE is another revision of the project (a commit, a branch): it is checked out 
 worktree and runs with this environment's packages. A national campaign with the
 commune-level export is simulated once (as in ``bench/national.py``); each tree catches
 its own warehouse up to the day before DAY (its own parse of the project, its own dbt
-docs page), then both run DAY from a fresh copy of that warehouse with the same new
-files, alternately (base first in odd rounds, this tree first in even ones), each run in
-a fresh process. The medians per step and their ratios go to bench/RESULTS.md: a change
-measured on the same machine in the same minutes, where two benchmark runs on different
-days can differ by more than the change. Base's steps are its own: a step one tree has
+docs page), then both run DAY from a fresh copy of that warehouse, in the folder it was
+caught up in, with the same new files, alternately (base first in odd rounds, this tree
+first in even ones), each run in a fresh process (the workbooks it leaves are stopped).
+The medians per step and their ratios go to bench/RESULTS.md: a change measured on the
+same machine in the same minutes, where two benchmark runs on different days can differ
+by more than the change. Base's steps are its own: a step one tree has
 and the other has not is left blank for the other.
 """
 
@@ -54,20 +55,22 @@ def main() -> None:
         simulated, landing = root / "simulated", root / "landing"
         simulate_national(simulated, START, day)
         deliver_until(simulated, landing, cutoff(day - timedelta(days=1)))
-        states = {}
+        # Every run, the catch-up too, is in the one folder ``run``: a warehouse elsewhere
+        # is another dbt profile, whose saved parse dbt would throw away.
+        run_dir, states = root / "run", {}
         for name, tree in trees.items():
             states[name] = root / f"state-{len(states)}"
-            caught = daily_run(states[name], landing, day - timedelta(days=1), tree)
+            caught = daily_run(run_dir, landing, day - timedelta(days=1), tree)
+            run_dir.rename(states[name])
             print(f"{name}: caught up to day {args.day - 1} in {caught.seconds:.0f}s")
         arrived = deliver_until(simulated, landing, cutoff(day))
         runs: dict[str, list] = {name: [] for name in trees}
         for n in range(args.rounds):
             order = list(trees) if n % 2 == 0 else list(reversed(trees))
             for name in order:
-                run_dir = root / "run"
                 shutil.rmtree(run_dir, ignore_errors=True)
                 shutil.copytree(states[name], run_dir, symlinks=True)
-                run = daily_run(run_dir, landing, day, trees[name])
+                run = daily_run(run_dir, landing, day, trees[name], discard=True)
                 runs[name].append(run)
                 print(f"round {n + 1}, {name}: {run.seconds:.1f}s, steps {run.result['steps']}")
         body = report(args.day, arrived, runs)

@@ -88,6 +88,11 @@ class Settings:
     # When a snapshot's Excel workbooks are written: "after" the swap by a process of their
     # own (default), "inline" before publish returns, or "none".
     workbooks: str = "after"
+    # The least severe of dbt's events written to each run's dbt log (``logs/dbt.log``):
+    # "info" (default: a line per node, warnings and errors), or "debug" (every SQL
+    # statement too, at a cost of about half a second of a national build), "warn",
+    # "error", "none".
+    dbt_log_level: str = "info"
 
     @property
     def landing_is_local(self) -> bool:
@@ -139,6 +144,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         task_retries=int(env.get("BLUEZONE_TASK_RETRIES", 1)),
         task_retry_delay_seconds=int(env.get("BLUEZONE_TASK_RETRY_DELAY_SECONDS", 120)),
         workbooks=_choice(env, "BLUEZONE_WORKBOOKS", ("after", "inline", "none")),
+        dbt_log_level=_choice(
+            env, "BLUEZONE_DBT_LOG_LEVEL", ("info", "debug", "warn", "error", "none")
+        ),
         units=units,
     )
 

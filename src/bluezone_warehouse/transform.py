@@ -69,13 +69,14 @@ class DbtOutcome:
 
 def dbt_env(settings: Settings, artifacts_dir: Path) -> dict[str, str]:
     """The environment dbt runs with: the warehouse, and the run's own artifact and log
-    directories."""
+    directories, with the log's level."""
     return {
         "BLUEZONE_WAREHOUSE_PATH": str(settings.warehouse_path),
         # read when the project is parsed: which seeds and levels the models use
         "BLUEZONE_UNITS": settings.units,
         "DBT_TARGET_PATH": str(artifacts_dir / "target"),
         "DBT_LOG_PATH": str(artifacts_dir / "logs"),
+        "DBT_LOG_LEVEL_FILE": settings.dbt_log_level,
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }

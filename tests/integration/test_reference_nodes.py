@@ -5,7 +5,9 @@ everything otherwise. The marts are the same either way."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -50,6 +52,16 @@ def land_day(settings: Settings, day: date, installs: int) -> None:
         REPORT + f"{day},886,{installs // 10}\n",
         arrived,
     )
+
+
+def dbt_log(settings: Settings, run_id: str) -> dict[str, list[str]]:
+    """The events of a build's dbt log, by level (a statement's SQL continues on the lines
+    after its event's)."""
+    path = transform.dbt_artifacts_dir(settings, run_id) / "logs" / "dbt.log"
+    events: dict[str, list[str]] = {}
+    for level, text in re.findall(r"\[(\w+)\s*\] \[[^]]*\]: (.*)", path.read_text()):
+        events.setdefault(level, []).append(text)
+    return events
 
 
 def build(settings: Settings, day: date, run_id: str) -> dict[str, dict]:
@@ -105,12 +117,19 @@ def test_reference_nodes_stand_while_their_inputs_do(tmp_path: Path) -> None:
         ("second", False),
     ]
     left_as_they_were = table_rows(settings.warehouse_path)
+    # the run's dbt log: a line per node, not every statement, unless asked
+    logged = dbt_log(settings, "second")
+    assert set(logged) == {"info"}
+    assert any("OK created" in line and "fct_deliveries" in line for line in logged["info"])
 
-    # the last build that built them did so from other inputs: everything, same marts
+    # the last build that built them did so from other inputs: everything, same marts (a
+    # dbt log with every SQL statement asked for, this time)
     con = duckdb.connect(str(settings.warehouse_path))
     con.execute("update ops.builds set reference_inputs = 'older seeds' where run_id = 'first'")
     con.close()
-    third = build(settings, NEXT, "third")
+    third = build(dataclasses.replace(settings, dbt_log_level="debug"), NEXT, "third")
+    statements = dbt_log(settings, "third")["debug"]
+    assert any(line.startswith("SQL status: OK") for line in statements)
     assert {n["name"] for n in third.values() if n["resource_type"] == "seed"} == seed_names()
     assert table_rows(settings.warehouse_path) == left_as_they_were
 
