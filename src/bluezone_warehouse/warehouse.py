@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Collection, Iterator, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
@@ -154,8 +155,16 @@ def publish(
             con.execute(f"drop table marts.{quoted(gone)}")
         for directory in (PARQUET_DIR, CSV_DIR, PARTS_DIR, XLSX_DIR):  # xlsx: once current
             (building / directory).mkdir()
-        for table in tables:
-            _publish_mart(con, table, building, base if table in copied else None)
+        # Each changed mart's Parquet file is written by a thread of its own while the next
+        # marts are published (DuckDB works without the GIL), each on a cursor of its own.
+        with ThreadPoolExecutor(1, thread_name_prefix="parquet") as parquet:
+            writes = [
+                _publish_mart(con, table, building, base if table in copied else None, parquet)
+                for table in tables
+            ]
+            for written in writes:
+                if written is not None:
+                    written.result()
         con.execute("checkpoint")
     finally:
         con.close()
@@ -190,8 +199,12 @@ NO_DAY = "no-day"  # the group of rows without a day (sorts after every ISO date
 
 
 def _publish_mart(
-    con: duckdb.DuckDBPyConnection, table: str, building: Path, base: Path | None
-) -> None:
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    building: Path,
+    base: Path | None,
+    parquet: Executor,
+) -> Future | None:
     """Publish one mart into the snapshot being built: its table, Parquet and CSV.
 
     The snapshot started as a copy of ``base`` (the current snapshot, if it has the
@@ -206,7 +219,7 @@ def _publish_mart(
     replaced whole. A mart whose columns or CSV form changed, or that ``base`` lacks, is
     written whole; one with no changed group keeps ``base``'s files, hard-linked. The
     Parquet file of a changed mart is written again from the table (a Parquet file cannot
-    be appended to)."""
+    be appended to), by ``parquet``: the write's future, or None when nothing is written."""
     name = quoted(table)
     columns = con.execute(
         "select column_name, data_type from information_schema.columns "
@@ -264,7 +277,11 @@ def _publish_mart(
     if before is not None and not changed and not dropped:
         os.link(base / CSV_DIR / f"{table}.csv", csv_file)
         os.link(base / PARQUET_DIR / f"{table}.parquet", parquet_file)
-        return
+        return None
+    (snapshot,) = con.execute("select current_database()").fetchone()
+    written = parquet.submit(
+        _copy_to_parquet, con.cursor(), f"{quoted(snapshot)}.marts.{name}", parquet_file
+    )
     text = [quoted(column) for column, kind in columns if kind == "VARCHAR"]
     breaks = " or ".join(f"contains({column}, chr(10))" for column in text) or "false"
     one_line_rows = (
@@ -296,7 +313,14 @@ def _publish_mart(
             f"to '{csv_file}' (header, delimiter ',')"
         )
         _concatenate([parts / f"{group}.csv" for group in groups], csv_file)  # in order of day
-    con.execute(f"copy marts.{name} to '{parquet_file}' (format parquet)")
+    return written
+
+
+def _copy_to_parquet(cursor: duckdb.DuckDBPyConnection, table: str, file: Path) -> None:
+    try:
+        cursor.execute(f"copy {table} to '{file}' (format parquet)")
+    finally:
+        cursor.close()
 
 
 def day_column(columns: Sequence[tuple[str, str]]) -> str | None:
