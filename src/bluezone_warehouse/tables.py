@@ -72,7 +72,7 @@ class Table:
     def insert(self, con: duckdb.DuckDBPyConnection, rows: Sequence[dict]) -> None:
         """Insert ``rows`` (by column name; a column a row lacks is null). Each column goes
         to DuckDB as one list of Python values, cast to the column's type in the insert
-        (no Arrow table: building one imports pandas, half a second of every ingestion).
+        (no Arrow table: building one imports pandas, 0.2-0.5 s of every ingestion).
         A timestamp without a zone is a UTC instant."""
         values = []
         for column in self.columns:
