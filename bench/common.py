@@ -99,10 +99,10 @@ def daily_run(
         "steps", "direct_daily", tree=tree, root=str(root), landing=str(landing), day=str(day)
     )
     waited = settle(root, stop=discard)
-    print(
-        f"  {day}: the workbooks {'were stopped' if discard else 'followed the run for'}"
-        f" {waited:.1f} s {'after' if discard else 'more'}"
-    )
+    if discard:
+        print(f"  {day}: the workbooks were stopped {waited:.1f} s after")
+    else:
+        print(f"  {day}: the workbooks followed the run for {waited:.1f} s more")
     return run
 
 
@@ -118,9 +118,10 @@ def settle(root: Path, *, stop: bool = False) -> float:
         for pid, args in _command_lines()
         if "bluezone_warehouse.workbooks" in args and any(a.startswith(prefixes) for a in args)
     ]:
-        for pid in writers if stop else ():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
+        if stop:
+            for pid in writers:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
         time.sleep(0.2)
     return time.perf_counter() - started
 

@@ -11,8 +11,8 @@ caught up in, with the same new files, alternately (base first in odd rounds, th
 first in even ones), each run in a fresh process (the workbooks it leaves are stopped).
 The medians per step and their ratios go to bench/RESULTS.md: a change measured on the
 same machine in the same minutes, where two benchmark runs on different days can differ
-by more than the change. Base's steps are its own: a step one tree has
-and the other has not is left blank for the other.
+by more than the change. Base's steps are its own: a step one tree has and the other has
+not is left blank for the other.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Collection, Iterator, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from collections.abc import Callable, Collection, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
@@ -157,7 +157,12 @@ def publish(
             (building / directory).mkdir()
         # Each changed mart's Parquet file is written by a thread of its own while the next
         # marts are published (DuckDB works without the GIL), each on a cursor of its own.
-        with ThreadPoolExecutor(1, thread_name_prefix="parquet") as parquet:
+        with ThreadPoolExecutor(1, thread_name_prefix="parquet") as pool:
+
+            def parquet(table: str, file: Path) -> Future:
+                mart = f"{quoted(snapshot.stem)}.marts.{quoted(table)}"
+                return pool.submit(_copy_to_parquet, con.cursor(), mart, file)
+
             writes = [
                 _publish_mart(con, table, building, base if table in copied else None, parquet)
                 for table in tables
@@ -203,7 +208,7 @@ def _publish_mart(
     table: str,
     building: Path,
     base: Path | None,
-    parquet: Executor,
+    parquet: Callable[[str, Path], Future],
 ) -> Future | None:
     """Publish one mart into the snapshot being built: its table, Parquet and CSV.
 
@@ -219,7 +224,8 @@ def _publish_mart(
     replaced whole. A mart whose columns or CSV form changed, or that ``base`` lacks, is
     written whole; one with no changed group keeps ``base``'s files, hard-linked. The
     Parquet file of a changed mart is written again from the table (a Parquet file cannot
-    be appended to), by ``parquet``: the write's future, or None when nothing is written."""
+    be appended to), by ``parquet(table, file)``: the write's future, or None when nothing
+    is written."""
     name = quoted(table)
     columns = con.execute(
         "select column_name, data_type from information_schema.columns "
@@ -278,10 +284,7 @@ def _publish_mart(
         os.link(base / CSV_DIR / f"{table}.csv", csv_file)
         os.link(base / PARQUET_DIR / f"{table}.parquet", parquet_file)
         return None
-    (snapshot,) = con.execute("select current_database()").fetchone()
-    written = parquet.submit(
-        _copy_to_parquet, con.cursor(), f"{quoted(snapshot)}.marts.{name}", parquet_file
-    )
+    written = parquet(table, parquet_file)
     text = [quoted(column) for column, kind in columns if kind == "VARCHAR"]
     breaks = " or ".join(f"contains({column}, chr(10))" for column in text) or "false"
     one_line_rows = (
