@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 
@@ -43,13 +43,19 @@ def direct_daily(root: str, landing: str, day: str) -> dict:
     }
 
 
-def airflow_daily(root: str, landing: str, day: str) -> int:
-    """The same day as a real Airflow run (airflow dags test)."""
+def airflow_daily(root: str, landing: str, day: str) -> dict:
+    """The same day as a real Airflow run (airflow dags test), and its timeline from
+    Airflow's metadata database: seconds after the command started at which each task
+    started and ended, and when the command ended."""
+    import sqlite3
+    import time
+
     from bluezone_warehouse.config import airflow_environment
     from bluezone_warehouse.schedule import logical_date_for
 
     airflow = str(Path(sys.executable).with_name("airflow"))
     env = airflow_environment({**os.environ, **environment(root, landing)})
+    started = time.time()
     completed = subprocess.run(
         [
             airflow,
@@ -63,9 +69,28 @@ def airflow_daily(root: str, landing: str, day: str) -> int:
         text=True,
         check=False,
     )
+    ended = time.time()
     if completed.returncode != 0:
         raise RuntimeError(completed.stdout[-3000:] + completed.stderr[-3000:])
-    return completed.returncode
+    con = sqlite3.connect(Path(env["AIRFLOW_HOME"]) / "airflow.db")
+    try:
+        rows = con.execute(
+            """
+            select task_id, start_date, end_date from task_instance
+            where dag_id = 'bluezone_daily' and run_id = (
+                select run_id from dag_run where dag_id = 'bluezone_daily' order by id desc limit 1
+            ) and start_date is not null
+            """
+        ).fetchall()
+    finally:
+        con.close()
+
+    def after(stamp: str) -> float:  # Airflow stores UTC without a zone
+        at = datetime.fromisoformat(stamp).replace(tzinfo=UTC).timestamp()
+        return round(at - started, 2)
+
+    tasks = {task: [after(start), after(end)] for task, start, end in rows}
+    return {"tasks": tasks, "ended": round(ended - started, 2)}
 
 
 def ingest_only(root: str, landing: str) -> dict:

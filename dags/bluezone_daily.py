@@ -87,11 +87,12 @@ def _context() -> tuple[object, str, object]:
 def bluezone_daily() -> None:
     @task(pool=WRITER_POOL)
     def ingest() -> dict:
-        """Load every newly landed file into the raw layer."""
+        """Load every newly landed file into the raw layer (while dbt parses the project for
+        the build)."""
         from bluezone_warehouse import lineage, pipeline
 
         settings, run_id, _ = _context()
-        ingested = pipeline.ingest(settings, run_id)
+        ingested = pipeline.ingest_ahead_of_build(settings, run_id)
         lineage.report_ingest_lineage(settings, run_id)  # the files read, the raw tables written
         return ingested
 

@@ -263,6 +263,18 @@ VALIDATE = "bluezone_warehouse.quality.expectations:validate_warehouse"
 IMPORT_GX = "bluezone_warehouse.quality.expectations:import_gx"
 
 
+def ingest_ahead_of_build(settings: Settings, run_id: str) -> dict[str, object]:
+    """``ingest``, in a process of its own, while this one imports dbt and parses the project
+    for the build that follows (``transform.prepare``). Here the build then starts with both
+    done (``run_daily``, and every task of ``airflow dags test``, which share a process);
+    a build in another process of the same work directory (a task under an executor) finds
+    the parse saved and re-parses only what changed since. Not waited for: when nothing is
+    new, no build follows, and the parse ends with the process."""
+    with Worker(INGEST) as ingestion:
+        threading.Thread(target=prepare, args=(settings,), name="dbt-parse", daemon=True).start()
+        return ingestion.call(settings=settings, run_id=run_id)
+
+
 def run_daily(
     settings: Settings, run_date: date, run_id: str | None = None, *, rebuild: bool = False
 ) -> DailyRun:
@@ -277,10 +289,7 @@ def run_daily(
         seconds[step] = round(perf_counter() - started, 2)
         return result
 
-    # Ingestion in a process of its own while this one imports dbt and parses the project.
-    with Worker(INGEST) as ingestion:
-        threading.Thread(target=prepare, args=(settings,), name="dbt-parse", daemon=True).start()
-        ingested = timed("ingest", lambda: ingestion.call(settings=settings, run_id=run_id))
+    ingested = timed("ingest", ingest_ahead_of_build, settings, run_id)
     todo = timed("changes", lambda: changes(settings, run_date, rebuild=rebuild))
     log.info(todo.message(run_date))
     if todo.unchanged_since is not None:
