@@ -7,7 +7,7 @@ district codes, 5 % uninstalls, 75 % with a phone number), then, in fresh proces
 alternating, (a) DuckDB's ``create table ... as select * from read_parquet(file)`` into a
 new database file, and (b) the warehouse's ``ingest_landing`` into a new warehouse (manifest,
 checksum, validation, aggregation, lineage). Reports the median ratio b/a (DESIGN §8 target:
-<= 1.3), rows per second and peak memory of each, into bench/RESULTS.md.
+<= 1.0), rows per second and peak memory of each, into bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ alternating runs, each in a fresh process.
 | `ingest_landing` (checksum, checks, aggregation, lineage, manifest) | {ours_s:.2f} | \
 {args.rows / ours_s:,.0f} | {ours_mib:.0f} MiB |
 
-**Ratio ingest / DuckDB: {ratio:.2f}** (target <= 1.3).
+**Ratio ingest / DuckDB: {ratio:.2f}** (target <= 1.0).
 """
         write_section("ingest", body)
         print(body)

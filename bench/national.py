@@ -110,7 +110,10 @@ def report(days: int, files: int, rows: list) -> str:
         )
     daily_days = [n for kind, n, _ in rows if kind == "daily"]
     daily_runs = [m for kind, _, m in rows if kind == "daily"]
-    peak = max(m.largest_process_mib for _, _, m in rows)
+    # DESIGN §8's memory target is for the daily run (and a single landed file); a catch-up
+    # of many days' files in one run is reported beside it.
+    peak = max(m.largest_process_mib for m in daily_runs)
+    catch_ups = [m.largest_process_mib for kind, _, m in rows if kind != "daily"]
     first, final = daily_runs[0], daily_runs[-1]
     lines += [
         "",
@@ -118,8 +121,9 @@ def report(days: int, files: int, rows: list) -> str:
         f"{max(m.seconds for m in daily_runs):.1f} s; day {daily_days[-1]} / day {daily_days[0]}: "
         f"{final.seconds / first.seconds:.2f} = "
         f"{final.seconds / first.seconds / TARGET_GROWTH:.2f} x the {TARGET_GROWTH} target.** "
-        f"**Peak memory: {peak:.0f} MiB = {peak / LIMIT_MIB:.2f} of the 1 GB target** "
-        "(the largest process of any run, catch-ups included).",
+        f"**Peak memory of a daily run: {peak:.0f} MiB = {peak / LIMIT_MIB:.2f} of the 1 GB "
+        "target** (its largest process)"
+        + (f"; the catch-up's: {max(catch_ups):.0f} MiB." if catch_ups else "."),
     ]
     return "\n".join(lines) + "\n"
 

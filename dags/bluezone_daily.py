@@ -26,7 +26,8 @@ The daily run for business day **D** starts at 02:00 (Asia/Ho_Chi_Minh) on D+1, 
 national install export can have arrived. Its data interval is [D 02:00, D+1 02:00).
 
 1. **ingest** — every file that has arrived in the landing zone since the last run,
-   whatever day it is about, into `raw.*` (manifest, quarantine, lineage).
+   whatever day it is about, into `raw.*` (manifest, quarantine, lineage), in a process of
+   its own while the task's process imports dbt and parses the project for **build**.
    **changes** — when the latest completed run was for D on the same landed files, code
    and settings, says so and skips everything after it (its snapshot and report stand);
    conf `{"rebuild": true}` runs every step regardless.
