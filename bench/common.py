@@ -47,6 +47,7 @@ class Measurement:
     peak_mib: float  # this process
     result: object
     children_peak_mib: float = 0.0  # the largest child process (dbt, airflow tasks)
+    process_seconds: float = 0.0  # the fresh process's whole life, from its start to its exit
 
     @property
     def largest_process_mib(self) -> float:
@@ -56,7 +57,8 @@ class Measurement:
 def measure(
     module: str, function: str, *, tree: Path | None = None, **kwargs: object
 ) -> Measurement:
-    """Run ``module.function(**kwargs)`` in a fresh interpreter; time it and its peak RSS.
+    """Run ``module.function(**kwargs)`` in a fresh interpreter; time it (and the process,
+    start to exit) and its peak RSS.
     With ``tree`` (another checkout of the project), its ``bench`` and ``src`` run instead
     of this one's, with this environment's packages."""
     bench, env = BENCH_DIR, None
@@ -66,15 +68,21 @@ def measure(
     code = _RUNNER.format(
         bench=str(bench), module=module, function=function, args=json.dumps(kwargs)
     )
+    began = time.perf_counter()
     completed = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
     )
+    process_seconds = time.perf_counter() - began
     if completed.returncode != 0:
         raise RuntimeError(f"{module}.{function} failed:\n{completed.stderr[-4000:]}")
     line = next(x for x in completed.stdout.splitlines() if x.startswith("RESULT:"))
     data = json.loads(line[len("RESULT:") :])
     return Measurement(
-        data["seconds"], data["peak_mib"], data["result"], data.get("children_peak_mib", 0.0)
+        data["seconds"],
+        data["peak_mib"],
+        data["result"],
+        data.get("children_peak_mib", 0.0),
+        process_seconds,
     )
 
 

@@ -17,12 +17,10 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
-import time
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from common import Measurement, machine_line, measure, median, settle, write_section
+from common import machine_line, measure, median, settle, write_section
 
 
 def main() -> None:
@@ -45,27 +43,17 @@ def main() -> None:
             ):
                 workdir = root / f"{name}-{attempt}"
                 workdir.mkdir()
-                began = time.perf_counter()
-                run = measure("steps", step, root=str(workdir), landing=str(landing), day=str(end))
-                # the fresh process's whole life, from its start to its exit, for both
-                runs.append(Run(run, time.perf_counter() - began))
+                runs.append(
+                    measure("steps", step, root=str(workdir), landing=str(landing), day=str(end))
+                )
                 settle(workdir, stop=True)  # its workbooks: not beside the next run measured
                 shutil.rmtree(workdir)
-                print(f"  {name:7} run {attempt + 1}: {runs[-1].process:6.1f}s")
+                print(f"  {name:7} run {attempt + 1}: {runs[-1].process_seconds:6.1f}s")
         body = report(args.days, made.result, end, direct, airflow)
         write_section("orchestration", body)
         print(body)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-
-
-@dataclass(frozen=True)
-class Run:
-    measured: Measurement
-    process: float  # seconds from the start of its process to its exit
-
-    def __getattr__(self, name: str):
-        return getattr(self.measured, name)
 
 
 # The rows of the per-step table: a step of ``run_daily`` (its seconds, summed when several)
@@ -96,11 +84,13 @@ def report(days: int, files: int, day: date, direct: list, airflow: list) -> str
     def last_end(run) -> float:
         return max(end for _, end in run.result["tasks"].values())
 
+    def dag_run(run) -> float:  # its first task's start to its last task's end
+        return last_end(run) - first_start(run)
+
     pairs = list(zip(airflow, direct, strict=True))
-    whole = median([a.process / d.process for a, d in pairs])
-    # the DAG run alone (its first task's start to its last task's end) and run_daily alone
-    # (without its process's start and exit)
-    tasks = median([(last_end(a) - first_start(a)) / d.seconds for a, d in pairs])
+    whole = median([a.process_seconds / d.process_seconds for a, d in pairs])
+    # the DAG run alone against run_daily alone (without its process's start and exit)
+    tasks = median([dag_run(a) / d.seconds for a, d in pairs])
     rows = [
         (
             "Airflow's start, until the first task starts",
@@ -117,7 +107,7 @@ def report(days: int, files: int, day: date, direct: list, airflow: list) -> str
         (
             "run_daily itself / the DAG run, its first task's start to its last task's end",
             f"{median([d.seconds for d in direct]):.1f}",
-            median([last_end(a) - first_start(a) for a in airflow]),
+            median([dag_run(a) for a in airflow]),
         ),
         (
             "after the last task, until the command ends",
@@ -126,8 +116,8 @@ def report(days: int, files: int, day: date, direct: list, airflow: list) -> str
         ),
         (
             "the whole process, from its start to its exit",
-            f"{median([d.process for d in direct]):.1f}",
-            median([a.process for a in airflow]),
+            f"{median([d.process_seconds for d in direct]):.1f}",
+            median([a.process_seconds for a in airflow]),
         ),
     ]
     table = "\n".join(f"| {label} | {one} | {af:.1f} |" for label, one, af in rows)

@@ -40,6 +40,13 @@ LOOKBACK_DAYS = 14
 
 # dbt's saved parse of the project, reused by the next run (DESIGN §8: no fixed costs).
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+
+
+def saved_parse(settings: Settings) -> Path:
+    """Where dbt's parse of the project is saved between processes (the work directory)."""
+    return settings.work_dir / "dbt_state" / PARTIAL_PARSE_FILE
+
+
 # dbt's own output under the project, not part of it
 NOT_PROJECT_FILES = {"target", "logs", "__pycache__", "dbt_packages"}
 
@@ -280,11 +287,11 @@ class _InProcessDbt:
                 lines.append(f"{datetime.now():%H:%M:%S}  {event.info.msg}")
 
         # dbt reads the saved parse from the run's own target directory and writes it back
-        saved_parse = settings.work_dir / "dbt_state" / PARTIAL_PARSE_FILE
+        saved = saved_parse(settings)
         run_parse = artifacts_dir / "target" / PARTIAL_PARSE_FILE
-        if manifest is None and saved_parse.exists():
+        if manifest is None and saved.exists():
             run_parse.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(saved_parse, run_parse)
+            shutil.copyfile(saved, run_parse)
         runner = dbtRunner(
             manifest=_working_copy(manifest) if manifest is not None else None, callbacks=[keep]
         )
@@ -293,10 +300,10 @@ class _InProcessDbt:
         finally:
             _close_warehouse()
         if manifest is None and run_parse.exists():
-            saved_parse.parent.mkdir(parents=True, exist_ok=True)
-            staged = saved_parse.with_name(f".{PARTIAL_PARSE_FILE}.{os.getpid()}")
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            staged = saved.with_name(f".{PARTIAL_PARSE_FILE}.{os.getpid()}")
             shutil.copyfile(run_parse, staged)
-            os.replace(staged, saved_parse)
+            os.replace(staged, saved)
         if args[:1] == ["parse"] and result.success:
             self._manifest = result.result
         if result.exception is not None and not isinstance(result.exception, Exception):

@@ -48,5 +48,4 @@ def test_files_load_in_another_process_while_this_one_parses_the_project(
     # Kept in this process for the build, and saved for a build in another one.
     assert transform._dbt._key == transform._project_key(settings)
     assert transform._dbt._manifest is not None
-    saved = settings.work_dir / "dbt_state" / transform.PARTIAL_PARSE_FILE
-    assert saved.stat().st_size > 0
+    assert transform.saved_parse(settings).stat().st_size > 0
