@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from bluezone_warehouse.config import Settings, environment_under, load_settings
+from bluezone_warehouse.ingest.source import RowsFile
 
 
 def environment_for(root: Path) -> dict[str, str]:
@@ -61,6 +62,15 @@ def query(settings: Settings, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+def rows_of(rows: RowsFile) -> list[dict]:
+    """The rows of a source's ``RowsFile``, in its order, as the warehouse inserts them."""
+    cursor = duckdb.execute("select * from read_parquet(?)", [str(rows.path)])
+    names = [column[0] for column in cursor.description]
+    found = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    assert len(found) == rows.count
+    return found
 
 
 def table_rows(

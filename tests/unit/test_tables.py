@@ -101,6 +101,59 @@ def test_a_batch_loads_by_name_in_order_without_pandas() -> None:
     assert con.execute("select count(*) from raw.rejected_rows").fetchone() == (4,)
 
 
+def test_a_file_of_rows_loads_by_name_with_its_lineage(tmp_path) -> None:
+    """A Parquet file of rows (columns in another order, one column missing, one the table
+    lacks) goes in by name, cast to the table's types, every row with the same lineage."""
+    con = duckdb.connect()
+    con.execute(tables.REJECTED_ROWS.ddl())
+    path = tmp_path / "rows.parquet"
+    con.execute(
+        f"copy (select * from (values "
+        f"('bad', 'reports', 3, date '2020-08-05', 'x', 'left out'), "
+        f"('bad', 'reports', 4, null, null, 'left out')"
+        f") t(reason, check_id, row_number, day, raw_value, not_a_column)) to '{path}'"
+    )
+    tables.REJECTED_ROWS.insert_file(
+        con,
+        path,
+        {
+            "file_id": "f1",
+            "source": "installs",
+            "source_file": "installs/installs_20200805.csv",
+            "detected_at": datetime(2020, 8, 5, 9, 0),  # no zone: UTC
+        },
+    )
+    assert con.execute(
+        "select file_id, source, source_file, row_number, raw_value, check_id, reason, day, "
+        "detected_at, unit_code from raw.rejected_rows order by row_number"
+    ).fetchall() == [
+        (
+            "f1",
+            "installs",
+            "installs/installs_20200805.csv",
+            3,
+            "x",
+            "reports",
+            "bad",
+            date(2020, 8, 5),
+            datetime(2020, 8, 5, 9, 0, tzinfo=UTC),
+            None,
+        ),
+        (
+            "f1",
+            "installs",
+            "installs/installs_20200805.csv",
+            4,
+            None,
+            "reports",
+            "bad",
+            None,
+            datetime(2020, 8, 5, 9, 0, tzinfo=UTC),
+            None,
+        ),
+    ]
+
+
 def test_inserting_imports_no_pandas() -> None:
     code = (
         "import sys, duckdb\n"

@@ -15,6 +15,7 @@ from bluezone_warehouse.ingest.units import UnitMatcher
 from bluezone_warehouse.quality.expectations import unit_set_parameters
 from bluezone_warehouse.registry import load_registry
 from bluezone_warehouse.units import unit_set, unit_set_with_levels, unit_sets
+from tests.conftest import rows_of
 
 DAY = date(2026, 9, 3)
 
@@ -114,7 +115,7 @@ def test_a_2025_export_has_provinces_and_communes_only(tmp_path: Path) -> None:
     try:
         result = checker.check(path, DAY, file_name=path.name, language="en")
         good = [(row["level"], row["unit_code"]) for row in result.rows]
-        rejected = list(result.rejected)
+        rejected = rows_of(result.rejected)
     finally:
         checker.close()
     assert good == [("province", "12"), ("commune", "00004"), ("commune", "03430")]
@@ -130,7 +131,7 @@ def test_a_2020_export_still_names_districts(tmp_path: Path) -> None:
     path = _export(tmp_path, ["2026-09-03,region,DBSH,10,"])
     checker = ExportChecker(SEEDS_DIR, unit_set("2020"))
     try:
-        rejected = list(checker.check(path, DAY, file_name=path.name, language="vi").rejected)
+        rejected = rows_of(checker.check(path, DAY, file_name=path.name, language="vi").rejected)
     finally:
         checker.close()
     assert "hãy ghi province, district hoặc commune" in rejected[0]["message"]

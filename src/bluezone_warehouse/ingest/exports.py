@@ -2,16 +2,19 @@
 
 Export files (CSV, CSV.GZ or Parquet) are read and checked by DuckDB in a private in-memory
 connection, never in the warehouse's transaction: a file that cannot be read (a corrupt
-gzip, a CSV named .parquet) fails there alone. Every row is checked in SQL; the good rows
-and the rejected rows (with column, check and reason) come back as plain rows for the
-caller to insert, with their lineage, in its transaction. A rejected row names its row as
-a spreadsheet program shows a CSV (the header is row 1) or its position in a Parquet file,
-and carries the sender's message (``ingest.messages``) beside the data team's reason.
+gzip, a CSV named .parquet) fails there alone. Every row is checked in SQL. The good rows
+come back as plain rows for the caller to insert, with their lineage, in its transaction;
+the rejected rows (with column, check and reason), however many, as one Parquet file that
+DuckDB inserts there (``source.RowsFile``). A rejected row names its row as a spreadsheet
+program shows a CSV (the header is row 1) or its position in a Parquet file, and carries
+the sender's message (``ingest.messages``) beside the data team's reason.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,7 +25,7 @@ import duckdb
 from bluezone_warehouse.ingest import messages
 from bluezone_warehouse.ingest.events import CheckedEvents, check_events
 from bluezone_warehouse.ingest.messages import Words, one_of, quoted
-from bluezone_warehouse.ingest.source import InputRejected
+from bluezone_warehouse.ingest.source import InputRejected, RowsFile
 from bluezone_warehouse.ingest.values import COUNT_PATTERN, count_text_sql, parse_count
 from bluezone_warehouse.units import UnitSet
 
@@ -33,6 +36,11 @@ ROW = "bz_source_row"  # lineage column of the staging tables; never a name an i
 
 
 CHECKER_MEMORY = "256MB"
+# Where a rejected row's number goes in its kind's message (``_rejected_file``).
+_ROW_MARK = "\x00row\x00"
+# What makes two rejected rows the same kind of rejection, with the same message but for
+# the row's number.
+_KIND_COLUMNS = ("problem", "bad_column", "raw_value", "level_typed", "unit_code_typed")
 
 
 class ExportRejected(InputRejected):
@@ -41,8 +49,12 @@ class ExportRejected(InputRejected):
 
 @dataclass
 class CheckedExport:
-    rows: Iterator[dict] = field(default_factory=lambda: iter(()))  # read once, lazily
-    rejected: Iterator[dict] = field(default_factory=lambda: iter(()))  # read once, lazily
+    """One export file checked. The rows are read once, lazily, and the rejected rows'
+    file is overwritten, by the checker's next check."""
+
+    rows: Iterator[dict] = field(default_factory=lambda: iter(()))
+    rejected: RowsFile | None = None  # every rejected row (tables.REJECTED_ROWS' columns)
+    first_reason: str | None = None  # the first rejected row's reason
     good: int = 0
     bad: int = 0
 
@@ -187,8 +199,11 @@ class ExportChecker:
         self._checked = _checked_sql({level: units.digits(level) for level in units.export_levels})
         self._level_words = _level_words(units)
         self.con = duckdb.connect()
+        # The rejected rows' file, and where DuckDB spills.
+        self.scratch = Path(tempfile.mkdtemp(prefix="bluezone-export-"))
         # A large export spills to disk rather than growing the process (DESIGN §8: ≤ 1 GB).
         self.con.execute(f"set memory_limit = '{CHECKER_MEMORY}'")
+        self.con.execute(f"set temp_directory = '{self.scratch / 'spill'}'")
         self.con.execute("set preserve_insertion_order = true")
         self.con.execute("set threads = 1")  # row numbers follow the file's order
         self.con.execute("set enable_progress_bar = false")
@@ -205,6 +220,7 @@ class ExportChecker:
 
     def close(self) -> None:
         self.con.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
     def check_events(
         self, local_path: Path, day: date, *, file_name: str, language: str
@@ -287,71 +303,83 @@ class ExportChecker:
                     "row_number": row,
                 }
 
-    def _rejected_rows(self, day: date, place: _Place) -> Iterator[dict]:
-        """The rejected rows with file, row, column, value, reason and the sender's message,
-        fetched in chunks."""
-        cursor = self.con.execute(
+    def _rejected_file(self, day: date, place: _Place, count: int) -> RowsFile:
+        """Write the rejected rows, with file, row, column, value, reason and the sender's
+        message, to a Parquet file for the warehouse to insert. Each kind of rejection (its
+        problem, column, value and unit) has its message written once, around a mark for
+        the row: DuckDB puts each row's number in, so a file of millions of duplicate rows
+        costs a few messages, not millions."""
+        self.con.execute(
+            """
+            create or replace temp view export_rejected as
+            select
+                *,
+                case bad_column
+                    when 'snapshot_date' then snapshot_date when 'level' then level
+                    when 'unit_code' then unit_code when 'installs' then installs
+                    else installs_with_phone
+                end as raw_value,
+            from export_checked
+            where bad_column is not null
+            """
+        )
+        kinds = self.con.execute(
+            "select distinct problem, bad_column, raw_value, level_typed, unit_code_typed "
+            "from export_rejected"
+        ).fetchall()
+        rendered = []
+        for kind in kinds:
+            problem, column, raw, level, typed = kind
+            message = place.render(
+                problem,
+                row=_ROW_MARK,
+                column=column,
+                value=raw,
+                day=day,
+                level=_LEVELS.get(level, level),
+                code=typed,
+            )
+            before, _, after = message.partition(_ROW_MARK)
+            rendered.append((*kind, place.headers.get(column), before, after))
+        named = (*_KIND_COLUMNS, "header", "before_row", "after_row")
+        self.con.execute(
+            "create or replace temp table export_rejection_words as select "
+            + ", ".join(f"unnest(${n}::varchar[]) as {name}" for n, name in enumerate(named, 1)),
+            [list(values) for values in zip(*rendered, strict=True)],
+        )
+        matched = " and ".join(f"w.{name} is not distinct from r.{name}" for name in _KIND_COLUMNS)
+        path = self.scratch / "rejected_rows.parquet"
+        self.con.execute(
             f"""
+            copy (
                 select
-                    {ROW}, bad_column,
-                    case bad_column
-                        when 'snapshot_date' then snapshot_date when 'level' then level
-                        when 'unit_code' then unit_code when 'installs' then installs
-                        else installs_with_phone
-                    end,
-                    check_id, reason,
-                    case when is_known_unit then unit_code_typed end,
-                    case when is_known_unit then (
+                    r.{ROW} as row_number,
+                    r.bad_column as column_name,
+                    r.raw_value,
+                    r.check_id,
+                    r.reason,
+                    case when r.is_known_unit then r.unit_code_typed end as unit_code,
+                    case when r.is_known_unit then (
                         select province_code from known_units
-                        where level = level_typed and code = unit_code_typed
-                    ) end,
-                    coalesce(snapshot_date_typed, $day),
-                    problem, level_typed, unit_code_typed
-                from export_checked
-                where bad_column is not null
-                order by {ROW}
-                """,
+                        where level = r.level_typed and code = r.unit_code_typed
+                    ) end as province_code,
+                    coalesce(r.snapshot_date_typed, $day) as day,
+                    w.header,
+                    w.before_row || r.{ROW} || w.after_row as message,
+                from export_rejected r
+                join export_rejection_words w on {matched}
+                order by r.{ROW}
+            ) to '{path}' (format parquet)
+            """,
             {"day": day},
         )
-        while chunk := cursor.fetchmany(10_000):
-            for (
-                row,
-                column,
-                raw,
-                check_id,
-                reason,
-                code,
-                province,
-                when,
-                problem,
-                level,
-                typed,
-            ) in chunk:
-                yield {
-                    "row_number": row,
-                    "column_name": column,
-                    "raw_value": raw,
-                    "check_id": check_id,
-                    "reason": reason,
-                    "unit_code": code,
-                    "province_code": province,
-                    "day": when,
-                    "header": place.headers.get(column),
-                    "message": place.render(
-                        problem,
-                        row=row,
-                        column=column,
-                        value=raw,
-                        day=day,
-                        level=_LEVELS.get(level, level),
-                        code=typed,
-                    ),
-                }
+        return RowsFile(path, count)
 
     def check(self, local_path: Path, day: date, *, file_name: str, language: str) -> CheckedExport:
         """Good and rejected rows of one export file; raises ExportRejected for a bad file."""
         headers = self._stage(local_path)
         self.con.execute(self._checked, {"day": day})
+        self.con.execute("drop table export_stage; drop table export_rows")  # checked holds all
         result = CheckedExport()
         good = self.con.execute(
             "select count(*) from export_checked where bad_column is null"
@@ -367,7 +395,11 @@ class ExportChecker:
         place = _Place(
             file_name, language, headers, "data_row" if parquet else "row", self._level_words
         )
-        result.rejected = self._rejected_rows(day, place)
+        if bad:
+            result.rejected = self._rejected_file(day, place, bad)
+            result.first_reason = self.con.execute(
+                f"select reason from export_rejected order by {ROW} limit 1"
+            ).fetchone()[0]
         return result
 
 

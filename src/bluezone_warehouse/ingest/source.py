@@ -56,14 +56,26 @@ class InputRejected(ValueError):
         return self
 
 
+@dataclass(frozen=True)
+class RowsFile:
+    """Many rows for one raw table at once: a Parquet file whose columns are named as the
+    table's (without lineage), written by a source that made its rows in DuckDB. DuckDB
+    inserts it in one statement, so no row passes through Python. It exists until the
+    source's next record is asked for."""
+
+    path: Path
+    count: int
+
+
 @dataclass
 class Loaded:
     """What a source made of one file: records for its raw tables and row-level rejections
     (``tables.REJECTED_ROWS``), without lineage, produced lazily so that a large file is
     written in chunks; and the counts the manifest keeps when they are not the number of
-    records (an event export counts events, not its daily rows)."""
+    records (an event export counts events, not its daily rows). A record is one row, or a
+    ``RowsFile`` of many."""
 
-    records: Iterable[tuple[Table, dict]]
+    records: Iterable[tuple[Table, dict | RowsFile]]
     rows_loaded: int | None = None
     rows_rejected: int | None = None
 

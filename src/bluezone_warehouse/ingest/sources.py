@@ -33,7 +33,7 @@ from bluezone_warehouse.ingest.exports import (
 from bluezone_warehouse.ingest.messages import DEFAULT_LANGUAGE
 from bluezone_warehouse.ingest.readers import FileRejected, ParsedFile, read_report
 from bluezone_warehouse.ingest.reports import Rejection, check_report_rows
-from bluezone_warehouse.ingest.source import Content, InputRejected, Loaded, Source
+from bluezone_warehouse.ingest.source import Content, InputRejected, Loaded, RowsFile, Source
 from bluezone_warehouse.ingest.units import UnitMatcher
 from bluezone_warehouse.landing import LandedFile
 from bluezone_warehouse.registry import load_registry
@@ -66,15 +66,16 @@ class ExportSource:
                 checked = self.checker.check(local, day, file_name=name, language=self.language)
         return Loaded(self._records(checked, name))
 
-    def _records(self, checked: CheckedExport, file_name: str) -> Iterator[tuple[Table, dict]]:
+    def _records(
+        self, checked: CheckedExport, file_name: str
+    ) -> Iterator[tuple[Table, dict | RowsFile]]:
         yield from ((tables.INSTALL_EXPORTS, row) for row in checked.rows)
-        first = None
-        for row in checked.rejected:
-            first = first or row
-            yield tables.REJECTED_ROWS, row
-        if not checked.good and first is not None:
+        if checked.rejected is not None:
+            yield tables.REJECTED_ROWS, checked.rejected
+        if not checked.good:
             raise ExportRejected(
-                f"no usable row: all {checked.bad} rows were rejected; first: {first['reason']}",
+                f"no usable row: all {checked.bad} rows were rejected; "
+                f"first: {checked.first_reason}",
                 problem="no_usable_row",
                 details={"count": checked.bad},
             ).explain(file_name, self.language)
